@@ -1,0 +1,36 @@
+# Two commands for a new user: `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: install demo test dev bench sandbox clean
+
+$(STAMP): pyproject.toml setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+demo: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/xero-pipeline demo
+
+dev: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/xero-pipeline dev
+
+sandbox: $(STAMP)
+	$(BIN)/xero-pipeline sandbox --port 8765
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .dagster data .pytest_cache
