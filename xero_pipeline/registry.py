@@ -202,10 +202,12 @@ OBJECTS: tuple[XeroObject, ...] = (
     ),
     XeroObject(
         "items", "Items", "Items", "Item", "ItemID",
-        Cursor.IMS, Paging.NONE, ims=True, scope="accounting.invoices" + _READ,
+        # A snapshot, although Xero takes IMS: the endpoint is unpaged, so a full read costs
+        # the same single call and is the only way to see an item that was hard-deleted.
+        Cursor.NONE, Paging.NONE, ims=True, scope="accounting.invoices" + _READ,
         summary="one row per product or service item",
         status_field=None, unitdp=True, hard_deletes=True, core=True,
-        notes="Xero hard-deletes items; a full read of ids marks vanished items deleted.",
+        notes="Xero hard-deletes items; every sync reads them all and marks vanished items deleted.",
     ),
     XeroObject(
         "journals", "Journals", "Journals", "Journal", "JournalID",

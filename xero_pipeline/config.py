@@ -1,0 +1,97 @@
+"""Settings from the environment, checked before any work starts.
+
+| variable             | meaning                                                        | default                    |
+|----------------------|----------------------------------------------------------------|----------------------------|
+| XERO_CLIENT_ID       | the Xero app's client id                                       | required                   |
+| XERO_CLIENT_SECRET   | the Xero app's client secret                                   | required                   |
+| XERO_REFRESH_TOKEN   | first refresh token of an authorization-code app; unset means a custom connection (client credentials) | unset |
+| XERO_TOKEN_STORE     | file where the pipeline keeps rotated tokens (0600)           | data/xero_tokens.json      |
+| XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
+| XERO_IDENTITY_URL    | token endpoint host                                            | https://identity.xero.com  |
+| XERO_WAREHOUSE       | the DuckDB file                                                | data/xero.duckdb           |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from xero_pipeline.errors import ConfigError
+
+DEFAULTS = {
+    "XERO_TOKEN_STORE": "data/xero_tokens.json",
+    "XERO_API_URL": "https://api.xero.com",
+    "XERO_IDENTITY_URL": "https://identity.xero.com",
+    "XERO_WAREHOUSE": "data/xero.duckdb",
+}
+
+
+@dataclass(frozen=True)
+class XeroSettings:
+    client_id: str
+    client_secret: str
+    refresh_token: str | None
+    token_store: Path
+    api_url: str
+    identity_url: str
+
+    def __repr__(self) -> str:  # never print the secret or the token
+        return f"XeroSettings(client_id={self.client_id!r}, api_url={self.api_url!r}, token_store={str(self.token_store)!r})"
+
+
+def _url(name: str, value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL such as https://api.xero.com, not {value!r}")
+    return value.rstrip("/")
+
+
+def _writable_file(name: str, value: str) -> Path:
+    path = Path(value).expanduser()
+    if path.exists() and path.is_dir():
+        raise ConfigError(f"{name} must be a file path, but {path} is a directory")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot create the directory {parent} ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"{name}: the directory {parent} is not writable")
+    return path
+
+
+def xero_settings(
+    overrides: Mapping[str, str | None] | None = None, env: Mapping[str, str] | None = None
+) -> XeroSettings:
+    """Settings from explicit values first, then the environment, then defaults."""
+    env = os.environ if env is None else env
+    overrides = overrides or {}
+
+    def get(name: str) -> str | None:
+        value = overrides.get(name)
+        if value in (None, ""):
+            value = env.get(name) or DEFAULTS.get(name)
+        return value.strip() if isinstance(value, str) else None
+
+    missing = [n for n in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET") if not get(n)]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. Set them to your Xero app's "
+            "credentials (developer.xero.com > My Apps), or run `make demo` to try the pipeline against the sandbox."
+        )
+    return XeroSettings(
+        client_id=get("XERO_CLIENT_ID") or "",
+        client_secret=get("XERO_CLIENT_SECRET") or "",
+        refresh_token=get("XERO_REFRESH_TOKEN"),
+        token_store=_writable_file("XERO_TOKEN_STORE", get("XERO_TOKEN_STORE") or ""),
+        api_url=_url("XERO_API_URL", get("XERO_API_URL") or ""),
+        identity_url=_url("XERO_IDENTITY_URL", get("XERO_IDENTITY_URL") or ""),
+    )
+
+
+def warehouse_path(value: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return _writable_file("XERO_WAREHOUSE", value or env.get("XERO_WAREHOUSE") or DEFAULTS["XERO_WAREHOUSE"])
