@@ -5,7 +5,6 @@ from __future__ import annotations
 import dagster as dg
 
 from xero_pipeline.assets import GROUP, build_assets
-from xero_pipeline.partitions import tenant_partitions
 from xero_pipeline.resources import WarehouseResource, XeroResource
 
 xero_assets = build_assets()
@@ -14,7 +13,6 @@ xero_assets = build_assets()
 sync_job = dg.define_asset_job(
     "xero_sync",
     selection=dg.AssetSelection.groups(GROUP),
-    partitions_def=tenant_partitions,
     description="Sync every Xero object of one tenant into the DuckDB warehouse.",
 )
 

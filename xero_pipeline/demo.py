@@ -13,7 +13,7 @@ from xero_pipeline.assets import asset_key
 from xero_pipeline.registry import OBJECTS
 from xero_pipeline.resources import WarehouseResource, XeroResource
 from xero_pipeline.runner import ensure_dagster_home, sync_tenants
-from xero_pipeline.warehouse_read import run_query
+from xero_pipeline.warehouse_read import connect_read_only, run_query
 
 DEMO_TIME_SCALE = 10.0  # the sandbox's minute lasts 6 s, so Xero's 60-a-minute limit is felt but brief
 DEMO_TOKENS = Path("data/sandbox_tokens.json")
@@ -91,9 +91,7 @@ def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str) -> int:
 
 def summary_sql(db: Path) -> str:
     """Live rows per table (columns) and organisation (rows), for the tables that exist."""
-    import duckdb
-
-    conn = duckdb.connect(str(db), read_only=True)
+    conn = connect_read_only(str(db))
     try:
         tables = [r[0] for r in conn.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'xero' ORDER BY 1").fetchall()]

@@ -8,6 +8,7 @@ never at import time.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from xero_pipeline.client import XeroClient
 from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
 from xero_pipeline.errors import ConfigError
 from xero_pipeline.throttle import TenantThrottle
+from xero_pipeline.warehouse import open_warehouse
 
 
 class XeroResource(dg.ConfigurableResource):
@@ -109,12 +111,25 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        conn = _connect_with_wait(self.path(), timeout=self.lock_timeout_seconds, config=self.connection_config)
-        try:
-            yield conn
-        finally:
-            # A leaked connection keeps the file lock for the life of the process.
-            conn.close()
+        path = self.path()
+        # Other processes are kept out by DuckDB's file lock; threads of this process share
+        # one database instance, where two merges could conflict, so they take turns here.
+        with _process_lock(path):
+            conn = _connect_with_wait(path, timeout=self.lock_timeout_seconds, config=self.connection_config)
+            try:
+                yield conn
+            finally:
+                # A leaked connection keeps the file lock for the life of the process.
+                conn.close()
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(path: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(os.path.realpath(path), threading.Lock())
 
 
 def _connect_with_wait(path: str, *, timeout: float, config: dict) -> duckdb.DuckDBPyConnection:
@@ -123,7 +138,7 @@ def _connect_with_wait(path: str, *, timeout: float, config: dict) -> duckdb.Duc
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(path, read_only=False, config=dict(config))
+            return open_warehouse(path, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None

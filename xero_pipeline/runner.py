@@ -118,7 +118,7 @@ def sync_tenants(
             tags={"xero/tenant": tenant, "xero/trigger": "cli"},
         )
         for event in result.get_asset_materialization_events():
-            mat = event.asset_materialization
+            mat = event.step_materialization_data.materialization
             table = mat.asset_key.path[-1]
             meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
             report.outcomes.append(AssetOutcome(tenant, table, meta))

@@ -31,6 +31,28 @@ from typing import Any, Protocol
 from xero_pipeline.shaping import Column, RecordShaper, TableShape, _json_default
 
 SCHEMA = "xero"
+CATALOG = "warehouse"
+
+
+def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | None = None) -> Any:
+    """A connection whose default catalog is the warehouse file, attached as ``warehouse``.
+
+    DuckDB names a file's catalog after the file, so ``data/xero.duckdb`` would be catalog
+    ``xero`` holding schema ``xero``, and ``xero.invoices`` would be ambiguous. Attaching
+    under a fixed alias keeps every query (ours and users') plain ``xero.<table>``.
+    Raises ``duckdb.IOException`` when another process holds the file's lock.
+    """
+    import duckdb
+
+    conn = duckdb.connect(":memory:", config=dict(config or {}))
+    try:
+        mode = " (READ_ONLY)" if read_only else ""
+        conn.execute(f"ATTACH {_lit(str(path))} AS {CATALOG}{mode}")
+        conn.execute(f"USE {CATALOG}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 class Connection(Protocol):

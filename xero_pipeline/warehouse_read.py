@@ -12,6 +12,7 @@ import duckdb
 
 from xero_pipeline.config import warehouse_path
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse import open_warehouse
 
 
 def connect_read_only(path: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -19,7 +20,7 @@ def connect_read_only(path: str | None = None) -> duckdb.DuckDBPyConnection:
     if not Path(db).exists():
         raise ConfigError(f"there is no warehouse at {db} yet: run `xero-pipeline sync` (or `make demo`) first")
     try:
-        return duckdb.connect(str(db), read_only=True)
+        return open_warehouse(db, read_only=True)
     except duckdb.IOException as exc:
         raise ConfigError(
             f"the warehouse {db} is being written by another process ({exc}); try again when the sync finishes"

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import duckdb
+
+from xero_pipeline.warehouse import open_warehouse
 import pytest
 
 from xero_pipeline.registry import BY_TABLE
@@ -38,7 +40,7 @@ def load(db, records, *, table="invoices", tenant="t1", snapshot=False):
     try:
         spool.add(records)
         spool.close()
-        conn = duckdb.connect(str(db))
+        conn = open_warehouse(db)
         try:
             return merge(conn, spool, snapshot=snapshot, now=NOW)
         finally:
@@ -48,7 +50,7 @@ def load(db, records, *, table="invoices", tenant="t1", snapshot=False):
 
 
 def rows(db, sql):
-    conn = duckdb.connect(str(db), read_only=True)
+    conn = open_warehouse(db, read_only=True)
     try:
         return conn.execute(sql).fetchall()
     finally:

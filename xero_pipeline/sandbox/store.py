@@ -92,14 +92,23 @@ class TenantBooks:
     revisions: dict[tuple[str, str], int] = field(default_factory=dict)
     # Hard-deleted ids per path, so activity simulation can report them.
     hard_deleted: dict[str, set[str]] = field(default_factory=dict)
+    # The ledger's index: posting key (a document id, or an allocation's) -> JournalIDs
+    # in posting order, so a void can reverse exactly what was posted (see ``ledger``).
+    posted: dict[str, list[str]] = field(default_factory=dict)
 
-    def put(self, path: str, record: Record, *, touch: bool = True) -> Record:
-        """Insert or replace a record; ``touch`` stamps its UpdatedDateUTC with now."""
+    def put(
+        self, path: str, record: Record, *, touch: bool = True, at: datetime | None = None
+    ) -> Record:
+        """Insert or replace a record; ``touch`` stamps its UpdatedDateUTC with now.
+
+        ``at`` stamps a given instant instead of the clock's now: the seed writes 18
+        months of history before the clock starts.
+        """
         obj = BY_PATH[path.lower()]
         if touch and obj.updated_field == "UpdatedDateUTC":
-            now = self.clock.now()
+            now = self.clock.now() if at is None else at
             record["UpdatedDateUTC"] = now
-            if "UpdatedDateUTCString" in record or path in _HAS_UPDATED_STRING:
+            if "UpdatedDateUTCString" in record or obj.path in _HAS_UPDATED_STRING:
                 record["UpdatedDateUTCString"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         key = str(record[obj.primary_key])
         with self.lock:

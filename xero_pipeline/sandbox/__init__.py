@@ -1,0 +1,97 @@
+"""An offline, deterministic fake Xero that the tests, the demo and the benchmarks run against.
+
+``Sandbox`` serves Xero's Accounting API (``/api.xro/2.0/...``), its identity service
+(``/connect/token``, ``/connect/revocation``, ``/identity/connect/authorize``,
+``/connections``) and the sandbox's own controls (``/_sandbox/...``) on one loopback port::
+
+    with Sandbox(tenants=2, scale=0.02, seed=7) as sb:
+        sb.url, sb.client_id, sb.client_secret, sb.refresh_token, sb.tenant_ids
+        sb.simulate_day(); sb.inject("503", path="Invoices"); sb.stats(); sb.ground_truth()
+
+Modules: ``store`` (the books), ``seed``/``activity``/``reports`` and friends (the data),
+``app`` (facade, CLI), ``server`` (HTTP), ``routes`` (routing, identity endpoints),
+``identity`` + ``oauth`` (OAuth), ``accounting`` (API reads), ``query`` + ``where`` (filters, order,
+paging), ``render`` (JSON/XML), ``limits`` (rate limits, time scale), ``faults`` (faults,
+stats), ``controls`` (``/_sandbox/`` routes), ``wire`` (request/response values).
+
+Where Xero's documentation is silent, the sandbox assumes the following.
+
+Paging and reads
+  * ``pageSize`` above 1000 is clamped to 1000 (Xero's behaviour is undocumented);
+    ``page`` < 1 reads page 1; a page past the end is an empty array. ``pageSize``
+    without ``page`` does not page.
+  * The ``pagination`` object appears only on the nine page+pageSize endpoints and only
+    when ``page`` is sent; ``itemCount`` is the number of matching records, ``pageCount``
+    is ``ceil(itemCount / pageSize)`` (0 when nothing matches).
+  * Unpaged multi-record reads of documents with line items send ``"LineItems": []``
+    (Xero's SDK maintainers report an empty array, XeroAPI/xero-ruby#9, and the spec
+    requires BankTransaction.LineItems) and omit Payments, Allocations, CreditNotes,
+    Prepayments and Overpayments; summary totals stay. Paged and single reads are full.
+  * Without ``order``: IMS endpoints are ordered by their updated field, then primary
+    key; journals by JournalNumber; everything else in insertion order. ``order`` sorts
+    stably, text case-insensitively and nulls first (SQL Server's defaults).
+  * ``If-Modified-Since`` keeps records whose updated field is at or after the header,
+    both truncated to the second. Accepted: ISO 8601 with or without fraction and
+    offset (naive means UTC), ``Z``, RFC 1123 dates. A malformed value is a 400
+    ``ValidationException`` (ErrorNumber 10). Endpoints without IMS ignore the header.
+  * ``where`` supports comparisons, AND/OR/NOT, parentheses, ``Guid()``, ``DateTime()``,
+    booleans, dotted fields and Contains/StartsWith/EndsWith/ToLower/ToUpper. Field names
+    are checked against the spec's schema (case-insensitively); ``*ID`` fields compare
+    case-insensitively as GUIDs. Anything else is a 400 ``QueryParseException``
+    (ErrorNumber 16; Xero's exact Type strings for query errors are unverified).
+    ``where``/``order`` are ignored where the spec does not declare them (Quotes,
+    PurchaseOrders, Journals ...), as ASP.NET ignores unknown parameters.
+  * ``IDs``, ``Statuses``, ``ContactIDs``, ``InvoiceNumbers`` and ``References`` filter
+    wherever the field exists; Quotes, PurchaseOrders and LinkedTransactions also take
+    their spec's single-value filters (Status, ContactID, DateFrom, DateTo ...).
+  * ``UnitAmount``/``UnitPrice`` are rounded half-up to 2 dp unless the endpoint takes
+    ``unitdp`` and ``unitdp=4`` is sent; endpoints without ``unitdp`` (Quotes,
+    PurchaseOrders ...) always show 2 dp. The ground truth follows the same rule.
+  * ``null`` fields are omitted, as Xero's serializer does. Dates are ``\\/Date(ms+0000)\\/``
+    with escaped slashes; the envelope's ``DateTimeUTC`` has no offset and comes from
+    the books' clock.
+  * Without ``Accept: application/json`` the answer is XML: ``<Response>`` with
+    singular element names (``<Invoices><Invoice>``), ISO dates, the same data; a 400
+    is an ``<ApiException>``. 401/403 problem bodies are always JSON.
+  * Single reads (``/Invoices/{id}``) also accept the document number; unknown ids and
+    sub-resources (History, Attachments ...) are a plain-text 404, as is an unknown
+    path. A journal read singly drops SourceID/SourceType (Xero's docs). ``GET /Reports``
+    lists no published reports. Writes (PUT/POST/DELETE) are a 405: the API is read-only.
+
+Identity
+  * ``expires_in`` is the access-token lifetime in real seconds (lifetime / time scale,
+    at least 1). A refresh token replayed within the grace period returns a fresh pair
+    each time; tokens issued meanwhile stay valid. Unused refresh tokens expire after
+    60 days. Without ``offline_access`` in the scope no refresh token is issued.
+  * Bad or unknown client credentials are ``400 invalid_client``; an unknown grant type
+    ``unsupported_grant_type``; ``client_credentials`` works only for the custom
+    connection (else ``unauthorized_client``) and returns no id_token or refresh token.
+  * Revoking a refresh token ends its grant and disconnects the app's tenants (Xero:
+    "removes all of the user's connections"); unknown tokens are ignored (200).
+  * Authorize auto-consents to every organisation of the demo user; a reconnected tenant
+    keeps its connection id and ``createdDateUtc`` and gets a new ``updatedDateUtc``
+    and ``authEventId``.
+  * Scopes: the demo app holds granular read scopes (apps created since March 2026); a
+    write scope or the broad legacy scope also satisfies a read. A missing scope is
+    401 ``AuthorizationUnsuccessful``. The custom connection holds every scope (Xero
+    withholds journals from custom connections created since April 2026; not modelled).
+
+Rate limits and time
+  * Minute and day windows are rolling; only admitted calls count (a 429 costs no
+    quota). Checks run day, app-minute, minute, then concurrency; the app-minute problem
+    is reported as ``appminute`` (Xero's value is undocumented) and a concurrency 429
+    carries ``Retry-After: 1``. Limits apply per (app, tenant); the headers appear on
+    every response that resolved a tenant. With ``limits=False`` they show full quota.
+  * ``time_scale`` divides every identity and rate-limit duration (token lifetime,
+    grace, auth code, windows), ``Retry-After`` (rounded up, at least 1 s) and the
+    ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
+
+Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
+Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
+``createdByMyApp``, ``paymentsOnly`` on journals, Budgets' date filters, Xero's
+high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.
+"""
+
+from xero_pipeline.sandbox.app import Sandbox, run_sandbox_command
+
+__all__ = ["Sandbox", "run_sandbox_command"]

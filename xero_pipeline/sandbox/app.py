@@ -1,0 +1,270 @@
+"""``Sandbox``: the fake Xero as one object (books + identity + limits + faults + server),
+and the ``xero-pipeline sandbox`` command that serves it from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from xero_pipeline.registry import OBJECTS
+from xero_pipeline.sandbox import controls
+from xero_pipeline.sandbox.accounting import PREFIX, AccountingApi, default_mutation
+from xero_pipeline.sandbox.faults import Faults, Stats
+from xero_pipeline.sandbox.identity import Identity
+from xero_pipeline.sandbox.limits import DAY_LIMIT, RateLimiter, ScaledTime
+from xero_pipeline.sandbox.query import Query, install_versioning
+from xero_pipeline.sandbox.render import Variant
+from xero_pipeline.sandbox.routes import Router
+from xero_pipeline.sandbox.server import ServerThread
+from xero_pipeline.sandbox.store import SandboxClock, TenantBooks
+
+_REVEAL_ALL = Query(reveal=frozenset({"ARCHIVED", "DELETED"}))
+
+
+class Sandbox:
+    """An offline Xero: Accounting API, identity service and controls on one loopback port.
+
+    ``books`` (tests only) serves hand-made ``TenantBooks`` instead of seeded ones.
+    """
+
+    def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
+                 limits: bool = True, day_limit: int = DAY_LIMIT, token_lifetime: float = 1800,
+                 host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None) -> None:
+        self.seed, self.scale, self.host, self.port = seed, scale, host, port
+        if books is None:
+            from xero_pipeline.sandbox.seed import build_tenants
+
+            self.clock = SandboxClock()
+            books = build_tenants(count=tenants, scale=scale, seed=seed, clock=self.clock)
+        else:
+            self.clock = books[0].clock if books else SandboxClock()
+        self._seeded = len(books)
+        self.books: dict[str, TenantBooks] = {}
+        self.time = ScaledTime(time_scale)
+        self.faults = Faults()
+        self._stats = Stats()
+        self.limiter = RateLimiter(time=self.time, enabled=limits, day_limit=day_limit)
+        self.identity = Identity(seed=seed, time=self.time, clock=self.clock,
+                                 tenants={b.tenant_id: b.name for b in books},
+                                 token_lifetime=token_lifetime, on_event=self._stats.event)
+        self.api = AccountingApi(books={}, identity=self.identity, limiter=self.limiter, faults=self.faults,
+                                 stats=self._stats, clock_now=self.clock.now, seed=seed,
+                                 mutate=default_mutation(seed))
+        for b in books:
+            self._add_books(b)
+        self.router = Router(sandbox=self, api=self.api, identity=self.identity, faults=self.faults,
+                             stats=self._stats, controls=lambda req: controls.handle(self, req))
+        self.client_id = self.identity.demo.client_id
+        self.client_secret = self.identity.demo.client_secret
+        self.custom_client_id = self.identity.custom.client_id
+        self.custom_client_secret = self.identity.custom.client_secret
+        self.refresh_token = self.identity.initial_refresh_token()
+        self._days: dict[str, int] = {}
+        self._server: ServerThread | None = None
+        self._lock = threading.Lock()
+        self.url = ""
+
+    def _add_books(self, books: TenantBooks) -> None:
+        install_versioning(books)
+        self.books[books.tenant_id] = books
+        self.api.books[books.tenant_id.lower()] = books
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._server is None:
+            self._server = ServerThread(self.router.dispatch, host=self.host, port=self.port)
+            self._server.start()
+            self.url = self._server.url
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return self.url + PREFIX.rstrip("/")
+
+    @property
+    def identity_url(self) -> str:
+        return self.url
+
+    @property
+    def tenant_ids(self) -> list[str]:
+        return list(self.books)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "api_url": self.api_url, "identity_url": self.identity_url,
+            "client_id": self.client_id, "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+            "custom_client_id": self.custom_client_id, "custom_client_secret": self.custom_client_secret,
+            "tenants": [{"tenant_id": t, "name": b.name, "connected": t in self.identity.demo.connections}
+                        for t, b in self.books.items()],
+            "time_scale": self.time.scale, "limits": self.limiter.enabled,
+            "day_limit": self.limiter.day_limit,
+        }
+
+    def new_refresh_token(self) -> str:
+        """Another refresh token for the demo app, as if the user consented again."""
+        return self.identity.initial_refresh_token()
+
+    # --- the books -----------------------------------------------------------------------
+
+    def simulate_day(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]:
+        """One day of bookkeeping for every tenant (or one); the shared clock moves once."""
+        from xero_pipeline.sandbox.activity import simulate_day
+
+        targets = [tenant_id] if tenant_id else self.tenant_ids
+        out = {}
+        with self._lock:
+            for i, tid in enumerate(targets):
+                books = self.books[tid]
+                day = self._days[tid] = self._days.get(tid, 0) + 1
+                rng = random.Random(f"{self.seed}:day:{day}:{tid}")
+                out[tid] = simulate_day(books, rng=rng, advance_clock=i == 0)
+        return out
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+    def ground_truth_bytes(self, *, tenant_id: str | None = None) -> bytes:
+        """JSON of every collection per tenant as a perfect full read returns it.
+
+        Full records with line items, unit prices at 4 dp where the endpoint allows it,
+        archived and deleted records included, hard-deleted ones absent, in the default
+        order, rendered exactly as the API renders them.
+        """
+        parts = []
+        for tid in ([tenant_id] if tenant_id else self.tenant_ids):
+            books = self.books[tid]
+            colls = []
+            for obj in OBJECTS:
+                variant = Variant.LINES | (Variant.UNIT4 if obj.unitdp else 0)
+                keys = self.api.selector.select(books, obj, _REVEAL_ALL)
+                items = self.api.render_keys(books, obj, keys, Variant(variant))
+                colls.append(f'"{obj.path}":['.encode() + b",".join(items) + b"]")
+            parts.append(f'"{tid}":{{'.encode() + b",".join(colls) + b"}")
+        return b"{" + b",".join(parts) + b"}"
+
+    def ground_truth(self, *, tenant_id: str | None = None) -> dict[str, dict[str, list[dict]]]:
+        """``{tenant_id: {path: [record, ...]}}`` parsed as a client would (Decimal numbers)."""
+        return json.loads(self.ground_truth_bytes(tenant_id=tenant_id), parse_float=Decimal)
+
+    # --- connections, tokens, faults, stats ----------------------------------------------
+
+    def connect_tenant(self, tenant_id: str | None = None, *, books: TenantBooks | None = None) -> str:
+        """Reconnect a tenant, add hand-made ``books``, or (neither) seed a new organisation."""
+        if books is None and tenant_id is None:
+            from xero_pipeline.sandbox.seed import build_tenants
+
+            built = build_tenants(count=len(self.books) + 1, scale=self.scale, seed=self.seed,
+                                  clock=self.clock)
+            books = next(b for b in reversed(built) if b.tenant_id not in self.books)
+        if books is not None:
+            self._add_books(books)
+            tenant_id = books.tenant_id
+        assert tenant_id is not None
+        if tenant_id not in self.books:
+            raise KeyError(f"unknown tenant {tenant_id}")
+        self.identity.connect(tenant_id, name=self.books[tenant_id].name)
+        if tenant_id == self.tenant_ids[0]:
+            self.identity.connect(tenant_id, app=self.identity.custom)
+        return tenant_id
+
+    def disconnect_tenant(self, tenant_id: str) -> bool:
+        return self.identity.disconnect(tenant_id)
+
+    def expire_tokens(self) -> int:
+        return self.identity.expire_all()
+
+    def inject(self, kind: str, *, tenant_id: str | None = None, path: str | None = None, count: int = 1,
+               after_page: int | None = None, seconds: float | None = None) -> int:
+        """Queue a fault (see ``faults``); returns its id. ``expire_tokens`` acts at once."""
+        if kind == "expire_tokens":
+            self.expire_tokens()
+            self._stats.fault(kind)
+            return 0
+        return self.faults.add(kind, tenant_id=tenant_id, path=path, count=count, after_page=after_page,
+                               seconds=seconds).id
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def stats(self) -> dict[str, Any]:
+        """Calls per tenant and endpoint, status codes, 429s by problem, token events,
+        faults fired, the most concurrent calls seen and render-cache hits (see ``faults``)."""
+        snap = self._stats.snapshot()
+        snap["max_concurrent"] = dict(self.limiter.max_in_flight)
+        snap["max_concurrent_total"] = self.limiter.max_in_flight_total
+        snap["render_cache"] = {"hits": self.api.cache.hits, "misses": self.api.cache.misses}
+        return snap
+
+    def reset_stats(self) -> None:
+        self._stats.reset()
+        self.limiter.reset_stats()
+        self.api.cache.hits = self.api.cache.misses = 0
+
+
+def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
+    """``xero-pipeline sandbox``: serve until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(prog="xero-pipeline sandbox", description="Serve the offline fake Xero.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--tenants", type=int, default=2)
+    parser.add_argument("--scale", type=float, default=0.02)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--time-scale", type=float, default=1.0, help="60 turns Xero's minute into a second")
+    parser.add_argument("--day-limit", type=int, default=DAY_LIMIT, help="1000 for the Starter plan")
+    parser.add_argument("--no-limits", action="store_true", help="switch rate limits off")
+    parser.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
+    args = parser.parse_args(argv)
+
+    sandbox = Sandbox(tenants=args.tenants, scale=args.scale, seed=args.seed, time_scale=args.time_scale,
+                      limits=not args.no_limits, day_limit=args.day_limit, host=args.host, port=args.port)
+    # This process only serves: move the seeded books out of the cyclic collector's reach,
+    # or each full collection rescans millions of records (seconds at scale 100).
+    gc.freeze()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    sandbox.start()
+    info = sandbox.info()
+    if args.json:
+        print(json.dumps(info), flush=True)
+    else:
+        print(f"Xero sandbox at {sandbox.url}  (API {sandbox.api_url}, identity {sandbox.identity_url})")
+        print(f"  client id:      {sandbox.client_id}")
+        print(f"  client secret:  {sandbox.client_secret}")
+        print(f"  refresh token:  {sandbox.refresh_token}")
+        print(f"  custom connection (client_credentials): {sandbox.custom_client_id}"
+              f" / {sandbox.custom_client_secret}")
+        for t in info["tenants"]:
+            print(f"  tenant {t['tenant_id']}  {t['name']}")
+        print("Controls under /_sandbox/ (see xero_pipeline/sandbox/controls.py). Ctrl-C stops.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_sandbox_command())

@@ -1,0 +1,148 @@
+"""Shared fixtures: sandboxes on loopback and small hand-made books with known contents.
+
+The hand-made books (``make_books``) pin down exactly the records a test reasons about
+(timestamps to the millisecond, archived and deleted states, 4 dp unit prices); the
+seeded sandbox (``sandbox``) checks the same behaviour on realistic data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+
+from xero_pipeline.sandbox import Sandbox
+from xero_pipeline.sandbox.store import SandboxClock, TenantBooks
+
+T0 = datetime(2026, 10, 1, 12, 0, 0, tzinfo=UTC)
+PRECISE = datetime(2026, 10, 2, 12, 0, 0, 600_000, tzinfo=UTC)
+N_INVOICES = 250
+N_CONTACTS = 30
+N_JOURNALS = 250
+N_QUOTES = 130
+
+
+def _id(tenant: int, kind: str, n: int) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fixture/{tenant}/{kind}/{n}"))
+
+
+def make_books(clock: SandboxClock, tenant: int = 0) -> TenantBooks:
+    """A small organisation: every IMS record is updated a whole number of minutes after T0."""
+    tid = _id(tenant, "tenant", 0)
+    books = TenantBooks(tenant_id=tid, name=f"Fixture Org {tenant}", base_currency="NZD", clock=clock)
+
+    def put(path: str, rec: dict, updated: datetime | None = None) -> None:
+        if updated is not None:
+            rec["UpdatedDateUTC"] = updated
+        books.put(path, rec, touch=False)
+
+    put("Organisation", {"OrganisationID": tid, "Name": books.name, "BaseCurrency": "NZD",
+                         "OrganisationStatus": "ACTIVE", "CreatedDateUTC": T0 - timedelta(days=400),
+                         "PeriodLockDate": date(2026, 3, 31)})
+    put("Accounts", {"AccountID": _id(tenant, "acct", 1), "Code": "200", "Name": "Sales", "Type": "REVENUE",
+                     "Status": "ACTIVE"}, T0)
+    # Updated 600 ms past a whole second: IMS is accurate to the second.
+    put("Accounts", {"AccountID": _id(tenant, "acct", 2), "Code": "090", "Name": "Bank", "Type": "BANK",
+                     "Status": "ACTIVE"}, PRECISE)
+    for i in range(N_CONTACTS):
+        put("Contacts", {"ContactID": _id(tenant, "contact", i), "Name": f"Contact {i:03d}",
+                         "ContactStatus": "ARCHIVED" if i % 10 == 9 else "ACTIVE", "IsCustomer": i % 2 == 0,
+                         "Addresses": [{"AddressType": "POBOX", "City": "Wellington"}]},
+            T0 + timedelta(minutes=i))
+    for i in range(N_INVOICES):
+        contact = i % N_CONTACTS
+        put("Invoices", {
+            "InvoiceID": _id(tenant, "invoice", i), "InvoiceNumber": f"INV-{i:04d}",
+            "Type": "ACCREC" if i % 3 else "ACCPAY",
+            "Status": ["AUTHORISED", "PAID", "DRAFT", "VOIDED"][i % 4],
+            "Contact": {"ContactID": _id(tenant, "contact", contact), "Name": f"Contact {contact:03d}"},
+            "Date": date(2026, 1, 1) + timedelta(days=i), "DueDate": date(2026, 2, 1) + timedelta(days=i),
+            "LineAmountTypes": "Exclusive",
+            "LineItems": [{"LineItemID": _id(tenant, "line", i), "Description": "Widget",
+                           "Quantity": Decimal("3.0000"), "UnitAmount": Decimal("10.1250"),
+                           "LineAmount": Decimal("30.38"), "AccountCode": "200",
+                           "TaxAmount": Decimal("4.56")}],
+            "Payments": [{"PaymentID": _id(tenant, "payment", i), "Amount": Decimal("1.00")}]
+            if i % 4 == 1 else [],
+            "SubTotal": Decimal("30.38"), "TotalTax": Decimal("4.56"), "Total": Decimal("34.94"),
+            "AmountDue": Decimal("34.94"), "AmountPaid": Decimal("0.00"), "CurrencyCode": "NZD",
+            "CurrencyRate": Decimal("1.000000"),
+        }, T0 + timedelta(minutes=i))
+    for i in range(N_JOURNALS):
+        put("Journals", {"JournalID": _id(tenant, "journal", i), "JournalNumber": i + 1,
+                         "JournalDate": date(2026, 1, 1), "CreatedDateUTC": T0 + timedelta(minutes=i),
+                         "SourceID": _id(tenant, "invoice", i), "SourceType": "ACCREC",
+                         "JournalLines": [{"JournalLineID": _id(tenant, "jl", i), "AccountCode": "200",
+                                           "NetAmount": Decimal("-30.38"), "GrossAmount": Decimal("-34.94"),
+                                           "TaxAmount": Decimal("-4.56")}]})
+    for i in range(N_QUOTES):
+        put("Quotes", {"QuoteID": _id(tenant, "quote", i), "QuoteNumber": f"QU-{i:04d}", "Status": "DRAFT",
+                       "Contact": {"ContactID": _id(tenant, "contact", 0), "Name": "Contact 000"},
+                       "Date": date(2026, 3, 1), "LineItems": [{"LineItemID": _id(tenant, "qline", i),
+                                                                "UnitAmount": Decimal("2.5050")}]},
+            T0 + timedelta(minutes=i))
+    put("Items", {"ItemID": _id(tenant, "item", 1), "Code": "W1", "Name": "Widget",
+                  "SalesDetails": {"UnitPrice": Decimal("10.1250"), "AccountCode": "200"},
+                  "PurchaseDetails": {"UnitPrice": Decimal("4.0049")}}, T0)
+    put("TrackingCategories", {
+        "TrackingCategoryID": _id(tenant, "tc", 1), "Name": "Region", "Status": "ACTIVE",
+        "Options": [{"TrackingOptionID": _id(tenant, "to", 1), "Name": "North", "Status": "ACTIVE"},
+                    {"TrackingOptionID": _id(tenant, "to", 2), "Name": "South", "Status": "ARCHIVED"}]})
+    put("TrackingCategories", {"TrackingCategoryID": _id(tenant, "tc", 2), "Name": "Old",
+                               "Status": "ARCHIVED", "Options": []})
+    for i, status in enumerate(["AUTHORISED", "DELETED", "AUTHORISED"]):
+        put("BankTransfers", {"BankTransferID": _id(tenant, "bt", i), "Amount": Decimal("100.00"),
+                              "Date": date(2026, 4, 1), "Status": status,
+                              "CreatedDateUTC": T0 + timedelta(minutes=i)})
+    for i in range(3):
+        put("LinkedTransactions", {"LinkedTransactionID": _id(tenant, "lt", i), "Status": "APPROVED",
+                                   "SourceTransactionID": _id(tenant, "invoice", i)}, T0)
+    put("Currencies", {"Code": "NZD", "Description": "New Zealand Dollar"})
+    return books
+
+
+@pytest.fixture(scope="module")
+def fixture_sandbox() -> Iterator[Sandbox]:
+    """Two hand-made tenants, limits off: for exact assertions about paging and filters."""
+    clock = SandboxClock()
+    with Sandbox(books=[make_books(clock, 0), make_books(clock, 1)], limits=False) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """Two seeded tenants at a small scale, limits off."""
+    with Sandbox(tenants=2, scale=0.02, seed=7, limits=False) as sb:
+        yield sb
+
+
+def access_token(sb: Sandbox, refresh_token: str | None = None) -> str:
+    resp = requests.post(f"{sb.url}/connect/token", data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token or sb.new_refresh_token(),
+        "client_id": sb.client_id, "client_secret": sb.client_secret})
+    resp.raise_for_status()
+    return resp.json()["access_token"]
+
+
+class Api:
+    """A minimal Xero client for tests: JSON, bearer token, tenant header."""
+
+    def __init__(self, sb: Sandbox, tenant_id: str | None = None, token: str | None = None) -> None:
+        self.sb = sb
+        self.tenant_id = tenant_id or sb.tenant_ids[0]
+        self.token = token or access_token(sb)
+        self.session = requests.Session()
+
+    def get(self, path: str, *, headers: dict | None = None, **params: object) -> requests.Response:
+        h = {"Authorization": f"Bearer {self.token}", "xero-tenant-id": self.tenant_id,
+             "Accept": "application/json", **(headers or {})}
+        return self.session.get(f"{self.sb.api_url}/{path}", params=params, headers=h, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def api(fixture_sandbox: Sandbox) -> Api:
+    return Api(fixture_sandbox)
