@@ -1,4 +1,7 @@
-"""Wiring only: assets, resources, jobs and the executor. Nothing here does work."""
+"""Wiring only: assets, checks, jobs, schedules, sensors, resources and the executor.
+
+Nothing here does work; each list below is filled from the module that owns that role.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,11 @@ sync_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=xero_assets,
+    assets=[*xero_assets],
+    asset_checks=[],
     jobs=[sync_job],
+    schedules=[],
+    sensors=[],
     resources={
         "xero": XeroResource(
             client_id=dg.EnvVar("XERO_CLIENT_ID"),
