@@ -108,7 +108,7 @@ def summary_sql(db: Path) -> str:
     return (
         "WITH counts AS (" + " UNION ALL ".join(parts) + ") "
         "PIVOT (SELECT c.table_name, coalesce(o.name, c.tenant_id) AS organisation, c.n FROM counts c "
-        "LEFT JOIN xero.organisations o USING (tenant_id)) ON organisation USING sum(n) ORDER BY table_name"
+        "LEFT JOIN xero.organisations o USING (tenant_id)) ON organisation USING sum(n)::BIGINT ORDER BY table_name"
     )
 
 

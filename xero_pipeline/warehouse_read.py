@@ -37,7 +37,8 @@ def run_query(query: str, *, path: str | None = None, max_rows: int = 200) -> st
             raise ConfigError(f"query failed: {exc}") from None
         if cursor.description is None:
             return "ok"
-        frame = cursor.fetch_df()
+        # Nullable dtypes: counts stay integers ("587", not "587.0") even beside a NULL.
+        frame = cursor.fetch_df().convert_dtypes()
     finally:
         conn.close()
     shown = frame.head(max_rows).to_string(index=False, max_colwidth=60)
