@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -78,12 +79,32 @@ def cmd_dev(args: argparse.Namespace) -> int:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1", "-p", "3000"],
             env={**os.environ, **env},
+            start_new_session=True,  # its own process group, so we can stop all of it
         )
+        # `dagster dev` shuts down cleanly on SIGINT but may ignore SIGTERM; a SIGTERM to
+        # us must not orphan it (and its webserver, daemon and code servers).
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             return proc.wait()
         except KeyboardInterrupt:
-            proc.terminate()
-            return proc.wait()
+            return _stop_group(proc)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_group(proc: subprocess.Popen) -> int:
+    for sig, grace in ((signal.SIGINT, 20), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.wait()
 
 
 def cmd_sandbox(argv: Sequence[str]) -> int:
