@@ -55,6 +55,18 @@ def cmd_tenants(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_auth(args: argparse.Namespace) -> int:
+    from xero_pipeline.oauth_flow import authorize_url_from_env, open_in_browser, run_auth
+
+    xero, _ = _resources(args)
+    run_auth(
+        settings=xero.settings(), authorize_url=authorize_url_from_env(), port=args.port,
+        open_browser=None if args.no_browser else open_in_browser, timeout_seconds=args.timeout,
+        echo=lambda line: print(line, flush=True),
+    )
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from xero_pipeline.warehouse_read import run_query
 
@@ -122,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select", help="tables to sync, e.g. 'invoices,contacts' or 'credit*'; default: all")
     p.add_argument("--warehouse", help="DuckDB file (default $XERO_WAREHOUSE or data/xero.duckdb)")
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("auth", help="authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens")
+    p.add_argument("--port", type=int, default=8749,
+                   help="localhost port of the redirect URI http://localhost:PORT/callback (default 8749)")
+    p.add_argument("--no-browser", action="store_true", help="only print the consent URL")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the redirect")
+    p.set_defaults(func=cmd_auth)
 
     p = sub.add_parser("tenants", help="list the organisations connected to the app")
     p.set_defaults(func=cmd_tenants)

@@ -4,7 +4,7 @@
 |----------------------|----------------------------------------------------------------|----------------------------|
 | XERO_CLIENT_ID       | the Xero app's client id                                       | required                   |
 | XERO_CLIENT_SECRET   | the Xero app's client secret                                   | required                   |
-| XERO_REFRESH_TOKEN   | first refresh token of an authorization-code app; unset means a custom connection (client credentials) | unset |
+| XERO_REFRESH_TOKEN   | seeds the token store; unneeded after `xero-pipeline auth`; unset with an empty store means a custom connection | unset |
 | XERO_TOKEN_STORE     | file where the pipeline keeps rotated tokens (0600)           | data/xero_tokens.json      |
 | XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
 | XERO_IDENTITY_URL    | token endpoint host                                            | https://identity.xero.com  |

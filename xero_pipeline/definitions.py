@@ -7,24 +7,37 @@ from __future__ import annotations
 
 import dagster as dg
 
-from xero_pipeline.assets import GROUP, build_assets
+from xero_pipeline.assets import GROUP, build_assets, build_retired_assets
+from xero_pipeline.checks import build_checks, tenants_key_check
+from xero_pipeline.health import tenant_health_check
+from xero_pipeline.report_assets import REPORTS_GROUP, build_report_assets
 from xero_pipeline.resources import WarehouseResource, XeroResource
+from xero_pipeline.schedules import build_daily_schedule
+from xero_pipeline.sensors import health_sensor, tenant_sensor
+from xero_pipeline.tenants_asset import xero_tenants
+from xero_pipeline.view_assets import LEDGER_GROUP, build_view_assets, ledger_job
 
 xero_assets = build_assets()
+report_assets = build_report_assets()  # xero/report_*: Xero's reports, per tenant
+ledger_assets = build_view_assets()  # ledger/*: views over all tenants
 
 # One run per tenant: every Xero asset of that tenant's partition.
 sync_job = dg.define_asset_job(
     "xero_sync",
-    selection=dg.AssetSelection.groups(GROUP),
+    # "ledger": the ledger views (view_assets.py), rebuilt after each tenant's sync once they exist;
+    # "xero_reports": the tenant's report snapshots, refreshed by the same daily run.
+    # The health check is judged by the xero_health sensor, from outside the run it would judge.
+    selection=dg.AssetSelection.groups(GROUP, REPORTS_GROUP, LEDGER_GROUP)
+    - dg.AssetSelection.checks(tenant_health_check),
     description="Sync every Xero object of one tenant into the DuckDB warehouse.",
 )
 
 defs = dg.Definitions(
-    assets=[*xero_assets],
-    asset_checks=[],
-    jobs=[sync_job],
+    assets=[*xero_assets, *report_assets, *ledger_assets, xero_tenants, *build_retired_assets()],
+    asset_checks=[tenant_health_check, *build_checks(), tenants_key_check],
+    jobs=[sync_job, ledger_job],
     schedules=[],
-    sensors=[],
+    sensors=[tenant_sensor, health_sensor],
     resources={
         "xero": XeroResource(
             client_id=dg.EnvVar("XERO_CLIENT_ID"),
@@ -37,3 +50,11 @@ defs = dg.Definitions(
     # runs instead (see dagster.yaml's run coordinator).
     executor=dg.in_process_executor,
 )
+
+
+@dg.definitions
+def load_definitions() -> dg.Definitions:
+    """What Dagster loads (a ``@dg.definitions`` function takes precedence over ``defs``):
+    ``defs`` plus the daily schedule, whose cron and timezone (XERO_SCHEDULE_CRON,
+    XERO_SCHEDULE_TIMEZONE) are read here, when the code location loads, not at import."""
+    return dg.Definitions.merge(defs, dg.Definitions(schedules=[build_daily_schedule()]))

@@ -1,12 +1,81 @@
-"""Typed errors. Each message says what happened and what to do, and carries no secret."""
+"""Typed errors. Each message says what happened and what to do, and carries no secret.
+
+Tokens and the client secret are registered with ``register_secret`` as soon as the
+pipeline holds them; every error message passes through ``redact`` so that text we did
+not write ourselves (a ``requests`` exception quoting a header, an error body echoing a
+request) cannot carry one into a log, a Dagster event or a traceback.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
 from datetime import datetime
+from typing import Any
+
+REDACTED = "[redacted]"
+_MIN_SECRET_LENGTH = 8  # shorter values would redact ordinary words
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+# An Authorization header value quoted by a library, even with a token we never registered.
+_AUTH_VALUE = re.compile(r"\bBearer\s+[^\s'\",)]{4,}|\bBasic\s+[A-Za-z0-9+/]{16,}={0,2}")
+
+
+def register_secret(value: str | None) -> None:
+    """Never show ``value`` in an error message from now on (for this process)."""
+    if not value:
+        return
+    with _secrets_lock:
+        for v in (value, value.strip()):
+            if len(v) >= _MIN_SECRET_LENGTH:
+                _secrets.add(v)
+
+
+def redact(text: str) -> str:
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return _AUTH_VALUE.sub(REDACTED, text)
+
+
+def problem_text(resp: Any) -> tuple[str, list[str]]:
+    """Xero's own words from an error response (a ``requests.Response``), whichever of its
+    shapes it used: an ApiException with validation errors, a problem+json, OAuth's
+    ``error``, or plain text (an outage page)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return redact(resp.text.strip()[:300] or resp.reason or "no message"), []
+    if not isinstance(body, dict):
+        return redact(str(body)[:300]), []
+    details = [
+        str(err.get("Message", ""))
+        for element in body.get("Elements") or []
+        if isinstance(element, dict)
+        for err in element.get("ValidationErrors") or []
+        if isinstance(err, dict)
+    ]
+    message = next((body[k] for k in ("Message", "Detail", "Title", "error") if body.get(k)), resp.reason)
+    kind = body.get("Type")
+    text = f"{kind}: {message}" if kind and kind not in str(message) else str(message)
+    return redact(text), [redact(d) for d in details if d]
+
+
+def human_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 0):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class XeroPipelineError(Exception):
     """Base of every error this project raises on purpose."""
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class ConfigError(XeroPipelineError):
@@ -28,13 +97,16 @@ class XeroApiError(XeroPipelineError):
         path: str,
         tenant_id: str | None,
         details: list[str] | None = None,
+        what: str | None = None,
     ) -> None:
         self.status = status
         self.xero_message = message
         self.path = path
         self.tenant_id = tenant_id
         self.details = details or []
-        where = f"GET {path}" + (f" for tenant {tenant_id}" if tenant_id else "")
+        self.what = what
+        where = f"GET {path}" + (f" ({what})" if what else "")
+        where += f" for tenant {tenant_id}" if tenant_id else ""
         extra = "".join(f"\n  - {d}" for d in self.details)
         super().__init__(f"Xero returned {status} to {where}: {message}{extra}")
 
@@ -43,8 +115,12 @@ class XeroScopeError(XeroApiError):
     """401/403 for one endpoint: the app lacks its scope or the plan lacks the endpoint."""
 
 
+class XeroRequestError(XeroPipelineError):
+    """A request could not even be sent (a malformed header or URL); retrying cannot help."""
+
+
 class XeroUnavailableError(XeroPipelineError):
-    """Retries were exhausted on 5xx, timeouts or broken responses."""
+    """Retries were exhausted on 5xx, timeouts, broken responses or rate limits."""
 
 
 class XeroDailyLimitError(XeroPipelineError):
@@ -56,6 +132,7 @@ class XeroDailyLimitError(XeroPipelineError):
         self.resets_at = resets_at
         super().__init__(
             f"Xero's daily call limit for tenant {tenant_id} is used up; it resets in about "
-            f"{retry_after / 3600:.1f} h (at {resets_at:%Y-%m-%d %H:%M} UTC). Everything loaded so far is "
-            "committed; the next run continues from there."
+            f"{human_duration(retry_after)} (at {resets_at:%Y-%m-%d %H:%M:%S} UTC). Everything loaded before "
+            "this object is committed with its cursor; run the sync again after the reset and it continues "
+            "from there."
         )

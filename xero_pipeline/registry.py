@@ -24,6 +24,12 @@ Facts encoded below (from Xero's spec and developer docs):
   tracking options and contact-group membership are hard-deleted with no tombstone.
 * Money has 2 decimal places, except unit amounts which have 4 with ``unitdp=4`` on the
   endpoints that take it.
+* Multi-record reads of ContactGroups send each group's ``Contacts`` empty (the spec's
+  example); only ``GET /ContactGroups/{id}`` lists the members, so they are read singly.
+* Employees was removed on 2026-04-28 (spec commit 1e5abee). Classic expense claims and
+  receipts are withheld from apps created since 2026; Journals became a premium
+  endpoint in March 2026, and custom connections created since 29 April 2026 get no
+  journal access. Xero answers those with 401/403/404 for the one endpoint.
 """
 
 from __future__ import annotations
@@ -61,7 +67,13 @@ class Child:
     table: str  # e.g. "invoice_line_items"
     schema: str  # spec schema of one element, e.g. "LineItem"
     key: str | None = None  # element id (e.g. "LineItemID"); None: the position is the key
-    hard_deletes: bool = False  # elements vanish without a tombstone (tracking options)
+    hard_deletes: bool = False  # elements vanish without a tombstone: kept with _deleted_at
+    within: str | None = None  # a nested array of another child's elements: that child's table
+
+    def __post_init__(self) -> None:
+        # Marking a vanished element deleted needs an identity that outlives its position.
+        if self.hard_deletes and not self.key:
+            raise ValueError(f"{self.table}: a hard-deleted child needs a key")
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,9 @@ class XeroObject:
     order_by: str | None = None  # a stable order for paging (see client); None: pk
     core: bool = False  # part of the first, core set of assets
     notes: str = ""  # a Xero quirk worth showing in the asset's description
+    filled_singly: tuple[str, ...] = ()  # child arrays only a read by id fills (ContactGroups)
+    gated: str = ""  # why Xero may refuse this endpoint to an app or plan (named on failure)
+    retired: str = ""  # ISO date Xero removed the endpoint; the asset fails without a call
 
     @property
     def full_snapshot(self) -> bool:
@@ -107,8 +122,13 @@ class XeroObject:
         raise KeyError(f"{self.table} has no child table {table!r}")
 
 
-def _lines(table: str) -> Child:
-    return Child("LineItems", table, "LineItem", "LineItemID")
+def _lines(table: str) -> tuple[Child, Child]:
+    """Line items, and their tracking flattened: what reports by region/department join on."""
+    tracking = table.removesuffix("s") + "_tracking"  # invoice_line_items -> invoice_line_item_tracking
+    return (
+        Child("LineItems", table, "LineItem", "LineItemID"),
+        Child("Tracking", tracking, "LineItemTracking", within=table),
+    )
 
 
 def _allocations(table: str) -> Child:
@@ -128,7 +148,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         "BankTransactionID", Cursor.IMS, Paging.PAGE_SIZE, ims=True,
         scope="accounting.banktransactions" + _READ,
         summary="one row per spend or receive money transaction, VOIDED and DELETED kept",
-        children=(_lines("bank_transaction_line_items"),), unitdp=True, core=True,
+        children=_lines("bank_transaction_line_items"), unitdp=True, core=True,
     ),
     XeroObject(
         "bank_transfers", "BankTransfers", "BankTransfers", "BankTransfer", "BankTransferID",
@@ -141,6 +161,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         "batch_payments", "BatchPayments", "BatchPayments", "BatchPayment", "BatchPaymentID",
         Cursor.IMS, Paging.NONE, ims=True, scope="accounting.payments" + _READ,
         summary="one row per batch of payments made or received together",
+        children=(Child("Payments", "batch_payment_payments", "Payment", "PaymentID"),),
     ),
     XeroObject(
         "branding_themes", "BrandingThemes", "BrandingThemes", "BrandingTheme",
@@ -152,7 +173,11 @@ OBJECTS: tuple[XeroObject, ...] = (
         "budgets", "Budgets", "Budgets", "Budget", "BudgetID",
         Cursor.NONE, Paging.NONE, ims=False, scope="accounting.budgets" + _READ,
         summary="one row per budget (overall or by tracking option)",
-        children=(Child("BudgetLines", "budget_lines", "BudgetLine", "AccountID"),),
+        children=(
+            Child("BudgetLines", "budget_lines", "BudgetLine", "AccountID"),
+            # One row per account and month: the amounts budget-vs-actual reports join on.
+            Child("BudgetBalances", "budget_balances", "BudgetBalance", within="budget_lines"),
+        ),
         status_field=None,
     ),
     XeroObject(
@@ -160,7 +185,8 @@ OBJECTS: tuple[XeroObject, ...] = (
         Cursor.NONE, Paging.NONE, ims=False, scope="accounting.contacts" + _READ,
         summary="one row per contact group",
         children=(Child("Contacts", "contact_group_members", "Contact", "ContactID", hard_deletes=True),),
-        updated_field=None,
+        updated_field=None, filled_singly=("Contacts",),
+        notes="Xero lists groups without their members, so each group is also read by id (one call per group).",
     ),
     XeroObject(
         "contacts", "Contacts", "Contacts", "Contact", "ContactID",
@@ -178,7 +204,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         "credit_notes", "CreditNotes", "CreditNotes", "CreditNote", "CreditNoteID",
         Cursor.IMS, Paging.PAGE_SIZE, ims=True, scope="accounting.invoices" + _READ,
         summary="one row per credit note, VOIDED and DELETED kept",
-        children=(_lines("credit_note_line_items"), _allocations("credit_note_allocations")),
+        children=(*_lines("credit_note_line_items"), _allocations("credit_note_allocations")),
         unitdp=True, core=True,
     ),
     XeroObject(
@@ -191,13 +217,15 @@ OBJECTS: tuple[XeroObject, ...] = (
         "expense_claims", "ExpenseClaims", "ExpenseClaims", "ExpenseClaim", "ExpenseClaimID",
         Cursor.IMS, Paging.NONE, ims=True, scope="accounting.classicexpenses" + _READ,
         summary="one row per classic expense claim",
+        children=(Child("Receipts", "expense_claim_receipts", "Receipt", "ReceiptID"),),
         notes="Classic expense claims are not available to apps created since 2026.",
+        gated="Xero withholds classic expense claims from apps created since 2026",
     ),
     XeroObject(
         "invoices", "Invoices", "Invoices", "Invoice", "InvoiceID",
         Cursor.IMS, Paging.PAGE_SIZE, ims=True, scope="accounting.invoices" + _READ,
         summary="one row per sales invoice (ACCREC) or bill (ACCPAY), VOIDED and DELETED kept",
-        children=(_lines("invoice_line_items"),), include_params=("includeArchived",),
+        children=_lines("invoice_line_items"), include_params=("includeArchived",),
         unitdp=True, core=True,
     ),
     XeroObject(
@@ -213,9 +241,16 @@ OBJECTS: tuple[XeroObject, ...] = (
         "journals", "Journals", "Journals", "Journal", "JournalID",
         Cursor.JOURNAL_NUMBER, Paging.OFFSET, ims=True, scope="accounting.journals" + _READ,
         summary="one row per general-ledger journal; every posted document makes one",
-        children=(Child("JournalLines", "journal_lines", "JournalLine", "JournalLineID"),),
+        children=(
+            Child("JournalLines", "journal_lines", "JournalLine", "JournalLineID"),
+            Child("TrackingCategories", "journal_line_tracking", "TrackingCategory", within="journal_lines"),
+        ),
         updated_field="CreatedDateUTC", status_field=None, core=True,
         notes="Journals are immutable and read 100 at a time by JournalNumber offset.",
+        gated=(
+            "Journals are a premium endpoint since March 2026 (Advanced plan and a security assessment), "
+            "and custom connections created since 29 April 2026 get no journal access"
+        ),
     ),
     XeroObject(
         "linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransaction",
@@ -228,7 +263,10 @@ OBJECTS: tuple[XeroObject, ...] = (
         "manual_journals", "ManualJournals", "ManualJournals", "ManualJournal", "ManualJournalID",
         Cursor.IMS, Paging.PAGE_SIZE, ims=True, scope="accounting.manualjournals" + _READ,
         summary="one row per manual journal, DRAFT to VOIDED",
-        children=(Child("JournalLines", "manual_journal_lines", "ManualJournalLine"),),
+        children=(
+            Child("JournalLines", "manual_journal_lines", "ManualJournalLine"),
+            Child("Tracking", "manual_journal_line_tracking", "TrackingCategory", within="manual_journal_lines"),
+        ),
     ),
     XeroObject(
         "organisations", "Organisation", "Organisations", "Organisation", "OrganisationID",
@@ -240,7 +278,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         "overpayments", "Overpayments", "Overpayments", "Overpayment", "OverpaymentID",
         Cursor.IMS, Paging.PAGE_SIZE, ims=True, scope="accounting.payments" + _READ,
         summary="one row per overpayment",
-        children=(_lines("overpayment_line_items"), _allocations("overpayment_allocations")),
+        children=(*_lines("overpayment_line_items"), _allocations("overpayment_allocations")),
         unitdp=True,
     ),
     XeroObject(
@@ -259,37 +297,39 @@ OBJECTS: tuple[XeroObject, ...] = (
         "prepayments", "Prepayments", "Prepayments", "Prepayment", "PrepaymentID",
         Cursor.IMS, Paging.PAGE_SIZE, ims=True, scope="accounting.payments" + _READ,
         summary="one row per prepayment",
-        children=(_lines("prepayment_line_items"), _allocations("prepayment_allocations")),
+        children=(*_lines("prepayment_line_items"), _allocations("prepayment_allocations")),
         unitdp=True,
     ),
     XeroObject(
         "purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrder",
         "PurchaseOrderID", Cursor.IMS, Paging.PAGE_SIZE, ims=True,
         scope="accounting.invoices" + _READ, summary="one row per purchase order",
-        children=(_lines("purchase_order_line_items"),),
+        children=_lines("purchase_order_line_items"),
     ),
     XeroObject(
         "quotes", "Quotes", "Quotes", "Quote", "QuoteID",
         Cursor.IMS, Paging.PAGE_ONLY, ims=True, scope="accounting.invoices" + _READ,
-        summary="one row per quote", children=(_lines("quote_line_items"),),
+        summary="one row per quote", children=_lines("quote_line_items"),
     ),
     XeroObject(
         "receipts", "Receipts", "Receipts", "Receipt", "ReceiptID",
         Cursor.IMS, Paging.NONE, ims=True, scope="accounting.classicexpenses" + _READ,
         summary="one row per classic expense receipt",
-        children=(_lines("receipt_line_items"),), unitdp=True,
+        children=_lines("receipt_line_items"), unitdp=True,
         notes="Classic receipts are not available to apps created since 2026.",
+        gated="Xero withholds classic expense receipts from apps created since 2026",
     ),
     XeroObject(
         "repeating_invoices", "RepeatingInvoices", "RepeatingInvoices", "RepeatingInvoice",
         "RepeatingInvoiceID", Cursor.NONE, Paging.NONE, ims=False,
         scope="accounting.invoices" + _READ, summary="one row per repeating invoice template",
-        children=(_lines("repeating_invoice_line_items"),), updated_field=None,
+        children=_lines("repeating_invoice_line_items"), updated_field=None,
     ),
     XeroObject(
         "tax_rates", "TaxRates", "TaxRates", "TaxRate", "TaxType",
         Cursor.NONE, Paging.NONE, ims=False, scope="accounting.settings" + _READ,
         summary="one row per tax rate, keyed by TaxType",
+        children=(Child("TaxComponents", "tax_rate_components", "TaxComponent"),),
         updated_field=None, core=True,
     ),
     XeroObject(
@@ -304,6 +344,18 @@ OBJECTS: tuple[XeroObject, ...] = (
         "users", "Users", "Users", "User", "UserID",
         Cursor.IMS, Paging.NONE, ims=True, scope="accounting.settings" + _READ,
         summary="one row per user of the organisation", status_field=None,
+    ),
+)
+
+# Endpoints Xero has removed. Not in OBJECTS (nothing reads or serves them); each is an
+# asset that fails at once, so a schedule or a user asking for it learns why.
+RETIRED: tuple[XeroObject, ...] = (
+    XeroObject(
+        "employees", "Employees", "Employees", "Employee", "EmployeeID",
+        Cursor.IMS, Paging.NONE, ims=True, scope="accounting.settings" + _READ,
+        summary="one row per employee (accounting API, not payroll)", status_field="Status",
+        retired="2026-04-28",
+        notes="Payroll employees are in Xero's Payroll APIs, which this pipeline does not read.",
     ),
 )
 

@@ -8,6 +8,7 @@ never at import time.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -105,6 +106,13 @@ class WarehouseResource(DuckDBResource):
     lock_timeout_seconds: float = Field(
         default=120.0, description="How long a write waits for another process to release the file."
     )
+    retry_lock_seconds: float = Field(
+        default=10.0,
+        description="Once a step of this run has given up on the lock, how long later steps wait (the holder is "
+        "probably a long session; each of ~70 steps waiting the full bound would keep the run going for hours).",
+    )
+
+    _lock_gave_up: bool = PrivateAttr(default=False)
 
     def path(self) -> str:
         return str(warehouse_path(self.database or None))
@@ -114,8 +122,15 @@ class WarehouseResource(DuckDBResource):
         path = self.path()
         # Other processes are kept out by DuckDB's file lock; threads of this process share
         # one database instance, where two merges could conflict, so they take turns here.
+        timeout = self.lock_timeout_seconds
+        if self._lock_gave_up:
+            timeout = min(timeout, self.retry_lock_seconds)
         with _process_lock(path):
-            conn = _connect_with_wait(path, timeout=self.lock_timeout_seconds, config=self.connection_config)
+            try:
+                conn = _connect_with_wait(path, timeout=timeout, config=self.connection_config)
+            except WarehouseLockTimeout:
+                self._lock_gave_up = True
+                raise
             try:
                 yield conn
             finally:
@@ -132,21 +147,61 @@ def _process_lock(path: str) -> threading.Lock:
         return _LOCKS.setdefault(os.path.realpath(path), threading.Lock())
 
 
+class WarehouseLockTimeout(ConfigError):
+    """Another process held the warehouse file for longer than the resource waits."""
+
+
+LOCK_QUIET_SECONDS = 2.0  # waits behind another tenant's merge are this short and normal: no log line
+LOCK_REPORT_SECONDS = 10.0  # after that, say so this often while waiting
+
+
+def lock_holder(message: str) -> str:
+    """Who holds the warehouse, from DuckDB's lock error ("... held in /usr/bin/duckdb (PID 4242)")."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    if not found:
+        return "another process (DuckDB did not say which)"
+    program, pid = found.groups()
+    try:  # the command line says more than the program ("duckdb -readonly data/xero.duckdb"); Linux only
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            program = " ".join(fh.read().replace(b"\0", b" ").decode(errors="replace").split())[:200] or program
+    except OSError:
+        pass
+    return f"PID {pid} ({program})"
+
+
 def _connect_with_wait(path: str, *, timeout: float, config: dict) -> duckdb.DuckDBPyConnection:
-    """Open the file for writing, waiting (bounded) while another process holds it."""
-    deadline = time.monotonic() + timeout
+    """Open the file for writing, waiting (bounded, and logged in the run) while another process holds it."""
+    log = dg.get_dagster_logger("xero_pipeline.warehouse")
+    started = time.monotonic()
+    deadline = started + timeout
     delay = 0.05
+    next_report = started + LOCK_QUIET_SECONDS
+    waited = False
     while True:
         try:
-            return open_warehouse(path, config=config)
+            conn = open_warehouse(path, config=config)
+            if waited:
+                log.info(f"warehouse {path}: lock acquired after {time.monotonic() - started:.1f} s")
+            return conn
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
-            if time.monotonic() >= deadline:
-                raise ConfigError(
-                    f"the warehouse {path} stayed locked by another process for {timeout:.0f} s ({exc}). "
-                    "Close other writers or read-write sessions (the DuckDB CLI opens read-write unless run with "
-                    "-readonly), or read through `xero-pipeline sql`."
+            now = time.monotonic()
+            if now >= deadline:
+                raise WarehouseLockTimeout(
+                    f"the warehouse {path} stayed locked by {lock_holder(str(exc))} for {timeout:g} s "
+                    "(lock_timeout_seconds, or retry_lock_seconds after an earlier step gave up); nothing was "
+                    "written and no cursor moved, so the next run redoes this step. Close other writers and long "
+                    "read sessions (read-only ones block writes too while open), read through "
+                    "`xero-pipeline sql`, or query a snapshot (README)."
                 ) from None
+            if now >= next_report:
+                # Runs of other tenants hold it for seconds; a person's session can hold it for hours.
+                log.warning(
+                    f"warehouse {path} is locked by {lock_holder(str(exc))}; waiting "
+                    f"({now - started:.0f} s so far, giving up after {timeout:g} s)"
+                )
+                next_report = now + LOCK_REPORT_SECONDS
+                waited = True
             time.sleep(delay)
             delay = min(delay * 2, 2.0)

@@ -19,10 +19,14 @@ from typing import Any
 import dagster as dg
 
 from xero_pipeline.assets import build_object_asset
+from xero_pipeline.checks import build_checks, tenants_key_check
 from xero_pipeline.errors import ConfigError
 from xero_pipeline.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.registry import OBJECTS, XeroObject
+from xero_pipeline.report_assets import build_report_assets
 from xero_pipeline.resources import WarehouseResource, XeroResource
+from xero_pipeline.tenants_asset import xero_tenants
+from xero_pipeline.view_assets import build_view_assets
 
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -105,11 +109,23 @@ def sync_tenants(
     if added:
         echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")
     assets = [build_object_asset(o) for o in objects]
+    full = list(objects) == list(OBJECTS)
+    if full:  # a full sync also refreshes the report snapshots (and, once at the end, the ledger views)
+        assets += build_report_assets()
+    checks = build_checks(objects)
     report = SyncReport()
-    for tenant in targets:
+    # xero/tenants is not per tenant: it rides along once, in the first tenant's run (an
+    # unpartitioned asset in a partitioned run), or alone when no tenant is connected.
+    tenants_table = [xero_tenants, tenants_key_check]
+    if not targets:
+        _collect(dg.materialize(tenants_table, instance=instance, raise_on_error=False,
+                                resources={"xero": xero, "warehouse": warehouse},
+                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                                tags={"xero/trigger": "cli"}), "all tenants", report, echo)
+    for i, tenant in enumerate(targets):
         echo(f"tenant {tenant}: syncing {len(objects)} object(s)")
         result = dg.materialize(
-            assets,
+            [*assets, *checks, *(tenants_table if i == 0 else [])],
             instance=instance,
             partition_key=tenant,
             resources={"xero": xero, "warehouse": warehouse},
@@ -122,16 +138,41 @@ def sync_tenants(
             table = mat.asset_key.path[-1]
             meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
             report.outcomes.append(AssetOutcome(tenant, table, meta))
-            if "api_calls" in meta:
+            if "report_calls" in meta:
+                echo(f"  {table:<24} {meta.get('dagster/row_count', 0):>7} rows  (snapshot)  {meta['api_calls']} calls")
+            elif "api_calls" in meta:
                 echo(
                     f"  {table:<24} {meta.get('dagster/row_count', 0):>7} rows  +{meta.get('rows_inserted', 0)} new "
                     f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  "
                     f"{meta.get('api_calls', 0)} calls"
                 )
-        for event in result.all_events:
-            if event.is_step_failure:
-                error = event.step_failure_data.error
-                message = error.message.strip() if error else "failed"
-                report.failures.append((tenant, event.step_key or "?", message))
-                echo(f"  FAILED {event.step_key}: {message}")
+        _collect(result, tenant, report, echo)
+    if full:
+        _collect(dg.materialize(build_view_assets(), instance=instance, raise_on_error=False,
+                                resources={"warehouse": warehouse}, tags={"xero/trigger": "cli"},
+                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}),
+                 "all tenants", report, echo)
     return report
+
+
+def _collect(result: Any, tenant: str, report: SyncReport, echo: Callable[[str], None]) -> None:
+    """Step failures and failed ERROR checks become failures; WARN checks are only shown."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            # Dagster wraps what the step raised; the user needs the inner message.
+            while error and error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
+                error = error.cause
+            message = error.message.strip() if error else "failed"
+            report.failures.append((tenant, event.step_key or "?", message))
+            echo(f"  FAILED {event.step_key}: {message}")
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        text = evaluation.description or "failed"
+        if evaluation.severity == dg.AssetCheckSeverity.WARN:
+            echo(f"  check {name} (warning): {text}")
+        else:
+            report.failures.append((tenant, f"check {name}", text))
+            echo(f"  CHECK FAILED {name}: {text}")

@@ -232,17 +232,32 @@ def parent_key_column(obj: XeroObject) -> str:
     return snake(obj.primary_key)
 
 
+def outer_column(outer: Child) -> str:
+    """The column a nested child uses to name the element it sits in (line_item_id...)."""
+    return snake(outer.key) if outer.key else "_parent_position"
+
+
 def child_shape(obj: XeroObject, child: Child) -> TableShape:
     parent_col = parent_key_column(obj)
-    lead = [Column("tenant_id", "string"), Column(parent_col, "string"), Column("_position", "integer")]
-    if child.key:
+    lead = [Column("tenant_id", "string"), Column(parent_col, "string")]
+    if child.within:
+        # A nested array (a line's tracking): keyed by the top-level parent, the element
+        # it sits in and its position, so replacing the parent's children replaces it too.
+        ref = outer_column(obj.child(child.within))
+        lead.append(Column(ref, "integer" if ref == "_parent_position" else "string"))
+        key: tuple[str, ...] = ("tenant_id", parent_col, ref, "_position")
+    elif child.key:
         key = ("tenant_id", parent_col, snake(child.key))
     else:
         key = ("tenant_id", parent_col, "_position")
+    lead.append(Column("_position", "integer"))
     shape = _build_shape(child.table, child.schema, key, lead, ())
     # A child's own copy of the parent id (LineItem.RepeatingInvoiceID...) stays, but a
     # field that would collide with the parent key column must not overwrite it.
     shape.fields = {f: spec for f, spec in shape.fields.items() if spec[0] != parent_col}
+    if child.hard_deletes:
+        # Xero drops such elements without a trace; the merge marks them instead.
+        shape.columns["_deleted_at"] = Column("_deleted_at", "msdatetime")
     return shape
 
 
@@ -279,13 +294,32 @@ class RecordShaper:
         row["_synced_at"] = self._synced_at
         row["_deleted_at"] = None
         children: dict[str, list[dict[str, Any]]] = {}
+        child_base = {"tenant_id": self.tenant_id, self._pk_col: str(pk), "_seq": seq}
         for table, (child, shape) in self.children.items():
+            if child.within:
+                children[table] = self._nested_rows(record, child, shape, child_base)
+                continue
             items = record.get(child.field) or []
-            child_base = {"tenant_id": self.tenant_id, self._pk_col: str(pk), "_seq": seq}
-            children[table] = [
-                shape.row(item, {**child_base, "_position": i}) for i, item in enumerate(items)
-            ]
+            rows = [shape.row(item, {**child_base, "_position": i}) for i, item in enumerate(items)]
+            if child.hard_deletes:
+                for r in rows:
+                    r["_deleted_at"] = None
+            children[table] = rows
         return ShapedRecord(row, children)
+
+    def _nested_rows(
+        self, record: dict[str, Any], child: Child, shape: TableShape, base: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        outer = self.obj.child(child.within or "")
+        ref = outer_column(outer)
+        rows = []
+        for i, element in enumerate(record.get(outer.field) or []):
+            if not isinstance(element, dict):
+                continue
+            ref_value = element.get(outer.key) if outer.key else i
+            for j, item in enumerate(element.get(child.field) or []):
+                rows.append(shape.row(item, {**base, ref: ref_value, "_position": j}))
+        return rows
 
     def shapes(self) -> Iterator[TableShape]:
         yield self.parent

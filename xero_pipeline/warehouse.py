@@ -19,16 +19,16 @@ delta rewrites nothing (same hashes), so loads are idempotent.
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from xero_pipeline.shaping import Column, RecordShaper, TableShape, _json_default
+from xero_pipeline.shaping import Column, TableShape
+from xero_pipeline.spool import Spool
+
+__all__ = ["Spool", "merge", "open_warehouse", "ensure_table", "LoadStats"]
 
 SCHEMA = "xero"
 CATALOG = "warehouse"
@@ -99,57 +99,6 @@ def _on(keys: Iterable[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{q(k)} = {right}.{q(k)}" for k in keys)
 
 
-# ----------------------------------------------------------------------------- spooling
-
-
-@dataclass
-class Spool:
-    """Shaped rows of one load, appended to per-table NDJSON files as pages arrive."""
-
-    shaper: RecordShaper
-    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="xero-spool-")))
-    rows: dict[str, int] = field(default_factory=dict)
-    _files: dict[str, Any] = field(default_factory=dict)
-    _seq: int = 0
-
-    def path(self, table: str) -> Path:
-        return self.directory / f"{table}.ndjson"
-
-    def _write(self, table: str, row: dict[str, Any]) -> None:
-        handle = self._files.get(table)
-        if handle is None:
-            handle = self._files[table] = open(self.path(table), "w", encoding="utf-8")
-            self.rows[table] = 0
-        handle.write(json.dumps(row, default=_json_default, separators=(",", ":")))
-        handle.write("\n")
-        self.rows[table] += 1
-
-    def add(self, records: Iterable[dict[str, Any]]) -> int:
-        n = 0
-        for record in records:
-            self._seq += 1
-            shaped = self.shaper.shape(record, self._seq)
-            self._write(self.shaper.parent.table, shaped.parent)
-            for table, rows in shaped.children.items():
-                for row in rows:
-                    self._write(table, row)
-            n += 1
-        return n
-
-    @property
-    def record_count(self) -> int:
-        return self._seq
-
-    def close(self) -> None:
-        for handle in self._files.values():
-            handle.close()
-        self._files.clear()
-
-    def discard(self) -> None:
-        self.close()
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
 # ----------------------------------------------------------------------------- merging
 
 
@@ -160,6 +109,7 @@ class LoadStats:
     unchanged: int = 0
     deleted: int = 0  # marked _deleted_at by a snapshot reconciliation
     child_rows: dict[str, int] = field(default_factory=dict)  # written by this load
+    child_deleted: dict[str, int] = field(default_factory=dict)  # hard-deleted elements marked
     child_row_count: dict[str, int] = field(default_factory=dict)  # held for the tenant afterwards
     row_count: int = 0  # live parent rows for the tenant after the load
     new_columns: list[str] = field(default_factory=list)
@@ -202,6 +152,7 @@ def merge(
     pk = parent.key[1]
     tenant = shaper.tenant_id
     target = qualified(parent.table, schema)
+    stamp = now.replace(tzinfo=None)
     stats = LoadStats()
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -236,22 +187,36 @@ def merge(
             f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM stg_parent s "
             f"SEMI JOIN stg_changed c ON s.{q(pk)} = c.k"
         )
-        for _, shape in shaper.children.values():
-            stats.child_rows[shape.table] = _replace_children(conn, spool, shape, tenant, pk, schema)
-            stats.child_row_count[shape.table] = conn.execute(
-                f"SELECT count(*) FROM {qualified(shape.table, schema)} WHERE tenant_id = ?", [tenant]
-            ).fetchone()[0]
+        # Parents Xero no longer returns (snapshots only); empty for incremental loads.
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE stg_gone AS SELECT {q(pk)} AS k FROM {target} "
+            f"WHERE tenant_id = ? AND _deleted_at IS NULL AND ? "
+            f"AND {q(pk)} NOT IN (SELECT {q(pk)} FROM stg_parent)",
+            [tenant, snapshot],
+        )
+        for child, shape in shaper.children.values():
+            if child.hard_deletes:
+                written, marked = _upsert_marking_children(conn, spool, shape, tenant, schema, stamp)
+                stats.child_deleted[shape.table] = marked
+            else:
+                written = _replace_children(conn, spool, shape, tenant, schema)
+            stats.child_rows[shape.table] = written
         if snapshot:
             stats.deleted = conn.execute(
-                f"UPDATE {target} SET _deleted_at = ? WHERE tenant_id = ? AND _deleted_at IS NULL "
-                f"AND {q(pk)} NOT IN (SELECT {q(pk)} FROM stg_parent)",
-                [now.replace(tzinfo=None), tenant],
+                f"UPDATE {target} t SET _deleted_at = ? FROM stg_gone g WHERE t.tenant_id = ? AND t.{q(pk)} = g.k",
+                [stamp, tenant],
+            ).fetchone()[0]
+        for _, shape in shaper.children.values():
+            stats.child_row_count[shape.table] = conn.execute(
+                f"SELECT count(*) FROM {qualified(shape.table, schema)} WHERE tenant_id = ?"
+                + (" AND _deleted_at IS NULL" if "_deleted_at" in shape.columns else ""),
+                [tenant],
             ).fetchone()[0]
         stats.row_count = conn.execute(
             f"SELECT count(*) FROM {target} WHERE tenant_id = ? AND _deleted_at IS NULL", [tenant]
         ).fetchone()[0]
-        conn.execute("DROP TABLE IF EXISTS stg_parent")
-        conn.execute("DROP TABLE IF EXISTS stg_changed")
+        for temp in ("stg_parent", "stg_changed", "stg_gone", "stg_child"):
+            conn.execute(f"DROP TABLE IF EXISTS {temp}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -259,22 +224,49 @@ def merge(
     return stats
 
 
-def _replace_children(
-    conn: Connection, spool: Spool, shape: TableShape, tenant: str, parent_pk: str, schema: str
-) -> int:
+def _winning_children_sql(spool: Spool, shape: TableShape) -> str:
+    """The spooled children that came with the winning copy of each changed parent."""
+    select = ", ".join(f"s.{q(c)}" for c in shape.columns)
+    return (
+        f"SELECT {select} FROM ({read_spool_sql(shape, spool.path(shape.table))}) s "
+        f"JOIN stg_changed c ON s.{q(shape.key[1])} = c.k AND s._seq = c.seq"
+    )
+
+
+def _replace_children(conn: Connection, spool: Spool, shape: TableShape, tenant: str, schema: str) -> int:
     """Children of every changed parent are deleted and re-inserted from the spool."""
     target = qualified(shape.table, schema)
-    parent_col = shape.key[1]
     conn.execute(
-        f"DELETE FROM {target} t USING stg_changed c WHERE t.tenant_id = ? AND t.{q(parent_col)} = c.k",
+        f"DELETE FROM {target} t USING stg_changed c WHERE t.tenant_id = ? AND t.{q(shape.key[1])} = c.k",
         [tenant],
     )
     if not spool.rows.get(shape.table):
         return 0
     col_list = ", ".join(q(c) for c in shape.columns)
-    select = ", ".join(f"s.{q(c)}" for c in shape.columns)
-    # Only the children that came with the winning copy of each parent (same _seq).
-    return conn.execute(
-        f"INSERT INTO {target} ({col_list}) SELECT {select} FROM ({read_spool_sql(shape, spool.path(shape.table))}) s "
-        f"JOIN stg_changed c ON s.{q(parent_col)} = c.k AND s._seq = c.seq"
+    return conn.execute(f"INSERT INTO {target} ({col_list}) {_winning_children_sql(spool, shape)}").fetchone()[0]
+
+
+def _upsert_marking_children(
+    conn: Connection, spool: Spool, shape: TableShape, tenant: str, schema: str, stamp: datetime
+) -> tuple[int, int]:
+    """Children Xero hard-deletes (tracking options, group members): elements a changed
+    parent no longer has, and every element of a parent that vanished, keep their row
+    with ``_deleted_at`` set, so a user sees that the option or membership ended instead
+    of it silently disappearing. Returns (rows written, rows newly marked)."""
+    target = qualified(shape.table, schema)
+    parent_col = shape.key[1]
+    col_list = ", ".join(q(c) for c in shape.columns)
+    if spool.rows.get(shape.table):
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE stg_child AS {_winning_children_sql(spool, shape)}")
+    else:
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE stg_child AS SELECT {col_list} FROM {target} LIMIT 0")
+    same = _on(shape.key[1:], "s", "t")
+    marked = conn.execute(
+        f"UPDATE {target} t SET _deleted_at = ? WHERE t.tenant_id = ? AND t._deleted_at IS NULL AND ("
+        f"(t.{q(parent_col)} IN (SELECT k FROM stg_changed) AND NOT EXISTS (SELECT 1 FROM stg_child s WHERE {same}))"
+        f" OR t.{q(parent_col)} IN (SELECT k FROM stg_gone))",
+        [stamp, tenant],
     ).fetchone()[0]
+    conn.execute(f"DELETE FROM {target} t USING stg_child s WHERE t.tenant_id = ? AND {same}", [tenant])
+    written = conn.execute(f"INSERT INTO {target} ({col_list}) SELECT {col_list} FROM stg_child").fetchone()[0]
+    return written, marked

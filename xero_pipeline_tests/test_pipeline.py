@@ -48,6 +48,9 @@ def resources(sandbox: Sandbox, tmp_path: Path, *, page_size: int = 1000) -> tup
         token_store=str(tmp_path / "tokens.json"),
         page_size=page_size,
         backoff_seconds=0.05,
+        # Limits are off in this sandbox; a full sync (objects, reports, per-group reads)
+        # makes ~70 calls a tenant, which Xero's 60-second window would stretch to minutes.
+        rate_window_seconds=1.0,
     )
     return xero, WarehouseResource(database=str(tmp_path / "xero.duckdb"))
 

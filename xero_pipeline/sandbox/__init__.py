@@ -27,6 +27,11 @@ Paging and reads
     (Xero's SDK maintainers report an empty array, XeroAPI/xero-ruby#9, and the spec
     requires BankTransaction.LineItems) and omit Payments, Allocations, CreditNotes,
     Prepayments and Overpayments; summary totals stay. Paged and single reads are full.
+    Multi-record reads of ContactGroups send ``"Contacts": []`` (the spec's example);
+    ``GET /ContactGroups/{id}`` lists the members.
+  * ``Sandbox(unavailable={"ExpenseClaims": 403, "Journals": 401})`` makes an endpoint
+    answer as Xero does to an app or plan without it: 401 ``AuthorizationUnsuccessful``,
+    403 ``AuthenticationUnsuccessful`` or a plain-text 404.
   * Without ``order``: IMS endpoints are ordered by their updated field, then primary
     key; journals by JournalNumber; everything else in insertion order. ``order`` sorts
     stably, text case-insensitively and nulls first (SQL Server's defaults).

@@ -58,8 +58,12 @@ _ARCHIVABLE = {o.path: _archivable(o) for o in BY_PATH.values()}
 class AccountingApi:
     def __init__(self, *, books: dict[str, TenantBooks], identity: Identity, limiter: RateLimiter,
                  faults: Faults, stats: Stats, clock_now: Callable[[], datetime], seed: int,
-                 mutate: Callable[[Fault, TenantBooks, str], None]) -> None:
+                 mutate: Callable[[Fault, TenantBooks, str], None],
+                 unavailable: dict[str, int] | None = None) -> None:
         self.books = books
+        # Endpoints this app or plan may not read ({"Journals": 401}): Xero's answers to an
+        # app created since 2026 asking for classic expenses, or a plan without journals.
+        self.unavailable = {k.lower(): v for k, v in (unavailable or {}).items()}
         self.identity = identity
         self.limiter = limiter
         self.faults = faults
@@ -94,6 +98,9 @@ class AccountingApi:
         if tenant_id is None:
             forbidden = self._problem(403, "Forbidden", "AuthenticationUnsuccessful", rid)
             return self._finish(endpoint, None, forbidden)
+        refused = self.unavailable.get(endpoint.split("/")[0].lower())
+        if refused is not None:
+            return self._finish(endpoint, tenant_id, self._refusal(refused, rid))
 
         forced = self.faults.before(tenant_id, endpoint, kinds=_429_KINDS)
         if forced is not None:
@@ -154,6 +161,15 @@ class AccountingApi:
                 problem: str | None = None) -> Response:
         self.stats.record(endpoint, tenant_id, "reset" if resp.reset else resp.status, problem=problem)
         return resp
+
+    def _refusal(self, status: int, rid: str) -> Response:
+        if status == 401:
+            return self._problem(401, "Unauthorized", "AuthorizationUnsuccessful", rid)
+        if status == 403:
+            return self._problem(403, "Forbidden", "AuthenticationUnsuccessful", rid)
+        if status == 404:
+            return not_found()
+        return self._problem(status, "Error", "Unavailable", rid)
 
     def _problem(self, status: int, title: str, detail: str, rid: str) -> Response:
         body = render.problem(status, title, detail, rid)
@@ -227,7 +243,8 @@ class AccountingApi:
         query = build_query(obj, params, req.header("If-Modified-Since"))
         keys = self.selector.select(books, obj, query)
         page = paginate(books, obj, keys, params)
-        variant = self._variant(obj, req, params, lines=page.paged or not obj.lines_need_paging)
+        lines = (page.paged or not obj.lines_need_paging) and not obj.filled_singly
+        variant = self._variant(obj, req, params, lines=lines)
         if _ARCHIVABLE[obj.path] and "ARCHIVED" not in query.reveal:
             variant |= Variant.HIDE_ARCHIVED
         items = self.render_keys(books, obj, page.keys, variant)

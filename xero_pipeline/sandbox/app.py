@@ -33,11 +33,15 @@ class Sandbox:
     """An offline Xero: Accounting API, identity service and controls on one loopback port.
 
     ``books`` (tests only) serves hand-made ``TenantBooks`` instead of seeded ones.
+    ``unavailable`` ({"ExpenseClaims": 403, "Journals": 401}) makes endpoints answer as
+    Xero does to an app or plan without them (401 AuthorizationUnsuccessful, 403, 404);
+    change it later through ``sandbox.api.unavailable``.
     """
 
     def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
                  limits: bool = True, day_limit: int = DAY_LIMIT, token_lifetime: float = 1800,
-                 host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None) -> None:
+                 host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None,
+                 unavailable: dict[str, int] | None = None) -> None:
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
         if books is None:
             from xero_pipeline.sandbox.seed import build_tenants
@@ -57,7 +61,7 @@ class Sandbox:
                                  token_lifetime=token_lifetime, on_event=self._stats.event)
         self.api = AccountingApi(books={}, identity=self.identity, limiter=self.limiter, faults=self.faults,
                                  stats=self._stats, clock_now=self.clock.now, seed=seed,
-                                 mutate=default_mutation(seed))
+                                 mutate=default_mutation(seed), unavailable=unavailable)
         for b in books:
             self._add_books(b)
         self.router = Router(sandbox=self, api=self.api, identity=self.identity, faults=self.faults,

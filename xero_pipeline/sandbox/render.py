@@ -39,8 +39,10 @@ _UNIT_FIELDS = frozenset({"UnitAmount", "UnitPrice"})
 # as an empty array rather than dropped: that is what Xero's SDK maintainers report
 # (XeroAPI/xero-ruby#9: "without pagination, it will return empty array as line items")
 # and the spec marks BankTransaction.LineItems as required.
-DETAIL_FIELDS = ("LineItems", "Allocations", "Payments", "CreditNotes", "Prepayments", "Overpayments")
-EMPTIED_FIELDS = frozenset({"LineItems"})
+# A contact group's members are likewise only in a read by id: the spec's list example
+# sends ``"Contacts": []`` (registry: ``filled_singly``).
+DETAIL_FIELDS = ("LineItems", "Allocations", "Payments", "CreditNotes", "Prepayments", "Overpayments", "Contacts")
+EMPTIED_FIELDS = frozenset({"LineItems", "Contacts"})
 
 
 class Variant(enum.IntFlag):

@@ -1,0 +1,97 @@
+"""Plain sentences for ``RESULTS.md`` about what limits a figure, written from the numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def notes(results: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    small, big = results.get("sync_small", {}), results.get("sync_big", {})
+    out += _calls(small.get("calls"))
+    for part in (small, big):
+        if "throughput" in part:
+            out += _throughput(part["throughput"], part.get("profile"))
+    if results.get("big_scale_note"):
+        out.append(results["big_scale_note"])
+    if "memory" in results:
+        out += _memory(results["memory"])
+    if "limits" in results:
+        out.append(
+            "Rate-limit use is measured on a full read of journals (100 per call): the client needs far less "
+            "than the 1/30 s each call is allowed, so the run is bound by Xero's limit alone, as every sync "
+            "is against real Xero, where a minute lasts 60 s.")
+    if "tenants" in results:
+        out += _tenants(results["tenants"])
+    return out
+
+
+def _calls(calls: dict[str, Any] | None) -> list[str]:
+    if not calls:
+        return []
+    over = [r for r in calls["objects"] if r["calls"] > r["issue_minimum"]]
+    if not over:
+        return []
+    parts = ", ".join(f"{r['object']} {r['calls']} for {r['issue_minimum']}" for r in over)
+    return [f"Calls above the issue's minimum: {parts}. Page-only/offset endpoints need one more call "
+            f"when the last page is full, and contact groups are read once per group because Xero's list "
+            f"leaves their members empty; against the achievable minimum the sync makes "
+            f"{calls['ratio_to_achievable_minimum']:.3f}x."]
+
+
+def _throughput(t: dict[str, Any], profile: dict[str, Any] | None) -> list[str]:
+    out = []
+    if not t["meets_rows_target"]:
+        out.append(f"Scale {t['scale']:g}: {t['rows_per_second']:,.0f} rows/s is below 20,000 rows/s.")
+    if not t["meets_not_slower_target"] and t["pipeline_to_sandbox_time"]:
+        out.append(
+            f"Scale {t['scale']:g}: the pipeline is the slower side: its own time (parse/shape "
+            f"{_pct(t['share_parse_shape'])} + write {_pct(t['share_write'])} of the wall) is "
+            f"{t['pipeline_to_sandbox_time']:.1f}x the sandbox's CPU time ({t['server_cpu_seconds']:.1f} s). "
+            f"The client handles one page at a time, so it also waits for every page the sandbox renders.")
+    if profile and out:
+        ours = profile["project_by_cumulative_time"][:6]
+        spots = "; ".join(f"`{r['function']}` {_pct(r['cumulative_share'])}" for r in ours)
+        out.append(f"Hot spots (cumulative share of the profiled sync): {spots}. See the table below.")
+    return out
+
+
+def _memory(m: dict[str, Any]) -> list[str]:
+    by = m["by_scale"]
+    setters = ", ".join(f"scale {s}: {p['peak_set_by']}" for s, p in by.items() if p.get("peak_set_by"))
+    out = [f"The load that raised the sync process's peak RSS the most: {setters}."] if setters else []
+    split = "; ".join(
+        f"scale {s}: +{p['growth_while_fetching_mib']:.0f} MiB while fetching, "
+        f"+{p['growth_while_merging_mib']:.0f} MiB while merging"
+        for s, p in by.items() if "growth_while_fetching_mib" in p)
+    if split:
+        merging = all(p["growth_while_merging_mib"] > p["growth_while_fetching_mib"]
+                      for p in by.values() if "growth_while_fetching_mib" in p)
+        why = " Pages stream to the spool; the growth comes from the DuckDB merge." if merging else ""
+        out.append(f"Peak RSS above the idle process: {split}.{why}")
+    if m.get("data_factor") and abs(m["data_factor"] - 10) > 1e-9:
+        out.append(f"Memory growth is measured over {m['data_factor']:g}x the data, not 10x; the per-10x "
+                   f"figure assumes growth follows a power of the data size.")
+    return out
+
+
+def _tenants(t: dict[str, Any]) -> list[str]:
+    one, many = t["one_tenant"], t["all_tenants"]
+    waves = -(-many["tenants"] // t["max_concurrent_runs"])
+    out = [
+        f"Tenant scaling: one run took {one['wall_seconds']:.0f} s using "
+        f"{one['runs_cpu_seconds']:.0f} CPU s; {many['tenants']} runs took {many['wall_seconds']:.0f} s "
+        f"using {many['runs_cpu_seconds']:.0f} CPU s, "
+        f"the machine {_pct(many['machine_busy'])} busy (runs and sandbox). "
+        f"With max_concurrent_runs={t['max_concurrent_runs']}, {many['tenants']} runs start in "
+        f"{waves} wave{'s' if waves != 1 else ''}, so a limit-bound tenant's time is paid once per wave."]
+    if "all_at_once" in t:
+        wide = t["all_at_once"]
+        out.append(f"With all {wide['tenants']} runs admitted at once the tick took "
+                   f"{wide['wall_seconds']:.0f} s ({t['ratio_all_at_once']:.2f}x), the machine "
+                   f"{_pct(wide['machine_busy'])} busy.")
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f}%"

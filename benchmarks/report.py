@@ -1,0 +1,191 @@
+"""``RESULTS.md`` from ``results.json``: one table of figures and targets, then the detail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _n(x: float | int | None, digits: int = 0) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def _met(ok: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "n/a"}[ok]
+
+
+def _calls_row(c: dict[str, Any]) -> list[str]:
+    extra = c["token_and_connections_calls"]
+    return [
+        "1", f"Calls per full sync (scale {c['scale']:g})",
+        f"{c['data_calls']} data calls + {sum(extra.values())} token/connections = {c['total_calls']}; "
+        f"{c['ratio_to_issue_minimum']:.3f}x the issue's minimum ({c['issue_minimum']}), "
+        f"{c['ratio_to_achievable_minimum']:.3f}x the achievable minimum ({c['achievable_minimum']}); "
+        f"{c['failed_calls']} failed",
+        "<= 1.02x minimum + token/connections", _met(c["meets_target"]),
+    ]
+
+
+def _incremental_rows(inc: dict[str, Any]) -> list[list[str]]:
+    same, day = inc["no_change"], inc["after_day"]
+
+    def text(r: dict[str, Any]) -> str:
+        return (f"{r['total_calls']} calls in {r['seconds']:.1f} s: {r['incremental_object_calls']} for "
+                f"{r['incremental_objects']} incremental objects, {r['snapshot_object_calls']} for "
+                f"{r['snapshot_objects']} snapshot objects, {sum(r['token_and_connections_calls'].values())} "
+                f"token/connections; {r['rows_landed']:,} rows landed")
+
+    return [
+        ["2", "Incremental sync, nothing changed", text(same), "<= 1 call per incremental object",
+         _met(same["meets_target"])],
+        ["2", "Incremental sync after a simulated day", text(day), "(reported)", "n/a"],
+    ]
+
+
+def _throughput_row(t: dict[str, Any]) -> list[str]:
+    ok = t["meets_rows_target"] and t["meets_not_slower_target"]
+    return [
+        "3", f"Full-sync throughput, 1 tenant, scale {t['scale']:g}",
+        f"{_n(t['rows_per_second'])} rows/s ({t['rows_landed']:,} rows in {t['wall_seconds']:.1f} s); time: "
+        f"sandbox {_pct(t['share_sandbox'])}, parse/shape {_pct(t['share_parse_shape'])}, "
+        f"write {_pct(t['share_write'])}; pipeline/sandbox time {_n(t['pipeline_to_sandbox_time'], 2)}x",
+        ">= 20,000 rows/s; pipeline not slower than sandbox",
+        _met(ok) if ok else f"rows/s: {_met(t['meets_rows_target'])}; not slower: "
+        f"{_met(t['meets_not_slower_target'])}",
+    ]
+
+
+def _memory_row(m: dict[str, Any]) -> list[str]:
+    points = "; ".join(f"scale {s}: {_n(p['peak_rss_mib'])} MiB" for s, p in m["by_scale"].items())
+    growth = (f"; growth {m['growth']:.2f}x for {m['data_factor']:g}x the data"
+              f" ({m['growth_per_10x']:.2f}x per 10x)" if "growth" in m else "")
+    return ["4", "Peak RSS of the sync process", points + growth, "< 1.5x for 10x the data",
+            _met(m.get("meets_target"))]
+
+
+def _limits_row(lim: dict[str, Any]) -> list[str]:
+    return [
+        "5", f"Rate-limit use (time scale {lim['time_scale']:g}, window {lim['window_seconds']:g} s)",
+        f"{lim['utilisation']:.3f} of 60 ({_n(lim['mean_calls_per_window'], 1)} calls/window over "
+        f"{lim['full_windows']} full windows, {lim['calls']} calls); {lim['failed_calls']} failed",
+        ">= 0.95, none failed", _met(lim["meets_target"]),
+    ]
+
+
+def _tenants_row(t: dict[str, Any]) -> list[str]:
+    one, many = t["one_tenant"], t["all_tenants"]
+    text = (f"{many['tenants']} tenants {many['wall_seconds']:.0f} s vs 1 tenant "
+            f"{one['wall_seconds']:.0f} s = "
+            f"{t['ratio']:.2f}x at max_concurrent_runs={t['max_concurrent_runs']}")
+    if "all_at_once" in t:
+        text += f"; all {many['tenants']} at once: {t['ratio_all_at_once']:.2f}x"
+    text += f"; {many['failed_calls']} failed calls, {many['failed_runs']} failed runs"
+    return ["6", f"Tenant scaling under limits (time scale {t['time_scale']:g})", text, "<= 1.5x",
+            _met(t["meets_target"])]
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    small, big = results.get("sync_small", {}), results.get("sync_big", {})
+    rows: list[list[str]] = []
+    if "calls" in small:
+        rows.append(_calls_row(small["calls"]))
+    if "incremental" in small:
+        rows += _incremental_rows(small["incremental"])
+    for part in (small, big):
+        if "throughput" in part:
+            rows.append(_throughput_row(part["throughput"]))
+    if "memory" in results:
+        rows.append(_memory_row(results["memory"]))
+    if "limits" in results:
+        rows.append(_limits_row(results["limits"]))
+    if "tenants" in results:
+        rows.append(_tenants_row(results["tenants"]))
+    out = [
+        "# Benchmark results",
+        "",
+        f"`make bench` on {m['cores']} cores ({m['cpu_model']}), {m['memory_gib']} GiB RAM, {m['os']}; "
+        f"Python {m['python']}, duckdb {m['duckdb']}, dagster {m['dagster']}. Load average at start "
+        f"{m['load_average_at_start']}, at the end {results.get('load_average_at_end')}; other work on the "
+        f"machine used {_pct(results.get('other_work_cpu_share'))} of its CPU during the run (the figures "
+        f"competed with it). Measured {results['started_at']}; "
+        f"the run took {results['runtime_seconds'] / 60:.1f} min. Raw figures: `benchmarks/results.json`.",
+        "",
+        "| # | figure | measured | target | met |",
+        "|---|---|---|---|---|",
+        *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+    ]
+    out += _gaps(results)
+    out += _calls_detail(small.get("calls"))
+    out += _stages(results.get("stages"))
+    out += _hot_spots(small.get("profile"))
+    return "\n".join(out) + "\n"
+
+
+def _gaps(results: dict[str, Any]) -> list[str]:
+    notes = list(results.get("notes", []))
+    return ["## Notes and gaps", "", *(f"- {n}" for n in notes), ""] if notes else []
+
+
+def _calls_detail(calls: dict[str, Any] | None) -> list[str]:
+    if not calls:
+        return []
+    out = ["## Calls per object (figure 1)", "",
+           "The issue's minimum is ceil(rows/1000) for page+pageSize endpoints, ceil(rows/100) for journals "
+           "and page-only endpoints, 1 for unpaged ones. The achievable minimum (`paging.minimum_calls`) "
+           "adds "
+           "the extra call a full last page forces on page-only and offset endpoints, and the reads by id "
+           "Xero forces where its lists leave an array empty (contact group members).", "",
+           "| object | paging | rows | calls | issue minimum | achievable minimum |",
+           "|---|---|---|---|---|---|"]
+    for r in calls["objects"]:
+        flag = " *" if r["calls"] > r["achievable_minimum"] else ""
+        out.append(f"| {r['object']} | {r['paging']} | {r['rows']:,} | {r['calls']}{flag} | "
+                   f"{r['issue_minimum']} | "
+                   f"{r['achievable_minimum']} |")
+    return out + [""]
+
+
+def _stages(st: dict[str, Any] | None) -> list[str]:
+    if not st:
+        return []
+    cpu, rate = st["cpu_seconds"], st["rows_per_cpu_second"]
+    names = {"server_cpu": "sandbox: serve the pages", "parse": "client: `json.loads` (Decimal)",
+             "shape": "shaping: `RecordShaper.shape` (hash included)", "hash": "  of which `record_hash`",
+             "encode": "spool: `json.dumps` per row",
+             "duckdb_unnest": "alternative: DuckDB unnests the raw pages"}
+    out = [f"## Client stages without a profiler ({', '.join(st['tables'])} at scale {st['scale']:g})", "",
+           f"{st['records']:,} records, {st['rows']:,} rows (children included), {st['bytes'] / 1e6:.0f} MB; "
+           f"CPU seconds per stage. The Python path (parse + shape + spool) runs at "
+           f"{_n(st['python_path_rows_per_cpu_second'])} rows per CPU second, "
+           f"{_n(st['python_path_to_sandbox'], 1)}x the sandbox's CPU per row.", "",
+           "| stage | CPU s | rows per CPU s |", "|---|---|---|"]
+    for key, label in names.items():
+        out.append(f"| {label} | {cpu[key]:.2f} | {_n(rate[key])} |")
+    return out + [""]
+
+
+def _hot_spots(profile: dict[str, Any] | None) -> list[str]:
+    if not profile:
+        return []
+    out = [f"## Hot spots of the sync process (cProfile, full sync at scale {profile['scale']:g})", "",
+           f"Profiled run {profile['profiled_wall_seconds']:.1f} s "
+           f"(unprofiled {profile['unprofiled_wall_seconds']:.1f} s; "
+           f"the sandbox used {_n(profile['profiled_server_cpu_seconds'], 1)} CPU s of it). Own time:", "",
+           "| function | calls | own s | share | cumulative s |", "|---|---|---|---|---|"]
+    for r in profile["by_own_time"]:
+        out.append(f"| `{r['function']}` | {r['calls']:,} | {r['own_seconds']:.2f} | "
+                   f"{_pct(r['own_share'])} | "
+                   f"{r['cumulative_seconds']:.2f} |")
+    out += ["", "Project functions by cumulative time:", "", "| function | calls | cumulative s | share |",
+            "|---|---|---|---|"]
+    for r in profile["project_by_cumulative_time"]:
+        out.append(f"| `{r['function']}` | {r['calls']:,} | {r['cumulative_seconds']:.2f} | "
+                   f"{_pct(r['cumulative_share'])} |")
+    return out + [""]
