@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml setup.cfg
 
 install: $(STAMP)
 
+# Two workers: the suite is mostly waiting on subprocesses and sandbox windows, and CI has 2 cores.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 demo: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

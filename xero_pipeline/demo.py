@@ -31,12 +31,7 @@ def sandbox_environment(*, tenants: int, scale: float, seed: int) -> Iterator[di
     sandbox.start()
     try:
         yield {
-            "XERO_CLIENT_ID": sandbox.client_id,
-            "XERO_CLIENT_SECRET": sandbox.client_secret,
-            "XERO_REFRESH_TOKEN": sandbox.refresh_token,
-            "XERO_API_URL": sandbox.url,
-            "XERO_IDENTITY_URL": sandbox.url,
-            "XERO_TOKEN_STORE": str(DEMO_TOKENS.resolve()),
+            **sandbox.pipeline_env(token_store=str(DEMO_TOKENS.resolve())),
             "XERO_RATE_WINDOW_SECONDS": str(60 / DEMO_TIME_SCALE),
         }
     finally:

@@ -87,12 +87,7 @@ def cli_env(sandbox: Sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XERO_")}
     env.update({
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "XERO_CLIENT_ID": sandbox.client_id,
-        "XERO_CLIENT_SECRET": sandbox.client_secret,
-        "XERO_REFRESH_TOKEN": sandbox.refresh_token,
-        "XERO_API_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_TOKEN_STORE": str(tmp_path / "tokens.json"),
+        **sandbox.pipeline_env(token_store=str(tmp_path / "tokens.json")),
         "XERO_WAREHOUSE": str(tmp_path / "xero.duckdb"),
     })
     env.update(extra)

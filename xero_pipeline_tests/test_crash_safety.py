@@ -61,12 +61,7 @@ def cli_env(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DAGSTER_HOME": str(tmp_path / "home"),
-        "XERO_CLIENT_ID": sandbox.client_id,
-        "XERO_CLIENT_SECRET": sandbox.client_secret,
-        "XERO_REFRESH_TOKEN": sandbox.refresh_token,
-        "XERO_API_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_TOKEN_STORE": str(tmp_path / "tokens.json"),
+        **sandbox.pipeline_env(token_store=str(tmp_path / "tokens.json")),
         "XERO_WAREHOUSE": str(tmp_path / "xero.duckdb"),
         "XERO_RATE_WINDOW_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",  # the "syncing" line must arrive when it is printed

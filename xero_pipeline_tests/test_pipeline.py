@@ -142,12 +142,7 @@ def test_two_tenants_synced_at_once_by_two_processes(sandbox, tmp_path):
     env = {
         **os.environ,
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "XERO_CLIENT_ID": sandbox.client_id,
-        "XERO_CLIENT_SECRET": sandbox.client_secret,
-        "XERO_REFRESH_TOKEN": sandbox.refresh_token,
-        "XERO_API_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_TOKEN_STORE": str(tmp_path / "tokens.json"),
+        **sandbox.pipeline_env(token_store=str(tmp_path / "tokens.json")),
         "XERO_WAREHOUSE": str(tmp_path / "xero.duckdb"),
     }
     (tmp_path / "dagster_home").mkdir()

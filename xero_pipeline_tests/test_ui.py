@@ -133,12 +133,7 @@ def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_pa
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
-        "XERO_CLIENT_ID": sandbox.client_id,
-        "XERO_CLIENT_SECRET": sandbox.client_secret,
-        "XERO_REFRESH_TOKEN": sandbox.refresh_token,
-        "XERO_API_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_TOKEN_STORE": str(tmp_path / "tokens.json"),
+        **sandbox.pipeline_env(token_store=str(tmp_path / "tokens.json")),
         "XERO_WAREHOUSE": str(tmp_path / "xero.duckdb"),
         "XERO_SCHEDULE_CRON": CRON,
         "XERO_SCHEDULE_TIMEZONE": TIMEZONE,

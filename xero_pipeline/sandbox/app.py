@@ -113,6 +113,17 @@ class Sandbox:
     def tenant_ids(self) -> list[str]:
         return list(self.books)
 
+    def pipeline_env(self, *, token_store: str) -> dict[str, str]:
+        """The XERO_* settings that point the pipeline at this sandbox's demo app."""
+        return {
+            "XERO_CLIENT_ID": self.client_id,
+            "XERO_CLIENT_SECRET": self.client_secret,
+            "XERO_REFRESH_TOKEN": self.refresh_token,
+            "XERO_API_URL": self.url,
+            "XERO_IDENTITY_URL": self.url,
+            "XERO_TOKEN_STORE": token_store,
+        }
+
     def info(self) -> dict[str, Any]:
         return {
             "url": self.url, "api_url": self.api_url, "identity_url": self.identity_url,
