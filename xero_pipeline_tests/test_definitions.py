@@ -1,5 +1,6 @@
 """The Dagster definitions load, and every registry object is a tenant-partitioned asset."""
 
+import os
 import subprocess
 import sys
 
@@ -25,9 +26,10 @@ def test_every_object_and_child_table_is_a_partitioned_asset():
     assert job.partitions_def is not None
 
 
-def test_dagster_validates_the_code_location():
+def test_dagster_validates_the_code_location(tmp_path):
+    # Its own instance directory: the project's .dagster need not exist on a fresh clone.
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "xero_pipeline.definitions"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True, text=True, timeout=180, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
