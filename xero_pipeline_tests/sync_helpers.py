@@ -16,26 +16,18 @@ import dagster as dg
 from xero_pipeline.assets import build_object_asset
 from xero_pipeline.checks import build_checks
 from xero_pipeline.registry import OBJECTS, XeroObject
-from xero_pipeline.resources import WarehouseResource, XeroResource
+from xero_pipeline.resources import WarehouseResource
 from xero_pipeline.runner import register_tenants
 from xero_pipeline.sandbox import Sandbox
+from xero_pipeline_tests.resource_helpers import xero_resource
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 def resources(sandbox: Sandbox, tmp_path: Path) -> dict[str, Any]:
-    xero = XeroResource(
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,
-        refresh_token=sandbox.refresh_token,
-        api_url=sandbox.url,
-        identity_url=sandbox.url,
-        token_store=str(tmp_path / "tokens.json"),
-        backoff_seconds=0.05,
-        # The sandbox runs with limits off; a one-second window keeps the client's own
-        # 60-a-minute pacing from stretching a test that makes ~40 calls per tenant.
-        rate_window_seconds=1.0,
-    )
+    # The sandbox runs with limits off; a one-second window keeps the client's own
+    # 60-a-minute pacing from stretching a test that makes ~40 calls per tenant.
+    xero = xero_resource(sandbox, tmp_path, rate_window_seconds=1.0)
     return {"xero": xero, "warehouse": WarehouseResource(database=str(tmp_path / "xero.duckdb"))}
 
 

@@ -21,6 +21,7 @@ from xero_pipeline.registry import BY_PATH, CORE, OBJECTS, Cursor
 from xero_pipeline.resources import WarehouseResource, XeroResource
 from xero_pipeline.runner import SyncReport, sync_tenants
 from xero_pipeline.sandbox import Sandbox
+from xero_pipeline_tests.resource_helpers import xero_resource
 from xero_pipeline_tests.truth import diff_warehouse
 
 SCALE = 0.03  # ~90 invoices per tenant: several pages of journals, quick to sync
@@ -39,19 +40,9 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 def resources(sandbox: Sandbox, tmp_path: Path, *, page_size: int = 1000) -> tuple[XeroResource, WarehouseResource]:
-    xero = XeroResource(
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,
-        refresh_token=sandbox.refresh_token,
-        api_url=sandbox.url,
-        identity_url=sandbox.url,
-        token_store=str(tmp_path / "tokens.json"),
-        page_size=page_size,
-        backoff_seconds=0.05,
-        # Limits are off in this sandbox; a full sync (objects, reports, per-group reads)
-        # makes ~70 calls a tenant, which Xero's 60-second window would stretch to minutes.
-        rate_window_seconds=1.0,
-    )
+    # Limits are off in this sandbox; a full sync (objects, reports, per-group reads)
+    # makes ~70 calls a tenant, which Xero's 60-second window would stretch to minutes.
+    xero = xero_resource(sandbox, tmp_path, page_size=page_size, rate_window_seconds=1.0)
     return xero, WarehouseResource(database=str(tmp_path / "xero.duckdb"))
 
 
