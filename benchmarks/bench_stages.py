@@ -31,9 +31,9 @@ import duckdb
 import requests
 
 from benchmarks.harness import SandboxProcess, start_sandbox
-from xero_pipeline.paging import Pager
 from xero_pipeline.registry import BY_TABLE, XeroObject
-from xero_pipeline.shaping import RecordShaper, _json_default, record_hash
+from xero_pipeline.warehouse.shaping import RecordShaper, _json_default, record_hash
+from xero_pipeline.xero.paging import Pager
 
 TABLES = ("invoices", "payments", "journals")
 

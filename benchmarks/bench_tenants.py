@@ -55,14 +55,14 @@ def _run_requests(env: dict[str, str], home: Path, tenants: list[str]) -> tuple[
     """Register ``tenants`` as partitions and evaluate one tick of the daily schedule."""
     import dagster as dg
 
-    from xero_pipeline.partitions import TENANT_PARTITIONS_NAME
-    from xero_pipeline.resources import XeroResource
+    from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
+    from xero_pipeline.defs.resources import XeroResource
 
     shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.add_dynamic_partitions(TENANT_PARTITIONS_NAME, tenants)
         try:
-            from xero_pipeline.schedules import build_daily_schedule
+            from xero_pipeline.defs.schedules import build_daily_schedule
         except ImportError:
             return "cli", [{"partition_key": t, "tags": {}} for t in tenants]
         xero = XeroResource(client_id=env["XERO_CLIENT_ID"], client_secret=env["XERO_CLIENT_SECRET"],
@@ -81,7 +81,7 @@ def _run_requests(env: dict[str, str], home: Path, tenants: list[str]) -> tuple[
 def _command(mode: str, request: dict[str, Any]) -> list[str]:
     tenant = request["partition_key"]
     if mode == "cli":
-        return [sys.executable, "-m", "xero_pipeline.cli", "sync", "--tenant", tenant]
+        return [sys.executable, "-m", "xero_pipeline.cli.main", "sync", "--tenant", tenant]
     tags = {**request["tags"], "dagster/partition": tenant}
     return [sys.executable, "-m", "dagster", "job", "execute", "-m", "xero_pipeline.definitions",
             "-j", "xero_sync", "--tags", json.dumps(tags)]

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import peak_rss_mib
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.registry import OBJECTS
-from xero_pipeline.resources import WarehouseResource, XeroResource
-from xero_pipeline.sync import SyncResult, sync_object
+from xero_pipeline.sync.objects import SyncResult, sync_object
 
 
 def _summary(r: SyncResult) -> dict[str, Any]:

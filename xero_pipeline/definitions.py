@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from xero_pipeline.assets import GROUP, build_assets, build_retired_assets
-from xero_pipeline.checks import build_checks, tenants_key_check
-from xero_pipeline.health import tenant_health_check
-from xero_pipeline.report_assets import REPORTS_GROUP, build_report_assets
-from xero_pipeline.resources import WarehouseResource, XeroResource
-from xero_pipeline.schedules import build_daily_schedule
-from xero_pipeline.sensors import health_sensor, tenant_sensor
-from xero_pipeline.tenants_asset import xero_tenants
-from xero_pipeline.view_assets import LEDGER_GROUP, build_view_assets, ledger_job
+from xero_pipeline.defs.assets import GROUP, build_assets, build_retired_assets
+from xero_pipeline.defs.checks import build_checks, tenants_key_check
+from xero_pipeline.defs.health import tenant_health_check
+from xero_pipeline.defs.report_assets import REPORTS_GROUP, build_report_assets
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.schedules import build_daily_schedule
+from xero_pipeline.defs.sensors import health_sensor, tenant_sensor
+from xero_pipeline.defs.tenants_asset import xero_tenants
+from xero_pipeline.defs.view_assets import LEDGER_GROUP, build_view_assets, ledger_job
 
 xero_assets = build_assets()
 report_assets = build_report_assets()  # xero/report_*: Xero's reports, per tenant

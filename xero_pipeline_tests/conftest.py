@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.sandbox.store import SandboxClock, TenantBooks
+from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
 
 T0 = datetime(2026, 10, 1, 12, 0, 0, tzinfo=UTC)
 PRECISE = datetime(2026, 10, 2, 12, 0, 0, 600_000, tzinfo=UTC)

@@ -16,11 +16,11 @@ import dagster as dg
 import pytest
 import requests
 
-from xero_pipeline.oauth_flow import AuthResult, run_auth
+from xero_pipeline.cli.runner import SyncReport, sync_tenants
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.registry import BY_TABLE, XeroObject
-from xero_pipeline.resources import WarehouseResource, XeroResource
-from xero_pipeline.runner import SyncReport, sync_tenants
 from xero_pipeline.sandbox import Sandbox
+from xero_pipeline.xero.oauth_flow import AuthResult, run_auth
 from xero_pipeline_tests.truth import diff_warehouse
 
 SMALL = [BY_TABLE["invoices"], BY_TABLE["contacts"], BY_TABLE["journals"]]
@@ -97,8 +97,8 @@ def cli_env(sandbox: Sandbox, tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, env: dict[str, str], watch: SecretWatch | None = None,
             prelude: str = "") -> subprocess.CompletedProcess:
-    """``python -m xero_pipeline.cli ARGS``; ``prelude`` is Python run first in that process."""
-    code = f"{prelude}\nimport sys\nfrom xero_pipeline.cli import main\nsys.exit(main(sys.argv[1:]))"
+    """``python -m xero_pipeline.cli.main ARGS``; ``prelude`` is Python run first in that process."""
+    code = f"{prelude}\nimport sys\nfrom xero_pipeline.cli.main import main\nsys.exit(main(sys.argv[1:]))"
     result = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
                             timeout=240, cwd=env.get("DAGSTER_HOME"))
     if watch is not None:

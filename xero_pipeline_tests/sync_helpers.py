@@ -13,11 +13,11 @@ from typing import Any
 
 import dagster as dg
 
-from xero_pipeline.assets import build_object_asset
-from xero_pipeline.checks import build_checks
+from xero_pipeline.cli.runner import register_tenants
+from xero_pipeline.defs.assets import build_object_asset
+from xero_pipeline.defs.checks import build_checks
+from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.registry import OBJECTS, XeroObject
-from xero_pipeline.resources import WarehouseResource
-from xero_pipeline.runner import register_tenants
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import xero_resource
 

@@ -17,10 +17,9 @@ from typing import Any
 
 import duckdb
 
-from xero_pipeline.warehouse import open_warehouse
-
 from xero_pipeline.registry import XeroObject
-from xero_pipeline.shaping import RecordShaper, TableShape, to_json_text
+from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.shaping import RecordShaper, TableShape, to_json_text
 
 
 def _norm(kind: str, value: Any) -> Any:

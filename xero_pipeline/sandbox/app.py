@@ -15,16 +15,16 @@ from decimal import Decimal
 from typing import Any
 
 from xero_pipeline.registry import OBJECTS
-from xero_pipeline.sandbox import controls
-from xero_pipeline.sandbox.accounting import PREFIX, AccountingApi, default_mutation
-from xero_pipeline.sandbox.faults import Faults, Stats
-from xero_pipeline.sandbox.identity import Identity
-from xero_pipeline.sandbox.limits import DAY_LIMIT, RateLimiter, ScaledTime
-from xero_pipeline.sandbox.query import Query, install_versioning
-from xero_pipeline.sandbox.render import Variant
-from xero_pipeline.sandbox.routes import Router
-from xero_pipeline.sandbox.server import ServerThread
-from xero_pipeline.sandbox.store import SandboxClock, TenantBooks
+from xero_pipeline.sandbox.api import controls
+from xero_pipeline.sandbox.api.accounting import PREFIX, AccountingApi, default_mutation
+from xero_pipeline.sandbox.api.faults import Faults, Stats
+from xero_pipeline.sandbox.api.limits import DAY_LIMIT, RateLimiter, ScaledTime
+from xero_pipeline.sandbox.api.query import Query, install_versioning
+from xero_pipeline.sandbox.api.render import Variant
+from xero_pipeline.sandbox.api.routes import Router
+from xero_pipeline.sandbox.api.server import ServerThread
+from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
+from xero_pipeline.sandbox.identity.service import Identity
 
 _REVEAL_ALL = Query(reveal=frozenset({"ARCHIVED", "DELETED"}))
 
@@ -44,7 +44,7 @@ class Sandbox:
                  unavailable: dict[str, int] | None = None) -> None:
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
         if books is None:
-            from xero_pipeline.sandbox.seed import build_tenants
+            from xero_pipeline.sandbox.seeding.history import build_tenants
 
             self.clock = SandboxClock()
             books = build_tenants(count=tenants, scale=scale, seed=seed, clock=self.clock)
@@ -144,7 +144,7 @@ class Sandbox:
 
     def simulate_day(self, tenant_id: str | None = None) -> dict[str, dict[str, int]]:
         """One day of bookkeeping for every tenant (or one); the shared clock moves once."""
-        from xero_pipeline.sandbox.activity import simulate_day
+        from xero_pipeline.sandbox.books.activity import simulate_day
 
         targets = [tenant_id] if tenant_id else self.tenant_ids
         out = {}
@@ -187,7 +187,7 @@ class Sandbox:
     def connect_tenant(self, tenant_id: str | None = None, *, books: TenantBooks | None = None) -> str:
         """Reconnect a tenant, add hand-made ``books``, or (neither) seed a new organisation."""
         if books is None and tenant_id is None:
-            from xero_pipeline.sandbox.seed import build_tenants
+            from xero_pipeline.sandbox.seeding.history import build_tenants
 
             built = build_tenants(count=len(self.books) + 1, scale=self.scale, seed=self.seed,
                                   clock=self.clock)

@@ -1,0 +1,178 @@
+"""Run syncs through Dagster from the command line: tenants, selection, summary.
+
+``xero-pipeline sync`` and ``make demo`` call ``sync_tenants``: it registers every
+connected organisation as a ``xero_tenant`` partition, then materializes the selected
+assets for each tenant on the project's Dagster instance, so cursors and metadata land
+exactly where the UI, schedules and sensors read them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from xero_pipeline.defs.assets import build_object_asset
+from xero_pipeline.defs.checks import build_checks, tenants_key_check
+from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
+from xero_pipeline.defs.report_assets import build_report_assets
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.tenants_asset import xero_tenants
+from xero_pipeline.defs.view_assets import build_view_assets
+from xero_pipeline.errors import ConfigError
+from xero_pipeline.registry import OBJECTS, XeroObject
+
+PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+
+
+def ensure_dagster_home() -> Path:
+    """Use a persistent instance: without DAGSTER_HOME, cursors would vanish on exit."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    target = home / "dagster.yaml"
+    if not target.exists() and PROJECT_DAGSTER_YAML.exists():
+        shutil.copyfile(PROJECT_DAGSTER_YAML, target)
+    return home
+
+
+def select_objects(patterns: str | None) -> list[XeroObject]:
+    """``"invoices,contacts"`` or ``"credit*"``: table names, shell-style wildcards."""
+    if not patterns:
+        return list(OBJECTS)
+    wanted = [p.strip().removeprefix("xero/") for p in patterns.split(",") if p.strip()]
+    chosen = [o for o in OBJECTS if any(fnmatch.fnmatch(o.table, p) for p in wanted)]
+    if not chosen:
+        names = ", ".join(o.table for o in OBJECTS)
+        raise ConfigError(f"--select {patterns!r} matches no Xero object; choose from: {names}")
+    return chosen
+
+
+@dataclass
+class AssetOutcome:
+    tenant_id: str
+    table: str
+    metadata: dict[str, Any]
+
+
+@dataclass
+class SyncReport:
+    outcomes: list[AssetOutcome] = field(default_factory=list)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, step, message
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def _value(meta: Any) -> Any:
+    return getattr(meta, "value", meta)
+
+
+def register_tenants(instance: dg.DagsterInstance, tenant_ids: Sequence[str]) -> list[str]:
+    """Add tenants that are not yet partitions; returns the ones added."""
+    known = set(instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
+    new = [t for t in tenant_ids if t not in known]
+    if new:
+        instance.add_dynamic_partitions(TENANT_PARTITIONS_NAME, new)
+    return new
+
+
+def sync_tenants(
+    *,
+    instance: dg.DagsterInstance,
+    xero: XeroResource,
+    warehouse: WarehouseResource,
+    tenant_ids: Sequence[str] | None = None,
+    objects: Sequence[XeroObject] = OBJECTS,
+    echo: Callable[[str], None] = print,
+) -> SyncReport:
+    """Materialize ``objects`` for each tenant (all connected ones by default)."""
+    client = xero.get_client()
+    connected = [c["tenantId"] for c in client.connections()]
+    if tenant_ids:
+        unknown = [t for t in tenant_ids if t not in connected]
+        if unknown:
+            raise ConfigError(
+                f"tenant {', '.join(unknown)} is not connected to this app; connected: {', '.join(connected) or 'none'}"
+            )
+        targets = list(tenant_ids)
+    else:
+        targets = connected
+    added = register_tenants(instance, targets)
+    if added:
+        echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")
+    assets = [build_object_asset(o) for o in objects]
+    full = list(objects) == list(OBJECTS)
+    if full:  # a full sync also refreshes the report snapshots (and, once at the end, the ledger views)
+        assets += build_report_assets()
+    checks = build_checks(objects)
+    report = SyncReport()
+    # xero/tenants is not per tenant: it rides along once, in the first tenant's run (an
+    # unpartitioned asset in a partitioned run), or alone when no tenant is connected.
+    tenants_table = [xero_tenants, tenants_key_check]
+    if not targets:
+        _collect(dg.materialize(tenants_table, instance=instance, raise_on_error=False,
+                                resources={"xero": xero, "warehouse": warehouse},
+                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                                tags={"xero/trigger": "cli"}), "all tenants", report, echo)
+    for i, tenant in enumerate(targets):
+        echo(f"tenant {tenant}: syncing {len(objects)} object(s)")
+        result = dg.materialize(
+            [*assets, *checks, *(tenants_table if i == 0 else [])],
+            instance=instance,
+            partition_key=tenant,
+            resources={"xero": xero, "warehouse": warehouse},
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            tags={"xero/tenant": tenant, "xero/trigger": "cli"},
+        )
+        for event in result.get_asset_materialization_events():
+            mat = event.step_materialization_data.materialization
+            table = mat.asset_key.path[-1]
+            meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
+            report.outcomes.append(AssetOutcome(tenant, table, meta))
+            if "report_calls" in meta:
+                echo(f"  {table:<24} {meta.get('dagster/row_count', 0):>7} rows  (snapshot)  {meta['api_calls']} calls")
+            elif "api_calls" in meta:
+                echo(
+                    f"  {table:<24} {meta.get('dagster/row_count', 0):>7} rows  +{meta.get('rows_inserted', 0)} new "
+                    f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  "
+                    f"{meta.get('api_calls', 0)} calls"
+                )
+        _collect(result, tenant, report, echo)
+    if full:
+        _collect(dg.materialize(build_view_assets(), instance=instance, raise_on_error=False,
+                                resources={"warehouse": warehouse}, tags={"xero/trigger": "cli"},
+                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}),
+                 "all tenants", report, echo)
+    return report
+
+
+def _collect(result: Any, tenant: str, report: SyncReport, echo: Callable[[str], None]) -> None:
+    """Step failures and failed ERROR checks become failures; WARN checks are only shown."""
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            # Dagster wraps what the step raised; the user needs the inner message.
+            while error and error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
+                error = error.cause
+            message = error.message.strip() if error else "failed"
+            report.failures.append((tenant, event.step_key or "?", message))
+            echo(f"  FAILED {event.step_key}: {message}")
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+        text = evaluation.description or "failed"
+        if evaluation.severity == dg.AssetCheckSeverity.WARN:
+            echo(f"  check {name} (warning): {text}")
+        else:
+            report.failures.append((tenant, f"check {name}", text))
+            echo(f"  CHECK FAILED {name}: {text}")

@@ -1,0 +1,248 @@
+"""The asset factory: one multi-asset per registry entry (the object and its child tables).
+
+Each Xero object is a software-defined asset ``xero/<table>``, partitioned by tenant;
+its child tables (``xero/invoice_line_items`` ...) are materialized by the same step
+because they are written in the same transaction as their parents. The step reads the
+partition's last cursor from the instance, syncs, and records the new cursor in the
+materialization metadata, which Dagster stores only after the step succeeded, i.e.
+after the warehouse committed.
+
+An endpoint Xero refuses to this app or plan (401/403/404 for that one path: classic
+expenses for apps created since 2026, Journals below the premium tier) fails only its
+own step, with a message naming the cause; the in-process executor carries on with
+the run's other steps. A retired endpoint (Employees) is an asset in its own group,
+outside the sync job, that fails at once without calling Xero.
+"""
+
+
+from collections.abc import Iterator, Sequence
+
+import dagster as dg
+
+from xero_pipeline.defs.partitions import tenant_partitions
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.errors import XeroApiError
+from xero_pipeline.registry import OBJECTS, RETIRED, Cursor, XeroObject
+from xero_pipeline.sync.cursors import CURSOR_KEY, stored_cursor
+from xero_pipeline.sync.objects import SyncResult, sync_object
+from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
+from xero_pipeline.warehouse.spool import spool_root
+
+GROUP = "xero"
+RETIRED_GROUP = "xero_retired"
+KINDS = {"xero", "duckdb"}
+# Who answers for these tables (shown and filterable in the UI); a team, not a person, so it survives rota changes.
+OWNERS = ["team:data-platform"]
+ITEM_COUNT_KEY = "xero/item_count"  # pagination.itemCount of the sync's first page
+ITEM_COUNT_SINCE_KEY = "xero/item_count_since"  # the If-Modified-Since it counted from ("" = all)
+READ_STARTED_KEY = "xero/read_started"  # Xero's clock at that first page
+
+
+def asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([GROUP, table])
+
+
+def _how_it_syncs(obj: XeroObject) -> str:
+    if obj.cursor is Cursor.IMS:
+        how = (
+            "Incremental: each sync asks Xero only for records changed since the previous sync "
+            "(If-Modified-Since, cursor in the materialization metadata) and upserts them."
+        )
+    elif obj.cursor is Cursor.JOURNAL_NUMBER:
+        how = "Incremental by JournalNumber: journals never change, so each sync reads only newer ones."
+    else:
+        how = (
+            "Full snapshot: each sync reads the whole collection; rows Xero no longer returns "
+            "are kept with `_deleted_at` set."
+        )
+    paging = {
+        "page_size": "Read 1,000 rows per call.",
+        "page_only": "Xero pages this endpoint at a fixed 100 rows per call.",
+        "offset": "Read 100 journals per call, oldest first.",
+        "none": "One call returns the whole collection.",
+    }[obj.paging.value]
+    return f"{how} {paging}"
+
+
+def describe(obj: XeroObject) -> str:
+    children = ", ".join(f"`xero.{c.table}`" for c in obj.children)
+    parts = [
+        f"Xero {obj.path}: {obj.summary}. Table `xero.{obj.table}`, key (tenant_id, {parent_shape(obj).key[1]}).",
+        _how_it_syncs(obj),
+    ]
+    if children:
+        parts.append(f"Child tables: {children}, replaced whenever their parent changes.")
+    if obj.notes:
+        parts.append(obj.notes)
+    parts.append(f"Needs the Xero scope `{obj.scope}`.")
+    return " ".join(parts)
+
+
+def describe_child(obj: XeroObject, table: str) -> str:
+    child = obj.child(table)
+    owner = f"{obj.schema}'s {child.field}"
+    if child.within:
+        outer = obj.child(child.within)
+        owner = f"{outer.schema}'s {child.field} (within `xero.{outer.table}`) of each {obj.schema}"
+    text = (
+        f"Xero {obj.path} {child.field}: one row per element of each {owner}, "
+        f"in table `xero.{table}`, key ({', '.join(child_shape(obj, child).key)}). Written in the same "
+        f"transaction as `xero.{obj.table}` and replaced whenever the parent changes."
+    )
+    if child.hard_deletes:
+        text += (" Xero deletes these without a trace; rows it no longer returns stay with `_deleted_at` set "
+                 "(filter `_deleted_at IS NULL` for the live set).")
+    return text
+
+
+def column_schema(shape: TableShape) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.sql_type) for c in shape.columns.values()])
+
+
+def _parent_metadata(result: SyncResult, shape: TableShape) -> dict[str, object]:
+    load = result.load
+    meta: dict[str, object] = {
+        CURSOR_KEY: dg.MetadataValue.text(result.cursor or ""),
+        "dagster/row_count": dg.MetadataValue.int(load.row_count),
+        "dagster/column_schema": column_schema(shape),
+        "sync_mode": dg.MetadataValue.text(result.mode),
+        "rows_read": dg.MetadataValue.int(result.records_read),
+        "rows_inserted": dg.MetadataValue.int(load.inserted),
+        "rows_updated": dg.MetadataValue.int(load.updated),
+        "rows_unchanged": dg.MetadataValue.int(load.unchanged),
+        "rows_deleted": dg.MetadataValue.int(load.deleted),
+        # One number per sync for the UI's plot: how much this run changed the table.
+        "rows_changed": dg.MetadataValue.int(load.inserted + load.updated + load.deleted),
+        "api_calls": dg.MetadataValue.int(result.api_calls),
+        "pages": dg.MetadataValue.int(result.pages),
+        "day_limit_remaining": dg.MetadataValue.int(result.day_remaining if result.day_remaining is not None else -1),
+        "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
+        "new_columns": dg.MetadataValue.text(", ".join(load.new_columns) or "none"),
+    }
+    if result.item_count is not None:
+        since = result.item_count_since
+        meta[ITEM_COUNT_KEY] = dg.MetadataValue.int(result.item_count)
+        meta[ITEM_COUNT_SINCE_KEY] = dg.MetadataValue.text(since.isoformat() if since else "")
+        started = result.read_started
+        meta[READ_STARTED_KEY] = dg.MetadataValue.text(started.isoformat() if started else "")
+    return meta
+
+
+def refusal(obj: XeroObject, tenant: str, exc: XeroApiError) -> dg.Failure:
+    """The failure of an endpoint Xero will not serve to this app, naming the likely cause."""
+    if exc.status == 401:
+        cause = "missing_scope_or_plan"
+        why = f"the app lacks the scope {obj.scope}, or its plan does not include {obj.path}"
+    elif exc.status == 403:
+        cause = "forbidden_for_app_or_plan"
+        why = f"the app or its plan is not allowed {obj.path}"
+    else:
+        cause = "not_served"
+        why = f"Xero does not serve {obj.path} to this app"
+    if obj.gated:
+        why = f"{obj.gated}; otherwise {why}" if exc.status == 401 else f"{obj.gated} ({why})"
+    text = (
+        f"tenant {tenant}: Xero refused {obj.path} with {exc.status} ({exc.xero_message.split('.')[0]}): {why}. "
+        f"Nothing was written to xero.{obj.table}; the other objects of this run are unaffected. "
+        f"Deselect xero/{obj.table} if the app is not meant to read it."
+    )
+    return dg.Failure(
+        description=text,
+        metadata={
+            "tenant_id": tenant,
+            "endpoint": obj.path,
+            "http_status": exc.status,
+            "cause": cause,
+            "scope": obj.scope,
+            "xero_message": exc.xero_message[:500],
+        },
+        allow_retries=False,
+    )
+
+
+def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(asset_key(obj.table), description=describe(obj), group_name=GROUP, kinds=KINDS,
+                     tags={"xero/cursor": obj.cursor.value}, owners=OWNERS),
+        *(
+            dg.AssetSpec(asset_key(c.table), description=describe_child(obj, c.table), group_name=GROUP, kinds=KINDS,
+                         owners=OWNERS)
+            for c in obj.children
+        ),
+    ]
+
+    @dg.multi_asset(name=f"xero_{obj.table}", specs=specs, partitions_def=tenant_partitions,
+                    description=describe(obj))
+    def _sync(
+        context: dg.AssetExecutionContext, xero: XeroResource, warehouse: WarehouseResource
+    ) -> Iterator[dg.MaterializeResult]:
+        tenant = context.partition_key
+        key = asset_key(obj.table)
+        cursor = stored_cursor(context.instance, key, tenant)
+        context.log.info(f"tenant {tenant}: syncing {obj.table} " + (f"since {cursor}" if cursor else "(full)"))
+        try:
+            result = sync_object(
+                obj,
+                client=xero.get_client(),
+                tenant_id=tenant,
+                connect=warehouse.get_connection,
+                cursor=cursor,
+                page_size=xero.page_size,
+                progress=lambda line: context.log.info(f"tenant {tenant}: {line}"),
+                # Beside the warehouse, so a killed sync's spool is swept by the next one.
+                spool_root=spool_root(warehouse.path()),
+            )
+        except XeroApiError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            raise refusal(obj, tenant, exc) from None
+        context.log.info(
+            f"tenant {tenant}: {obj.table} {result.mode}: read {result.records_read} in {result.api_calls} calls, "
+            f"{result.load.inserted} new, {result.load.updated} changed, {result.load.deleted} deleted, "
+            f"{result.load.row_count} rows now"
+        )
+        shape = parent_shape(obj)
+        yield dg.MaterializeResult(asset_key=key, metadata=_parent_metadata(result, shape))
+        for child in obj.children:
+            rows = result.load.child_rows.get(child.table, 0)
+            meta = {
+                "dagster/row_count": dg.MetadataValue.int(result.load.child_row_count.get(child.table, 0)),
+                "rows_written": dg.MetadataValue.int(rows),
+                "dagster/column_schema": column_schema(child_shape(obj, child)),
+            }
+            if child.hard_deletes:
+                meta["rows_deleted"] = dg.MetadataValue.int(result.load.child_deleted.get(child.table, 0))
+            yield dg.MaterializeResult(asset_key=asset_key(child.table), metadata=meta)
+
+    return _sync
+
+
+def retired_message(obj: XeroObject) -> str:
+    return (
+        f"Xero retired the {obj.path} endpoint on {obj.retired}; there is nothing to read, so no call was made. "
+        f"{obj.notes}".strip()
+    )
+
+
+def build_retired_asset(obj: XeroObject) -> dg.AssetsDefinition:
+    """An asset for an endpoint Xero removed: it fails at once and says why."""
+
+    @dg.asset(name=obj.table, key_prefix=[GROUP], group_name=RETIRED_GROUP, partitions_def=tenant_partitions,
+              kinds=KINDS, description=f"Retired: {retired_message(obj)}", tags={"xero/retired": obj.retired})
+    def _retired(context: dg.AssetExecutionContext) -> None:
+        raise dg.Failure(
+            description=f"tenant {context.partition_key}: {retired_message(obj)}",
+            metadata={"tenant_id": context.partition_key, "endpoint": obj.path, "retired_on": obj.retired,
+                      "cause": "retired"},
+            allow_retries=False,
+        )
+
+    return _retired
+
+
+def build_assets(objects: Sequence[XeroObject] = OBJECTS) -> list[dg.AssetsDefinition]:
+    return [build_object_asset(obj) for obj in objects]
+
+
+def build_retired_assets(objects: Sequence[XeroObject] = RETIRED) -> list[dg.AssetsDefinition]:
+    return [build_retired_asset(obj) for obj in objects]

@@ -1,0 +1,225 @@
+"""Xero's standard reports as tenant-partitioned assets ``xero/report_<name>``.
+
+They sit in their own group, ``xero_reports``, though their tables live beside the raw
+ones in schema ``xero``: the group shows them apart in the UI and lets a run select or
+skip them (they cost API calls and describe the books rather than copy them), while the
+daily ``xero_sync`` job selects both groups so each tenant's run refreshes them.
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from xero_pipeline.defs.assets import KINDS, asset_key
+from xero_pipeline.defs.partitions import tenant_partitions
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.errors import XeroApiError
+from xero_pipeline.registry import REPORTS, XeroReport
+from xero_pipeline.warehouse.merge import SCHEMA, Connection, q, qualified
+from xero_pipeline.xero.reports import (
+    AGED_INVOICE_TYPE,
+    COLUMN_NAMES,
+    REPORT_COLUMNS,
+    fetch_report,
+    flatten_report,
+    plan_calls,
+    xero_today,
+)
+
+REPORTS_GROUP = "xero_reports"
+DEFAULT_MAX_CONTACTS = 100
+
+_WHAT = {
+    "TrialBalance": "at each of the last {n} month ends, one call per month end ({n} calls): per account the "
+    "month's Debit/Credit and the YTD Debit/YTD Credit balance",
+    "ProfitAndLoss": "for this month and the {m} before it, in one call (periods={m}, timeframe=MONTH): "
+    "one value per account and month",
+    "BalanceSheet": "at the last {n} month ends, in one call (periods={m}, timeframe=MONTH)",
+    "BankSummary": "for this month to date, in one call: opening balance, cash received, cash spent and "
+    "closing balance per bank account (every month, from journals: `ledger.cash_movements`)",
+    "ExecutiveSummary": "as at today, in one call: this month against the previous one",
+    "BudgetSummary": "of the overall budget for the same {n} months as the profit and loss, in one call, "
+    "so budget and actual join on period_start",
+    "AgedReceivablesByContact": "as at today, one call per customer with authorised invoices still due "
+    "(from `xero.invoices`, largest balance first, at most max_contacts = {c} calls; the rest are counted in "
+    "the metadata as contacts_not_reported)",
+    "AgedPayablesByContact": "as at today, one call per supplier with authorised bills still due "
+    "(from `xero.invoices`, largest balance first, at most max_contacts = {c} calls; the rest are counted in "
+    "the metadata as contacts_not_reported)",
+}
+
+
+class ReportConfig(dg.Config):
+    """Run config shared by the report assets; the defaults suit a daily refresh."""
+
+    months: int = Field(default=12, ge=1, le=12, description="Months (or month ends) each report covers.")
+    max_contacts: int = Field(
+        default=DEFAULT_MAX_CONTACTS, ge=0,
+        description="Aged reports: at most this many contacts (one call each), largest open balance first.",
+    )
+    as_of: str = Field(default="", description="YYYY-MM-DD to run the reports as at; empty: today by Xero's clock.")
+
+
+def create_report_table_sql(table: str, schema: str = SCHEMA) -> str:
+    cols = ",\n  ".join(f"{q(n)} {t}" for n, t in REPORT_COLUMNS)
+    return f"CREATE TABLE IF NOT EXISTS {qualified(table, schema)} (\n  {cols}\n)"
+
+
+def _insert_sql(table: str, staged: str, schema: str) -> str:
+    select = ", ".join(f"CAST({q(n)} AS {t})" for n, t in REPORT_COLUMNS)
+    return f"INSERT INTO {qualified(table, schema)} ({', '.join(map(q, COLUMN_NAMES))}) SELECT {select} FROM {staged}"
+
+
+def _staged(row: dict[str, Any]) -> tuple[Any, ...]:
+    out = []
+    for name in COLUMN_NAMES:
+        v = row.get(name)
+        if name in ("row_position", "column_index"):
+            out.append(int(v))
+        elif isinstance(v, (dict, list)):
+            out.append(json.dumps(v))
+        elif isinstance(v, datetime):
+            out.append(v.isoformat(sep=" "))
+        else:
+            # Text all the way to the CAST: a Decimal must not pass through a float.
+            out.append(None if v is None else str(v.isoformat() if isinstance(v, date) else v))
+    return tuple(out)
+
+
+def replace_report_rows(
+    conn: Connection, table: str, tenant_id: str, rows: Sequence[dict[str, Any]], schema: str = SCHEMA
+) -> int:
+    """Swap the tenant's rows of one report table for ``rows`` atomically; returns the count."""
+    import pandas as pd  # here, not at the top: loading the code location should not pay for it
+
+
+    frame = pd.DataFrame.from_records([_staged(r) for r in rows], columns=list(COLUMN_NAMES))
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
+        conn.execute(create_report_table_sql(table, schema))
+        conn.execute(f"DELETE FROM {qualified(table, schema)} WHERE tenant_id = ?", [tenant_id])
+        if rows:
+            conn.register("_report_rows", frame)
+            try:
+                conn.execute(_insert_sql(table, "_report_rows", schema))
+            finally:
+                conn.unregister("_report_rows")
+        count = conn.execute(f"SELECT count(*) FROM {qualified(table, schema)} WHERE tenant_id = ?",
+                             [tenant_id]).fetchone()[0]
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(count)
+
+
+def open_contacts_sql(schema: str = SCHEMA) -> str:
+    """Contacts with authorised invoices (or bills) still due, largest balance first.
+
+    Only AUTHORISED documents: drafts are not in the aged reports, and PAID ones owe
+    nothing, so calling for their contacts would spend calls on empty reports.
+    """
+    return (
+        f"SELECT contact_id, sum(amount_due / coalesce(nullif(currency_rate, 0), 1)) AS due "
+        f"FROM {qualified('invoices', schema)} WHERE tenant_id = ? AND type = ? AND status = 'AUTHORISED' "
+        f"AND amount_due > 0 AND _deleted_at IS NULL AND contact_id IS NOT NULL "
+        f"GROUP BY contact_id ORDER BY due DESC, contact_id"
+    )
+
+
+def open_contacts(conn: Connection, tenant_id: str, invoice_type: str, schema: str = SCHEMA) -> list[str]:
+    exists = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
+        "AND table_name = 'invoices'", [schema]
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return [r[0] for r in conn.execute(open_contacts_sql(schema), [tenant_id, invoice_type]).fetchall()]
+
+
+def describe_report(report: XeroReport, *, months: int = 12, max_contacts: int = DEFAULT_MAX_CONTACTS) -> str:
+    what = _WHAT[report.name].format(n=months, m=months - 1, c=max_contacts)
+    return (
+        f"Xero's {report.name} report {what}. Table `xero.{report.table}`: one row per value cell (row title, "
+        "account_id, column label, DECIMAL value and the text as sent), with the request that produced it. "
+        "Each load replaces the tenant's rows in one transaction, because a report is a snapshot. "
+        f"Needs the Xero scope `{report.scope}`."
+    )
+
+
+def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
+    # The aged reports read their contacts from the synced invoices, so they run after them.
+    deps = [asset_key("invoices")] if report.per_contact else []
+
+    @dg.asset(
+        key=asset_key(report.table),
+        description=describe_report(report),
+        group_name=REPORTS_GROUP,
+        partitions_def=tenant_partitions,
+        kinds=KINDS,
+        deps=deps,
+        tags={"xero/report": report.name},
+    )
+    def _report(
+        context: dg.AssetExecutionContext, config: ReportConfig, xero: XeroResource, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        tenant = context.partition_key
+        client = xero.get_client()
+        calls_before = client.stats.calls
+        today = date.fromisoformat(config.as_of) if config.as_of else xero_today(client, tenant)
+        meta: dict[str, object] = {}
+        contacts: list[str] = []
+        if report.per_contact:
+            with warehouse.get_connection() as conn:
+                owing = open_contacts(conn, tenant, AGED_INVOICE_TYPE[report.name])
+            contacts = owing[: config.max_contacts]
+            meta["contacts_with_open_balance"] = dg.MetadataValue.int(len(owing))
+            meta["contacts_not_reported"] = dg.MetadataValue.int(len(owing) - len(contacts))
+            if len(owing) > len(contacts):
+                context.log.warning(
+                    f"tenant {tenant}: {len(owing)} contacts owe; reporting the {len(contacts)} largest (max_contacts)"
+                )
+        calls = plan_calls(report, today=today, months_back=config.months, contact_ids=contacts)
+        loaded_at = datetime.now(UTC)
+        rows: list[dict] = []
+        refused: list[str] = []
+        for call in calls:
+            try:
+                body = fetch_report(client, tenant, call)
+            except XeroApiError as exc:
+                # A contact merged or archived since the sync is a 400 for its own call only;
+                # anything else (scope, limits, outages) fails the asset and keeps the old snapshot.
+                if call.contact_id and exc.status in (400, 404):
+                    refused.append(call.contact_id)
+                    context.log.warning(f"tenant {tenant}: {report.name} for contact {call.contact_id}: {exc}")
+                    continue
+                raise
+            rows.extend(flatten_report(body, call, tenant_id=tenant, loaded_at=loaded_at))
+        with warehouse.get_connection() as conn:
+            total = replace_report_rows(conn, report.table, tenant, rows)
+        api_calls = client.stats.calls - calls_before
+        context.log.info(f"tenant {tenant}: {report.name} as at {today}: {len(calls)} report calls, {total} rows")
+        meta.update({
+            "dagster/row_count": dg.MetadataValue.int(total),
+            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in REPORT_COLUMNS]),
+            "api_calls": dg.MetadataValue.int(api_calls),
+            "report_calls": dg.MetadataValue.int(len(calls)),
+            "as_of": dg.MetadataValue.text(today.isoformat()),
+            "day_limit_remaining": dg.MetadataValue.int(
+                client.stats.day_remaining if client.stats.day_remaining is not None else -1
+            ),
+        })
+        if report.per_contact:
+            meta["contacts_refused"] = dg.MetadataValue.int(len(refused))
+        return dg.MaterializeResult(metadata=meta)
+
+    return _report
+
+
+def build_report_assets(reports: Sequence[XeroReport] = REPORTS) -> list[dg.AssetsDefinition]:
+    return [build_report_asset(r) for r in reports]

@@ -1,0 +1,207 @@
+"""Dagster resources: the Xero API and the DuckDB warehouse.
+
+Both are configured in ``definitions.py`` with ``EnvVar`` for secrets; optional settings
+fall back to the environment (see ``config``) when the resource is set up for a run,
+never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field, PrivateAttr
+
+from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
+from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.xero.auth import TokenManager, TokenStore
+from xero_pipeline.xero.client import XeroClient
+from xero_pipeline.xero.throttle import TenantThrottle
+
+
+class XeroResource(dg.ConfigurableResource):
+    """Authenticated, throttled access to Xero's accounting API for every connected tenant."""
+
+    client_id: str | None = Field(default=None, description="Xero app client id (XERO_CLIENT_ID).")
+    client_secret: str | None = Field(default=None, description="Xero app client secret (XERO_CLIENT_SECRET).")
+    refresh_token: str | None = Field(
+        default=None, description="First refresh token (XERO_REFRESH_TOKEN); unset for a custom connection."
+    )
+    token_store: str | None = Field(default=None, description="Token store file (XERO_TOKEN_STORE).")
+    api_url: str | None = Field(default=None, description="Accounting API base (XERO_API_URL).")
+    identity_url: str | None = Field(default=None, description="Identity base (XERO_IDENTITY_URL).")
+    connect_timeout_seconds: float = 10.0
+    read_timeout_seconds: float = 120.0
+    page_size: int = Field(default=1000, ge=1, le=1000, description="Rows per page where Xero pages (max 1000).")
+    max_retries: int = 5
+    backoff_seconds: float = 1.0
+    rate_window_seconds: float | None = Field(
+        default=None,
+        description="Xero's rate-limit minute (60 s; XERO_RATE_WINDOW_SECONDS shortens it for a time-scaled sandbox).",
+    )
+    calls_per_window: int = 60
+    concurrent_calls: int = 5
+
+    _client: XeroClient | None = PrivateAttr(default=None)
+
+    def settings(self) -> XeroSettings:
+        return xero_settings(
+            {
+                "XERO_CLIENT_ID": self.client_id,
+                "XERO_CLIENT_SECRET": self.client_secret,
+                "XERO_REFRESH_TOKEN": self.refresh_token,
+                "XERO_TOKEN_STORE": self.token_store,
+                "XERO_API_URL": self.api_url,
+                "XERO_IDENTITY_URL": self.identity_url,
+            }
+        )
+
+    def rate_window(self) -> float:
+        if self.rate_window_seconds:
+            return self.rate_window_seconds
+        return float(os.environ.get("XERO_RATE_WINDOW_SECONDS") or 60.0)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.settings()  # fail before the first call with a message naming the variable
+
+    def get_client(self) -> XeroClient:
+        """One client (and one token manager and throttle per tenant) per resource instance."""
+        if self._client is None:
+            s = self.settings()
+            tokens = TokenManager(
+                client_id=s.client_id,
+                client_secret=s.client_secret,
+                refresh_token=s.refresh_token,
+                identity_url=s.identity_url,
+                store=TokenStore(s.token_store),
+                timeout=self.connect_timeout_seconds + self.read_timeout_seconds,
+            )
+            self._client = XeroClient(
+                api_url=s.api_url,
+                tokens=tokens,
+                timeout=(self.connect_timeout_seconds, self.read_timeout_seconds),
+                max_retries=self.max_retries,
+                backoff_seconds=self.backoff_seconds,
+                throttle_factory=lambda: TenantThrottle(
+                    per_window=self.calls_per_window,
+                    concurrent=self.concurrent_calls,
+                    window_seconds=self.rate_window(),
+                ),
+            )
+        return self._client
+
+
+class WarehouseResource(DuckDBResource):
+    """The DuckDB warehouse file, opened only for the length of one write transaction."""
+
+    database: str = Field(default="", description="DuckDB file (XERO_WAREHOUSE, default data/xero.duckdb).")
+    lock_timeout_seconds: float = Field(
+        default=120.0, description="How long a write waits for another process to release the file."
+    )
+    retry_lock_seconds: float = Field(
+        default=10.0,
+        description="Once a step of this run has given up on the lock, how long later steps wait (the holder is "
+        "probably a long session; each of ~70 steps waiting the full bound would keep the run going for hours).",
+    )
+
+    _lock_gave_up: bool = PrivateAttr(default=False)
+
+    def path(self) -> str:
+        return str(warehouse_path(self.database or None))
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = self.path()
+        # Other processes are kept out by DuckDB's file lock; threads of this process share
+        # one database instance, where two merges could conflict, so they take turns here.
+        timeout = self.lock_timeout_seconds
+        if self._lock_gave_up:
+            timeout = min(timeout, self.retry_lock_seconds)
+        with _process_lock(path):
+            try:
+                conn = _connect_with_wait(path, timeout=timeout, config=self.connection_config)
+            except WarehouseLockTimeout:
+                self._lock_gave_up = True
+                raise
+            try:
+                yield conn
+            finally:
+                # A leaked connection keeps the file lock for the life of the process.
+                conn.close()
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(path: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(os.path.realpath(path), threading.Lock())
+
+
+class WarehouseLockTimeout(ConfigError):
+    """Another process held the warehouse file for longer than the resource waits."""
+
+
+LOCK_QUIET_SECONDS = 2.0  # waits behind another tenant's merge are this short and normal: no log line
+LOCK_REPORT_SECONDS = 10.0  # after that, say so this often while waiting
+
+
+def lock_holder(message: str) -> str:
+    """Who holds the warehouse, from DuckDB's lock error ("... held in /usr/bin/duckdb (PID 4242)")."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    if not found:
+        return "another process (DuckDB did not say which)"
+    program, pid = found.groups()
+    try:  # the command line says more than the program ("duckdb -readonly data/xero.duckdb"); Linux only
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            program = " ".join(fh.read().replace(b"\0", b" ").decode(errors="replace").split())[:200] or program
+    except OSError:
+        pass
+    return f"PID {pid} ({program})"
+
+
+def _connect_with_wait(path: str, *, timeout: float, config: dict) -> duckdb.DuckDBPyConnection:
+    """Open the file for writing, waiting (bounded, and logged in the run) while another process holds it."""
+    log = dg.get_dagster_logger("xero_pipeline.warehouse.merge")
+    started = time.monotonic()
+    deadline = started + timeout
+    delay = 0.05
+    next_report = started + LOCK_QUIET_SECONDS
+    waited = False
+    while True:
+        try:
+            conn = open_warehouse(path, config=config)
+            if waited:
+                log.info(f"warehouse {path}: lock acquired after {time.monotonic() - started:.1f} s")
+            return conn
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
+            now = time.monotonic()
+            if now >= deadline:
+                raise WarehouseLockTimeout(
+                    f"the warehouse {path} stayed locked by {lock_holder(str(exc))} for {timeout:g} s "
+                    "(lock_timeout_seconds, or retry_lock_seconds after an earlier step gave up); nothing was "
+                    "written and no cursor moved, so the next run redoes this step. Close other writers and long "
+                    "read sessions (read-only ones block writes too while open), read through "
+                    "`xero-pipeline sql`, or query a snapshot (README)."
+                ) from None
+            if now >= next_report:
+                # Runs of other tenants hold it for seconds; a person's session can hold it for hours.
+                log.warning(
+                    f"warehouse {path} is locked by {lock_holder(str(exc))}; waiting "
+                    f"({now - started:.0f} s so far, giving up after {timeout:g} s)"
+                )
+                next_report = now + LOCK_REPORT_SECONDS
+                waited = True
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)

@@ -1,0 +1,331 @@
+"""Xero's identity service: OAuth 2.0 apps, tokens, authorisation codes and connections.
+
+Two apps exist: the demo web app (authorization_code + refresh_token, client id and
+secret derived from the seed) and a custom connection (client_credentials) bound to the
+first tenant. Token values come from ``secrets`` and are never logged.
+
+Xero behaviours modelled (see the fact sheet, section 3):
+
+* access tokens live 1800 s; ``expires_in`` reports that lifetime in real seconds, i.e.
+  divided by the time scale, because that is what a client's timer measures;
+* every refresh rotates the refresh token; the previous one may be replayed for 30
+  minutes after its first use (each replay returns a fresh pair), then it is
+  ``invalid_grant``; an unused refresh token expires after 60 days;
+* without ``offline_access`` in the scope no refresh token is issued;
+* authorisation codes are single-use and live 5 minutes; PKCE (S256 and plain) is
+  verified at the token endpoint, and a PKCE grant may omit the client secret;
+* revoking a refresh token ends its grant (its access tokens stop working) and, as
+  Xero documents, removes the user's connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote, urlencode
+
+from xero_pipeline.sandbox.api.limits import ScaledTime
+from xero_pipeline.sandbox.books.store import Connection, SandboxClock
+from xero_pipeline.sandbox.identity.oauth import (
+    CODE_SECONDS,
+    DEFAULT_SCOPES,
+    GRACE_SECONDS,
+    REFRESH_IDLE_SECONDS,
+    AccessToken,
+    App,
+    AuthCode,
+    Grant,
+    OAuthError,
+    RefreshToken,
+    b64url,
+    derive,
+    has_scope,
+    xero_utc,
+)
+
+__all__ = ["AccessToken", "Identity", "OAuthError", "has_scope"]
+
+class Identity:
+    def __init__(self, *, seed: int, time: ScaledTime, clock: SandboxClock, tenants: dict[str, str],
+                 token_lifetime: float = 1800, grace: float = GRACE_SECONDS,
+                 code_lifetime: float = CODE_SECONDS,
+                 on_event: Callable[[str], None] = lambda e: None) -> None:
+        self.time = time
+        self.clock = clock
+        self.token_lifetime = token_lifetime
+        self.grace = grace
+        self.code_lifetime = code_lifetime
+        self.on_event = on_event
+        self.tenants = dict(tenants)  # every organisation the demo user can consent to
+        self._lock = threading.RLock()
+        self.demo = App(derive(seed, "client-id", 32).upper(), derive(seed, "client-secret", 48),
+                        "Xero Pipeline Sandbox")
+        self.custom = App(derive(seed, "custom-id", 32).upper(), derive(seed, "custom-secret", 48),
+                          "Xero Pipeline Sandbox (custom connection)", custom=True)
+        self.apps = {a.client_id: a for a in (self.demo, self.custom)}
+        self.user_id = str(uuid.UUID(derive(seed, "user", 32)))
+        self._access: dict[str, AccessToken] = {}
+        self._refresh: dict[str, RefreshToken] = {}
+        self._codes: dict[str, AuthCode] = {}
+        self._seed = seed
+        initial_event = str(uuid.UUID(derive(seed, "auth-event", 32)))
+        for tid in self.tenants:
+            self.connect(tid, auth_event_id=initial_event)
+        if self.tenants:
+            self.connect(next(iter(self.tenants)), app=self.custom, auth_event_id=initial_event)
+        self._initial_grant = Grant(initial_event, self.demo, " ".join(DEFAULT_SCOPES))
+        self._granted: set[str] = set()
+
+    # --- connections ---------------------------------------------------------------------
+
+    def connect(self, tenant_id: str, *, name: str | None = None, app: App | None = None,
+                auth_event_id: str | None = None) -> Connection:
+        """(Re)connect a tenant; a reconnection keeps its id and creation date, like Xero."""
+        app = app or self.demo
+        with self._lock:
+            if name is not None:
+                self.tenants[tenant_id] = name
+            now = self.clock.now()
+            event = auth_event_id or str(uuid.uuid4())
+            conn = app.connections.get(tenant_id)
+            if conn is not None:
+                return conn
+            conn = app.former.pop(tenant_id, None)
+            if conn is not None:
+                conn.updated, conn.auth_event_id = now, event
+            else:
+                conn_id = str(uuid.UUID(derive(self._seed, f"conn:{app.client_id}:{tenant_id}", 32)))
+                conn = Connection(conn_id, tenant_id, self.tenants.get(tenant_id, tenant_id), now, now, event)
+            app.connections[tenant_id] = conn
+            return conn
+
+    def disconnect(self, tenant_id: str, *, app: App | None = None) -> bool:
+        with self._lock:
+            apps = [app] if app else list(self.apps.values())
+            found = False
+            for a in apps:
+                conn = a.connections.pop(tenant_id, None)
+                if conn is not None:
+                    a.former[tenant_id] = conn
+                    found = True
+            return found
+
+    def connections_for(self, token: AccessToken, auth_event_id: str | None = None) -> list[dict]:
+        with self._lock:
+            conns = list(token.app.connections.values())
+        return [
+            {"id": c.id, "authEventId": c.auth_event_id, "tenantId": c.tenant_id, "tenantType": c.tenant_type,
+             "tenantName": c.tenant_name, "createdDateUtc": xero_utc(c.created),
+             "updatedDateUtc": xero_utc(c.updated)}
+            for c in conns if auth_event_id is None or c.auth_event_id.lower() == auth_event_id.lower()
+        ]
+
+    def delete_connection(self, token: AccessToken, connection_id: str) -> bool:
+        with self._lock:
+            for tid, c in list(token.app.connections.items()):
+                if c.id.lower() == connection_id.lower():
+                    return self.disconnect(tid, app=token.app)
+        return False
+
+    def tenant_allowed(self, token: AccessToken, tenant_id: str) -> bool:
+        if token.tenant_id is not None and token.tenant_id != tenant_id:
+            return False
+        return tenant_id in token.app.connections
+
+    # --- tokens ------------------------------------------------------------------------
+
+    def _issue(self, grant: Grant, *, tenant_id: str | None = None, refresh: bool = True) -> dict:
+        now = self.time.now()
+        access = AccessToken(secrets.token_urlsafe(48), grant, now + self.token_lifetime,
+                             datetime.now(UTC) + timedelta(seconds=self.time.real(self.token_lifetime)),
+                             tenant_id)
+        body: dict = {}
+        if not grant.app.custom:
+            body["id_token"] = self._id_token(grant)
+        body.update(access_token=access.value, expires_in=max(1, int(self.time.real(self.token_lifetime))),
+                    token_type="Bearer")
+        with self._lock:
+            self._access[access.value] = access
+            if refresh and "offline_access" in grant.scope.split():
+                rt = RefreshToken(secrets.token_urlsafe(48), grant, now)
+                self._refresh[rt.value] = rt
+                body["refresh_token"] = rt.value
+        body["scope"] = grant.scope
+        return body
+
+    def _id_token(self, grant: Grant) -> str:
+        now = int(datetime.now(UTC).timestamp())
+        claims = {"nbf": now, "exp": now + 300, "iss": "https://identity.xero.com",
+                  "aud": grant.app.client_id, "iat": now, "auth_time": now,
+                  "sub": self.user_id.replace("-", ""), "xero_userid": self.user_id,
+                  "authentication_event_id": grant.auth_event_id, "global_session_id": secrets.token_hex(16),
+                  "preferred_username": "demo@example.com", "email": "demo@example.com",
+                  "given_name": "Demo", "family_name": "User"}
+        head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        body = b64url(json.dumps(claims).encode())
+        sig = hmac.new(grant.app.client_secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{b64url(sig)}"
+
+    def initial_refresh_token(self) -> str:
+        """A refresh token of a new demo-app grant (the first one is printed for the user).
+
+        Connections are left as they are: after a revocation the tenants stay
+        disconnected until ``connect`` or an authorize round trip reconnects them.
+        """
+        grant = self._initial_grant
+        if grant.revoked or grant.app.client_id in self._granted:
+            grant = Grant(str(uuid.uuid4()), self.demo, " ".join(DEFAULT_SCOPES))
+        self._granted.add(grant.app.client_id)
+        return self._issue(grant)["refresh_token"]
+
+    def _client(self, form: dict[str, str], authorization: str | None) -> tuple[App, bool]:
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if authorization and authorization[:6].lower() == "basic ":
+            try:
+                raw = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+                cid, _, sec = raw.partition(":")
+                client_id, secret = unquote(cid), unquote(sec)
+            except (ValueError, UnicodeDecodeError):
+                raise OAuthError("invalid_client") from None
+        app = self.apps.get(client_id or "")
+        if app is None or (secret is not None and not hmac.compare_digest(secret, app.client_secret)):
+            raise OAuthError("invalid_client")
+        return app, secret is not None
+
+    def token(self, form: dict[str, str], authorization: str | None) -> dict:
+        """POST /connect/token; raises ``OAuthError`` for Xero's 400 responses."""
+        grant_type = form.get("grant_type", "")
+        try:
+            app, confidential = self._client(form, authorization)
+            if grant_type == "authorization_code":
+                body = self._code_grant(app, confidential, form)
+            elif grant_type == "refresh_token":
+                body = self._refresh_grant(app, confidential, form)
+            elif grant_type == "client_credentials":
+                if not app.custom or not confidential:
+                    raise OAuthError("unauthorized_client")
+                scope = " ".join(s for s in DEFAULT_SCOPES if s != "offline_access")
+                grant = Grant(str(uuid.uuid4()), app, scope)
+                tenant = next(iter(app.connections), None)
+                body = self._issue(grant, tenant_id=tenant, refresh=False)
+            else:
+                raise OAuthError("unsupported_grant_type")
+        except OAuthError as e:
+            self.on_event(f"token_error:{e.code}")
+            raise
+        self.on_event(f"token:{grant_type}")
+        return body
+
+    def _code_grant(self, app: App, confidential: bool, form: dict[str, str]) -> dict:
+        now = self.time.now()
+        with self._lock:
+            code = self._codes.get(form.get("code", ""))
+            if code is None or code.used or code.app is not app or now > code.expires_at:
+                raise OAuthError("invalid_grant")
+            if form.get("redirect_uri") and form["redirect_uri"] != code.redirect_uri:
+                raise OAuthError("invalid_grant")
+            if code.challenge is not None:
+                verifier = form.get("code_verifier") or ""
+                if code.method == "S256":
+                    computed = b64url(hashlib.sha256(verifier.encode()).digest())
+                else:
+                    computed = verifier
+                if not verifier or not hmac.compare_digest(computed, code.challenge):
+                    raise OAuthError("invalid_grant")
+            elif not confidential:
+                raise OAuthError("invalid_client")
+            code.used = True
+        return self._issue(Grant(code.auth_event_id, app, code.scope, public=not confidential))
+
+    def _refresh_grant(self, app: App, confidential: bool, form: dict[str, str]) -> dict:
+        now = self.time.now()
+        with self._lock:
+            rt = self._refresh.get(form.get("refresh_token", ""))
+            if rt is None or rt.grant.revoked or rt.grant.app is not app:
+                raise OAuthError("invalid_grant")
+            if not confidential and not rt.grant.public:
+                raise OAuthError("invalid_client")
+            if rt.used_at is None:
+                if now - rt.created_at > REFRESH_IDLE_SECONDS:
+                    raise OAuthError("invalid_grant")
+                rt.used_at = now
+            elif now - rt.used_at > self.grace:
+                raise OAuthError("invalid_grant")
+        return self._issue(rt.grant)
+
+    def revoke(self, form: dict[str, str], authorization: str | None) -> None:
+        """POST /connect/revocation: ends the token's grant; unknown tokens are ignored."""
+        app, confidential = self._client(form, authorization)
+        value = form.get("token", "")
+        with self._lock:
+            tok = self._refresh.get(value) or self._access.get(value)
+            if tok is None or tok.grant.app is not app:
+                return
+            if not confidential and not tok.grant.public:
+                raise OAuthError("invalid_client")
+            tok.grant.revoked = True
+            for tid in list(app.connections):
+                self.disconnect(tid, app=app)
+        self.on_event("revocation")
+
+    def authenticate(self, authorization: str | None) -> AccessToken | str:
+        """The access token, or the ``Detail`` of Xero's 401 problem response."""
+        if not authorization or authorization[:7].lower() != "bearer ":
+            return "AuthenticationUnsuccessful"
+        tok = self._access.get(authorization[7:].strip())
+        if tok is None or tok.grant.revoked:
+            return "AuthenticationUnsuccessful"
+        if self.time.now() >= tok.expires_at:
+            return f"TokenExpired: token expired at {tok.expires_wall:%m/%d/%Y %H:%M:%S}"
+        return tok
+
+    def expire_all(self) -> int:
+        """Every current access token expires now (refresh tokens are untouched)."""
+        now, wall, n = self.time.now(), datetime.now(UTC), 0
+        with self._lock:
+            for tok in self._access.values():
+                if tok.expires_at > now:
+                    tok.expires_at, tok.expires_wall, n = now, wall, n + 1
+        return n
+
+    # --- authorize -----------------------------------------------------------------------
+
+    def authorize(self, params: dict[str, str]) -> str:
+        """GET /identity/connect/authorize: auto-consent; returns the redirect Location.
+
+        The demo user consents to every organisation they hold, so any disconnected
+        tenant is reconnected under the new auth event (``/connections?authEventId=``
+        then lists exactly the tenants this consent added).
+        """
+        app = self.apps.get(params.get("client_id", ""))
+        redirect = params.get("redirect_uri", "")
+        if app is None or app.custom:
+            raise OAuthError("invalid_client")
+        if not redirect:
+            raise OAuthError("invalid_request")
+        sep = "&" if "?" in redirect else "?"
+        state = {"state": params["state"]} if "state" in params else {}
+        if params.get("response_type") != "code":
+            return redirect + sep + urlencode({"error": "unsupported_response_type", **state})
+        challenge = params.get("code_challenge")
+        method = params.get("code_challenge_method", "plain" if challenge else "")
+        if challenge and method not in ("S256", "plain"):
+            return redirect + sep + urlencode({"error": "invalid_request", **state})
+        scope = " ".join((params.get("scope") or " ".join(DEFAULT_SCOPES)).split())
+        event = str(uuid.uuid4())
+        code = AuthCode(secrets.token_urlsafe(32), app, event, redirect, scope, challenge or None,
+                        method, self.time.now() + self.code_lifetime)
+        with self._lock:
+            self._codes[code.value] = code
+            for tid in self.tenants:
+                self.connect(tid, app=app, auth_event_id=event)
+        self.on_event("authorize")
+        return redirect + sep + urlencode({"code": code.value, "scope": scope, **state,
+                                           "session_state": b64url(secrets.token_bytes(16))})

@@ -1,0 +1,323 @@
+"""The warehouse's data checks as plain SQL and plain functions: no Dagster here.
+
+Each ``check_*`` function takes an open connection and one tenant, runs its SQL and
+returns a ``Finding`` whose description names the tenant and up to ``SAMPLE`` offending
+keys. ``checks.py`` turns findings into Dagster asset check results.
+
+What each check proves:
+
+* keys: the table's key (tenant_id + Xero id, or parent id + element id/position) is
+  unique and never NULL for the tenant. The merge upserts on that key, so a violation
+  means a bug or a hand edit, and every join on the table would double count.
+* journals balance: a journal's lines net to zero (Xero posts double entry; the tax is
+  its own line), so a difference is a lost or duplicated line.
+* totals match lines: SubTotal is the sum of LineAmount (less TotalTax when amounts are
+  tax-inclusive) and Total = SubTotal + TotalTax, per document, as Xero computes them.
+* item count: Xero's ``pagination.itemCount`` for the sync's read equals the rows the
+  warehouse holds for that read (see ``check_item_count`` for the in-flight edits rule).
+* trial balance: each account's balance summed from journal lines equals the
+  TrialBalance report's YTD column for the report's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from xero_pipeline.warehouse.merge import Connection, q, qualified
+
+SCHEMA = "xero"
+SAMPLE = 10  # offending keys named in a finding
+ERROR, WARN = "ERROR", "WARN"
+PROFIT_AND_LOSS = ("REVENUE", "EXPENSE")
+REPORT_TABLE = "report_trial_balance"  # built by report_assets.py (layout: reports.REPORT_COLUMNS)
+# Bank transfers appear as SPEND-/RECEIVE-TRANSFER bank transactions with no lines.
+TOTALS_EXEMPT = {"bank_transactions": "type NOT IN ('SPEND-TRANSFER', 'RECEIVE-TRANSFER')"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    passed: bool
+    description: str
+    severity: str = ERROR
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def table_exists(conn: Connection, table: str, schema: str = SCHEMA) -> bool:
+    return bool(conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0])
+
+
+def table_columns(conn: Connection, table: str, schema: str = SCHEMA) -> list[str]:
+    return [r[0] for r in conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, table],
+    ).fetchall()]
+
+
+def _keys_text(rows: Sequence[Sequence[Any]]) -> str:
+    return "; ".join("/".join("NULL" if v is None else str(v) for v in r) for r in rows[:SAMPLE])
+
+
+# ----------------------------------------------------------------------------- keys
+
+
+def key_violations_sql(table: str, key: Sequence[str], schema: str = SCHEMA) -> str:
+    """Duplicate and NULL keys of one tenant (parameter: tenant twice), worst first.
+
+    Rows with a NULL tenant_id belong to no tenant, so every tenant's check reports them.
+    """
+    rest = [q(k) for k in key if k != "tenant_id"]
+    cols = ", ".join(rest)
+    nulls = " OR ".join(f"{c} IS NULL" for c in rest)
+    target = qualified(table, schema)
+    return (
+        f"SELECT 'duplicate' AS problem, count(*) AS n, {cols} FROM {target} WHERE tenant_id = ? "
+        f"GROUP BY {cols} HAVING count(*) > 1 "
+        f"UNION ALL SELECT 'null key', count(*), {cols} FROM {target} "
+        f"WHERE (tenant_id = ? AND ({nulls})) OR tenant_id IS NULL GROUP BY {cols} "
+        f"ORDER BY n DESC"
+    )
+
+
+def check_keys(conn: Connection, table: str, key: Sequence[str], tenant: str) -> Finding:
+    if not table_exists(conn, table):
+        return Finding(False, f"tenant {tenant}: table xero.{table} does not exist", metadata={"tenant_id": tenant})
+    rows = conn.execute(key_violations_sql(table, key), [tenant, tenant]).fetchall()
+    dupes = sum(r[1] - 1 for r in rows if r[0] == "duplicate")
+    nulls = sum(r[1] for r in rows if r[0] == "null key")
+    meta = {"tenant_id": tenant, "table": table, "key": ", ".join(key),
+            "duplicate_rows": dupes, "null_key_rows": nulls}
+    if not rows:
+        return Finding(True, f"tenant {tenant}: every key of xero.{table} is unique and set", metadata=meta)
+    sample = _keys_text([r[2:] for r in rows])
+    meta["offending_keys"] = sample
+    return Finding(
+        False,
+        f"tenant {tenant}: xero.{table} has {dupes} duplicate and {nulls} NULL-key row(s) on "
+        f"({', '.join(key)}); keys: {sample}",
+        metadata=meta,
+    )
+
+
+def check_table_keys(conn: Connection, table: str, key: Sequence[str]) -> Finding:
+    """The same for a table that is not per tenant (``xero.tenants``, keyed by tenant_id)."""
+    if not table_exists(conn, table):
+        return Finding(False, f"table xero.{table} does not exist")
+    cols = ", ".join(q(k) for k in key)
+    nulls = " OR ".join(f"{q(k)} IS NULL" for k in key)
+    rows = conn.execute(
+        f"SELECT count(*) AS n, {cols} FROM {qualified(table, SCHEMA)} GROUP BY {cols} "
+        f"HAVING count(*) > 1 OR {nulls} ORDER BY n DESC"
+    ).fetchall()
+    meta = {"table": table, "key": ", ".join(key), "offending_groups": len(rows)}
+    if not rows:
+        return Finding(True, f"every key of xero.{table} is unique and set", metadata=meta)
+    meta["offending_keys"] = _keys_text([r[1:] for r in rows])
+    return Finding(False, f"xero.{table} has duplicate or NULL keys ({', '.join(key)}): {meta['offending_keys']}",
+                   metadata=meta)
+
+
+# ----------------------------------------------------------------------------- journals
+
+
+def unbalanced_journals_sql(schema: str = SCHEMA) -> str:
+    return (
+        f"SELECT j.journal_id, j.journal_number, sum(l.net_amount) AS off_by "
+        f"FROM {qualified('journals', schema)} j JOIN {qualified('journal_lines', schema)} l "
+        f"USING (tenant_id, journal_id) WHERE j.tenant_id = ? "
+        f"GROUP BY j.journal_id, j.journal_number HAVING sum(l.net_amount) <> 0 ORDER BY j.journal_number"
+    )
+
+
+def check_journals_balance(conn: Connection, tenant: str) -> Finding:
+    rows = conn.execute(unbalanced_journals_sql(), [tenant]).fetchall()
+    meta: dict[str, Any] = {"tenant_id": tenant, "unbalanced_journals": len(rows)}
+    if not rows:
+        return Finding(True, f"tenant {tenant}: every journal's lines net to zero", metadata=meta)
+    meta["offending_keys"] = _keys_text(rows)
+    return Finding(False, f"tenant {tenant}: {len(rows)} journal(s) do not net to zero "
+                          f"(journal_id/number/off by): {meta['offending_keys']}", metadata=meta)
+
+
+# ----------------------------------------------------------------------------- totals
+
+
+def totals_mismatch_sql(table: str, pk: str, lines_table: str, schema: str = SCHEMA) -> str:
+    """Documents whose SubTotal/Total disagree with their lines (parameter: tenant twice)."""
+    exempt = TOTALS_EXEMPT.get(table)
+    lines = "coalesce(l.lines, 0)"
+    tax = "coalesce(d.total_tax, 0)"
+    return (
+        f"WITH l AS (SELECT {q(pk)}, sum(line_amount) AS lines FROM {qualified(lines_table, schema)} "
+        f"WHERE tenant_id = ? GROUP BY {q(pk)}) "
+        f"SELECT d.{q(pk)}, d.line_amount_types, d.sub_total, d.total_tax, d.total, {lines} AS lines "
+        f"FROM {qualified(table, schema)} d LEFT JOIN l USING ({q(pk)}) "
+        f"WHERE d.tenant_id = ? AND d._deleted_at IS NULL" + (f" AND d.{exempt}" if exempt else "") +
+        f" AND (d.total IS DISTINCT FROM d.sub_total + {tax} OR d.sub_total IS DISTINCT FROM "
+        f"CASE WHEN upper(d.line_amount_types) = 'INCLUSIVE' THEN {lines} - {tax} ELSE {lines} END) "
+        f"ORDER BY 1"
+    )
+
+
+def check_totals(conn: Connection, table: str, pk: str, lines_table: str, tenant: str) -> Finding:
+    rows = conn.execute(totals_mismatch_sql(table, pk, lines_table), [tenant, tenant]).fetchall()
+    meta: dict[str, Any] = {"tenant_id": tenant, "table": table, "mismatched_documents": len(rows)}
+    if not rows:
+        return Finding(True, f"tenant {tenant}: every {table} total equals its lines plus tax", metadata=meta)
+    meta["offending_keys"] = _keys_text(rows)
+    return Finding(
+        False,
+        f"tenant {tenant}: {len(rows)} row(s) of xero.{table} disagree with xero.{lines_table} "
+        f"({pk}/line_amount_types/sub_total/total_tax/total/sum of lines): {meta['offending_keys']}",
+        metadata=meta,
+    )
+
+
+# ----------------------------------------------------------------------------- item count
+
+
+def item_count_sql(table: str, updated: str, schema: str = SCHEMA) -> str:
+    """Rows of the read window: (all of them, those changed before the read began).
+
+    Parameters: tenant, since (NULL: a full read), since, read start. Xero compares
+    If-Modified-Since to the second, so the window's lower bound is too.
+    """
+    col = q(updated)
+    return (
+        f"SELECT count(*), count(*) FILTER (WHERE ?::TIMESTAMP IS NULL OR {col} < ?::TIMESTAMP) "
+        f"FROM {qualified(table, schema)} WHERE tenant_id = ? "
+        f"AND (?::TIMESTAMP IS NULL OR date_trunc('second', {col}) >= date_trunc('second', ?::TIMESTAMP))"
+    )
+
+
+def check_item_count(
+    conn: Connection, table: str, updated: str, tenant: str, *,
+    item_count: int, since: datetime | None, read_started: datetime | None,
+) -> Finding:
+    """Xero counted ``item_count`` records at the read's first page. Every one of them is
+    in the warehouse, possibly with a later UpdatedDateUTC if edited while we paged, so
+    the window holds at least that many; and every row changed before the read began
+    was counted, so those are at most that many. With no edits in flight both are equal."""
+    naive = [None if t is None else t.replace(tzinfo=None) for t in (since, read_started)]
+    start = naive[1]
+    params = [start, start, tenant, naive[0], naive[0]]
+    held, before = conn.execute(item_count_sql(table, updated), params).fetchone()
+    window = f"changed since {since.isoformat()}" if since else "in total"
+    meta = {"tenant_id": tenant, "table": table, "xero_item_count": item_count, "warehouse_rows": held,
+            "warehouse_rows_before_read": before, "window": window}
+    if before <= item_count <= held:
+        return Finding(True, f"tenant {tenant}: Xero counted {item_count} {table} {window}; "
+                             f"the warehouse holds {held}", metadata=meta)
+    lost = item_count > held
+    return Finding(
+        False,
+        f"tenant {tenant}: Xero's itemCount for {table} {window} is {item_count}, but the warehouse holds {held} "
+        f"such row(s) ({before} changed before the read began): "
+        + ("records were lost" if lost else "rows exist that Xero did not count (duplicates or stale data)"),
+        metadata=meta,
+    )
+
+
+# ----------------------------------------------------------------------------- trial balance
+
+
+def fy_start(end_day: int, end_month: int, d: date) -> date:
+    """First day of the financial year containing ``d`` (year ends on day/month)."""
+
+    def end(year: int) -> date:
+        first_next = date(year + (end_month == 12), end_month % 12 + 1, 1)
+        last = first_next - timedelta(days=1)
+        return last.replace(day=min(end_day, last.day))
+
+    this_end = end(d.year)
+    return this_end + timedelta(days=1) if d > this_end else end(d.year - 1) + timedelta(days=1)
+
+
+def trial_balance_diff_sql(dates: Sequence[tuple[date, date]], schema: str = SCHEMA) -> str:
+    """Accounts whose balance from journals differs from the report's YTD columns.
+
+    ``dates``: (report date, start of its financial year) pairs. Parameters: tenant three
+    times. Profit-and-loss accounts count from the start of the financial year; their
+    earlier balance belongs to Retained Earnings, as in Xero's report. The report table
+    (``reports.py``) holds one row per cell: YTD Debit and YTD Credit per account.
+    """
+    values = ", ".join(f"(DATE '{d.isoformat()}', DATE '{fy.isoformat()}')" for d, fy in dates)
+    acct = qualified("accounts", schema)
+    return (
+        f"WITH dates(report_date, fy_start) AS (VALUES {values}), "
+        f"re AS (SELECT max(account_id) AS id FROM {acct} WHERE tenant_id = ? "
+        f"AND system_account = 'RETAINEDEARNINGS'), "
+        f"lines AS (SELECT l.account_id, j.journal_date, l.net_amount, a.class "
+        f"FROM {qualified('journals', schema)} j "
+        f"JOIN {qualified('journal_lines', schema)} l USING (tenant_id, journal_id) "
+        f"LEFT JOIN {acct} a ON a.tenant_id = l.tenant_id AND a.account_id = l.account_id WHERE j.tenant_id = ?), "
+        f"computed AS (SELECT d.report_date, CASE WHEN l.class IN {PROFIT_AND_LOSS} AND l.journal_date < d.fy_start "
+        f"THEN coalesce((SELECT id FROM re), l.account_id) ELSE l.account_id END AS account_id, "
+        f"sum(l.net_amount) AS balance FROM dates d JOIN lines l ON l.journal_date <= d.report_date GROUP BY 1, 2), "
+        f"report AS (SELECT report_date, account_id, sum(CASE column_label WHEN 'YTD Debit' THEN value "
+        f"WHEN 'YTD Credit' THEN -value END) AS balance FROM {qualified(REPORT_TABLE, schema)} "
+        f"WHERE tenant_id = ? AND account_id IS NOT NULL AND column_label IN ('YTD Debit', 'YTD Credit') "
+        f"GROUP BY 1, 2) "
+        f"SELECT report_date, account_id, c.balance AS from_journals, r.balance AS from_report "
+        f"FROM computed c FULL JOIN report r USING (report_date, account_id) "
+        f"WHERE coalesce(c.balance, 0) <> coalesce(r.balance, 0) "
+        f"AND report_date IN (SELECT report_date FROM dates) ORDER BY 1, 2"
+    )
+
+
+REPORT_NEEDS = ("tenant_id", "report_date", "account_id", "column_label", "value", "loaded_at")
+
+
+def _skip(tenant: str, why: str, meta: dict[str, Any]) -> Finding:
+    return Finding(False, f"skipped for tenant {tenant}: {why}", WARN, {**meta, "status": "skipped"})
+
+
+def check_trial_balance(conn: Connection, tenant: str) -> Finding:
+    """Journals vs the TrialBalance report, or a WARN saying why it could not compare."""
+    meta: dict[str, Any] = {"tenant_id": tenant, "report_table": f"xero.{REPORT_TABLE}"}
+    if not table_exists(conn, REPORT_TABLE):
+        return _skip(tenant, f"report not loaded yet (no table xero.{REPORT_TABLE}); materialize "
+                             f"xero/{REPORT_TABLE}", meta)
+    columns = table_columns(conn, REPORT_TABLE)
+    missing = [c for c in REPORT_NEEDS if c not in columns]
+    if missing:
+        return _skip(tenant, f"xero.{REPORT_TABLE} lacks the column(s) {', '.join(missing)}", meta)
+    for needed in ("organisations", "accounts", "journals", "journal_lines"):
+        if not table_exists(conn, needed):
+            return _skip(tenant, f"xero.{needed} not loaded yet", meta)
+    report = qualified(REPORT_TABLE, SCHEMA)
+    loaded, dates = conn.execute(
+        f"SELECT min(loaded_at), list(DISTINCT report_date ORDER BY report_date) FROM {report} "
+        "WHERE tenant_id = ? AND column_label IN ('YTD Debit', 'YTD Credit')", [tenant]).fetchone()
+    if loaded is None or not dates:
+        return _skip(tenant, "report not loaded yet for this tenant", meta)
+    synced = conn.execute(f"SELECT max(_synced_at) FROM {qualified('journals', SCHEMA)} WHERE tenant_id = ?",
+                          [tenant]).fetchone()[0]
+    if synced is not None and synced > loaded:
+        # Journals arrived after the report was fetched: comparing would flag the new
+        # journals, not a fault. The report's next load (same run, after journals) compares.
+        return _skip(tenant, f"the report was loaded at {loaded:%Y-%m-%d %H:%M:%S}, before the journals loaded "
+                             f"at {synced:%Y-%m-%d %H:%M:%S}; it is compared after its next load",
+                     {**meta, "report_loaded_at": loaded.isoformat(), "journals_synced_at": synced.isoformat()})
+    org = conn.execute(
+        f"SELECT financial_year_end_day, financial_year_end_month FROM {qualified('organisations', SCHEMA)} "
+        "WHERE tenant_id = ? AND _deleted_at IS NULL", [tenant]).fetchone()
+    if org is None or None in org:
+        return _skip(tenant, "the organisation's financial year end is not loaded", meta)
+    pairs = [(d, fy_start(int(org[0]), int(org[1]), d)) for d in dates]
+    rows = conn.execute(trial_balance_diff_sql(pairs), [tenant, tenant, tenant]).fetchall()
+    meta.update({"report_dates": ", ".join(d.isoformat() for d in dates), "accounts_differing": len(rows),
+                 "status": "compared"})
+    span = f"{dates[0]} .. {dates[-1]}" if len(dates) > 1 else str(dates[0])
+    if not rows:
+        return Finding(True, f"tenant {tenant}: the trial balance from journals equals Xero's report at "
+                             f"{len(dates)} date(s) ({span})", metadata=meta)
+    meta["offending_keys"] = _keys_text(rows)
+    return Finding(False, f"tenant {tenant}: {len(rows)} account balance(s) differ from Xero's trial balance "
+                          f"(report date/account_id/from journals/from report): {meta['offending_keys']}. "
+                          "A journal posted between the journals sync and the report load also shows here "
+                          "until the next sync.", metadata=meta)

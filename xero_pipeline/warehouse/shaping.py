@@ -1,0 +1,327 @@
+"""Turn Xero records into warehouse rows: names, types and child rows.
+
+Pure functions and small classes, no I/O: the client hands over parsed JSON (numbers
+as ``Decimal``), this module decides columns and values, the warehouse module writes.
+
+Rules a warehouse user relies on:
+
+* column names are Xero's field names in snake_case (``UpdatedDateUTC`` ->
+  ``updated_date_utc``), and every table starts with ``tenant_id``;
+* ``x-is-msdate`` fields are ``DATE``, ``x-is-msdate-time`` fields ``TIMESTAMP`` (UTC),
+  money and quantities ``DECIMAL`` (never float), nested objects and arrays that are not
+  child tables ``JSON``;
+* a nested object with an id (``Contact.ContactID``) also gets a flat ``contact_id``
+  column, because that is what people join on;
+* a field Xero adds tomorrow becomes a new column with a type inferred from its value,
+  instead of failing the load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from xero_pipeline.registry import Child, XeroObject
+from xero_pipeline.registry.fields import field_kinds
+from xero_pipeline.xero.dates import is_ms_date, parse_date, parse_instant
+
+DECIMAL_TYPE = "DECIMAL(38, 10)"
+SQL_TYPES = {
+    "msdate": "DATE",
+    "msdatetime": "TIMESTAMP",
+    "decimal": DECIMAL_TYPE,
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "string": "VARCHAR",
+    "json": "JSON",
+}
+# Fields that only carry the outcome of a write request; a read has nothing useful in them.
+WRITE_ONLY_FIELDS = frozenset(
+    {"ValidationErrors", "Warnings", "StatusAttributeString", "HasErrors", "HasValidationErrors"}
+)
+_CAMEL_1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL_2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+
+
+def snake(name: str) -> str:
+    """``InvoiceID`` -> ``invoice_id``, ``UpdatedDateUTC`` -> ``updated_date_utc``."""
+    return _CAMEL_1.sub(r"\1_\2", _CAMEL_2.sub(r"\1_\2", name)).lower()
+
+
+def sql_kind(kind: str) -> str:
+    """Collapse a spec field kind to one of the keys of ``SQL_TYPES``."""
+    return "json" if kind.startswith(("object:", "array:")) else kind
+
+
+def infer_kind(value: Any) -> str:
+    """The kind of a field the spec does not know, from one of its values."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, (Decimal, float)):
+        return "decimal"
+    if isinstance(value, (dict, list)):
+        return "json"
+    if is_ms_date(value):
+        return "msdatetime"
+    return "string"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Only nested JSON columns pass through here; their amounts are 2-4 dp, which a
+        # float's shortest repr reproduces exactly.
+        return float(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
+
+
+def to_json_text(value: Any) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
+def _convert_instant(value: Any) -> str | None:
+    parsed = parse_instant(value) if isinstance(value, str) else value
+    return None if parsed is None else parsed.replace(tzinfo=None).isoformat(sep=" ")
+
+
+def _convert_date(value: Any) -> str | None:
+    parsed = parse_date(value) if isinstance(value, str) else value
+    return None if parsed is None else parsed.isoformat()
+
+
+def _convert_decimal(value: Any) -> str | None:
+    # Strings, because the NDJSON spool must not turn 0.1 into 0.1000000000000000055.
+    return None if value is None or value == "" else str(value)
+
+
+def _convert_integer(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
+
+
+def _convert_boolean(value: Any) -> bool | None:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return None if value is None else bool(value)
+
+
+def _convert_string(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _convert_json(value: Any) -> Any:
+    # Left nested: the spool writes the row as JSON and DuckDB reads a JSON-typed column
+    # verbatim, so the nested object lands as JSON rather than as a quoted string.
+    return value
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "msdate": _convert_date,
+    "msdatetime": _convert_instant,
+    "decimal": _convert_decimal,
+    "integer": _convert_integer,
+    "boolean": _convert_boolean,
+    "string": _convert_string,
+    "json": _convert_json,
+}
+
+
+@dataclass
+class Column:
+    name: str
+    kind: str  # a key of SQL_TYPES
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
+@dataclass
+class TableShape:
+    """The columns of one warehouse table and how each Xero field fills them."""
+
+    table: str
+    key: tuple[str, ...]  # always starts with tenant_id
+    columns: dict[str, Column]  # by column name, in table order
+    fields: dict[str, tuple[str, str]]  # Xero field -> (column, kind)
+    id_columns: dict[str, tuple[str, str]]  # nested object field -> (column, id field)
+    skip: frozenset[str] = frozenset()  # child arrays and write-only fields
+    added: list[Column] = field(default_factory=list)  # columns Xero sent but the spec lacks
+
+    def _learn(self, xero_field: str, value: Any) -> tuple[str, str]:
+        name = snake(xero_field)
+        kind = infer_kind(value)
+        while name in self.columns:  # never collide with a known column
+            name += "_"
+        col = Column(name, kind)
+        self.columns[name] = col
+        self.fields[xero_field] = (name, kind)
+        self.added.append(col)
+        return name, kind
+
+    def row(self, record: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+        """One warehouse row: ``base`` (tenant and parent keys) plus the record's fields."""
+        out = dict(base)
+        fields = self.fields
+        for xero_field, value in record.items():
+            if xero_field in self.skip:
+                continue
+            spec = fields.get(xero_field)
+            if spec is None:
+                if value is None:
+                    continue
+                spec = self._learn(xero_field, value)
+            column, kind = spec
+            out[column] = CONVERTERS[kind](value)
+            flat = self.id_columns.get(xero_field)
+            if flat is not None and isinstance(value, dict):
+                out[flat[0]] = value.get(flat[1])
+        return out
+
+
+def _build_shape(
+    table: str, schema: str, key: tuple[str, ...], lead: list[Column], skip: Iterable[str]
+) -> TableShape:
+    skip = frozenset(skip) | WRITE_ONLY_FIELDS
+    columns = {c.name: c for c in lead}
+    fields: dict[str, tuple[str, str]] = {}
+    id_columns: dict[str, tuple[str, str]] = {}
+    kinds = field_kinds(schema)
+    for xero_field, spec_kind in kinds.items():
+        if xero_field in skip:
+            continue
+        name, kind = snake(xero_field), sql_kind(spec_kind)
+        if name in columns:  # a lead column such as the primary key: fill it, do not add it
+            fields[xero_field] = (name, columns[name].kind)
+            continue
+        columns[name] = Column(name, kind)
+        fields[xero_field] = (name, kind)
+    for xero_field, spec_kind in kinds.items():
+        if xero_field in skip or not spec_kind.startswith("object:"):
+            continue
+        target = spec_kind.removeprefix("object:")
+        id_field = f"{target}ID"
+        flat = f"{snake(xero_field)}_id"
+        if id_field in field_kinds(target) and flat not in columns:
+            columns[flat] = Column(flat, "string")
+            id_columns[xero_field] = (flat, id_field)
+    return TableShape(table, key, columns, fields, id_columns, skip)
+
+
+PARENT_META = [Column("_hash", "string"), Column("_synced_at", "msdatetime"), Column("_deleted_at", "msdatetime")]
+
+
+def parent_shape(obj: XeroObject) -> TableShape:
+    pk = snake(obj.primary_key)
+    lead = [Column("tenant_id", "string"), Column(pk, sql_kind(field_kinds(obj.schema)[obj.primary_key]))]
+    shape = _build_shape(obj.table, obj.schema, ("tenant_id", pk), lead, (c.field for c in obj.children))
+    for col in PARENT_META:
+        shape.columns[col.name] = col
+    return shape
+
+
+def parent_key_column(obj: XeroObject) -> str:
+    return snake(obj.primary_key)
+
+
+def outer_column(outer: Child) -> str:
+    """The column a nested child uses to name the element it sits in (line_item_id...)."""
+    return snake(outer.key) if outer.key else "_parent_position"
+
+
+def child_shape(obj: XeroObject, child: Child) -> TableShape:
+    parent_col = parent_key_column(obj)
+    lead = [Column("tenant_id", "string"), Column(parent_col, "string")]
+    if child.within:
+        # A nested array (a line's tracking): keyed by the top-level parent, the element
+        # it sits in and its position, so replacing the parent's children replaces it too.
+        ref = outer_column(obj.child(child.within))
+        lead.append(Column(ref, "integer" if ref == "_parent_position" else "string"))
+        key: tuple[str, ...] = ("tenant_id", parent_col, ref, "_position")
+    elif child.key:
+        key = ("tenant_id", parent_col, snake(child.key))
+    else:
+        key = ("tenant_id", parent_col, "_position")
+    lead.append(Column("_position", "integer"))
+    shape = _build_shape(child.table, child.schema, key, lead, ())
+    # A child's own copy of the parent id (LineItem.RepeatingInvoiceID...) stays, but a
+    # field that would collide with the parent key column must not overwrite it.
+    shape.fields = {f: spec for f, spec in shape.fields.items() if spec[0] != parent_col}
+    if child.hard_deletes:
+        # Xero drops such elements without a trace; the merge marks them instead.
+        shape.columns["_deleted_at"] = Column("_deleted_at", "msdatetime")
+    return shape
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """A digest of the record as Xero sent it, to tell changed rows from unchanged."""
+    text = json.dumps(record, default=str, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class ShapedRecord:
+    parent: dict[str, Any]
+    children: dict[str, list[dict[str, Any]]]
+
+
+class RecordShaper:
+    """Shapes the records of one Xero object for one tenant into parent and child rows."""
+
+    def __init__(self, obj: XeroObject, *, tenant_id: str, synced_at: datetime) -> None:
+        self.obj = obj
+        self.tenant_id = tenant_id
+        self.parent = parent_shape(obj)
+        self.children = {c.table: (c, child_shape(obj, c)) for c in obj.children}
+        self._pk_col = parent_key_column(obj)
+        self._synced_at = synced_at.replace(tzinfo=None).isoformat(sep=" ")
+
+    def shape(self, record: dict[str, Any], seq: int) -> ShapedRecord:
+        pk = record.get(self.obj.primary_key)
+        if pk in (None, ""):
+            raise ValueError(f"a {self.obj.path} record has no {self.obj.primary_key}: {str(record)[:200]}")
+        base = {"tenant_id": self.tenant_id, "_seq": seq}
+        row = self.parent.row(record, base)
+        row["_hash"] = record_hash(record)
+        row["_synced_at"] = self._synced_at
+        row["_deleted_at"] = None
+        children: dict[str, list[dict[str, Any]]] = {}
+        child_base = {"tenant_id": self.tenant_id, self._pk_col: str(pk), "_seq": seq}
+        for table, (child, shape) in self.children.items():
+            if child.within:
+                children[table] = self._nested_rows(record, child, shape, child_base)
+                continue
+            items = record.get(child.field) or []
+            rows = [shape.row(item, {**child_base, "_position": i}) for i, item in enumerate(items)]
+            if child.hard_deletes:
+                for r in rows:
+                    r["_deleted_at"] = None
+            children[table] = rows
+        return ShapedRecord(row, children)
+
+    def _nested_rows(
+        self, record: dict[str, Any], child: Child, shape: TableShape, base: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        outer = self.obj.child(child.within or "")
+        ref = outer_column(outer)
+        rows = []
+        for i, element in enumerate(record.get(outer.field) or []):
+            if not isinstance(element, dict):
+                continue
+            ref_value = element.get(outer.key) if outer.key else i
+            for j, item in enumerate(element.get(child.field) or []):
+                rows.append(shape.row(item, {**base, ref: ref_value, "_position": j}))
+        return rows
+
+    def shapes(self) -> Iterator[TableShape]:
+        yield self.parent
+        for _, shape in self.children.values():
+            yield shape

@@ -1,0 +1,290 @@
+"""OAuth tokens for Xero: a durable token store and the refresh that rotates them.
+
+Xero refresh tokens are single-use: every refresh returns a new one, and the old one is
+accepted again only for a 30-minute grace period. Losing the new one means a person
+must re-authorise, which is exactly what breaks most connectors in production. So:
+
+* the token store is a file we own (``XERO_TOKEN_STORE``), written to a temporary file,
+  fsynced and atomically renamed, with permissions 0600;
+* a refresh happens under an exclusive cross-process lock on ``<store>.lock``; whoever
+  gets the lock re-reads the store and only refreshes if the access token there is
+  stale, so concurrent processes reuse one refresh instead of spending one token twice;
+* the rotated refresh token is saved before the new access token is handed out; if the
+  save fails, or the process dies first, the store still holds the previous token,
+  which Xero accepts again within the grace period, so the next attempt recovers;
+* a lost or broken token response is retried with the same refresh token, for the same
+  reason;
+* the store records how it was obtained (``grant``): ``authorization_code`` (written by
+  ``xero-pipeline auth`` or seeded from ``XERO_REFRESH_TOKEN``) refreshes, and
+  ``client_credentials`` is a custom connection. ``XERO_REFRESH_TOKEN`` only seeds the
+  store; if it changes (someone re-authorised and set a new one) it replaces the store.
+
+Every token and the client secret are registered with ``errors.register_secret`` and
+never put in a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import random
+import threading
+import time
+from typing import Any
+
+import requests
+
+from xero_pipeline.errors import XeroAuthError, redact, register_secret
+from xero_pipeline.xero.token_store import TokenStore
+
+__all__ = ["GRANT_AUTHORIZATION_CODE", "GRANT_CLIENT_CREDENTIALS", "TokenManager", "TokenStore"]
+
+log = logging.getLogger("xero_pipeline.xero.auth")
+
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+REFRESH_MARGIN_SECONDS = 120  # refresh this long before expiry; a long page must not outlive its token
+GRACE_MINUTES = 30
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+_REAUTHORISE = (
+    "run `xero-pipeline auth` to authorise the app again (or set XERO_REFRESH_TOKEN to a new refresh token)"
+)
+
+
+def _fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+class TokenManager:
+    """Hands out a valid access token, refreshing (and rotating) when needed."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str | None,
+        identity_url: str,
+        store: TokenStore,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        backoff_seconds: float = 0.5,
+    ) -> None:
+        register_secret(client_secret)
+        register_secret(refresh_token)
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._seed = refresh_token or None
+        self.token_url = identity_url.rstrip("/") + "/connect/token"
+        self._store = store
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = backoff_seconds
+        self._cached: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._dead_token: str | None = None  # a refresh token Xero rejected: never sent again
+        self._fatal: str | None = None  # the client itself was rejected
+        self.refreshes = 0
+
+    @property
+    def store(self) -> TokenStore:
+        return self._store
+
+    @property
+    def custom_connection(self) -> bool:
+        """No refresh token anywhere: Xero's client-credentials grant (one organisation)."""
+        data = self._store.load()
+        return self._seed is None and not (self._belongs(data) and data.get("refresh_token"))
+
+    def access_token(self) -> str:
+        with self._lock:
+            if self._fresh(self._cached):
+                return self._cached["access_token"]
+            if self._fatal:
+                raise XeroAuthError(self._fatal)
+            with self._store.locked():
+                data = self._store.load()
+                if self._belongs(data) and not self._stale_seed(data) and self._fresh(data):
+                    self._cached = data  # another process refreshed while we waited
+                else:
+                    self._cached = self._refresh(data)
+            return self._cached["access_token"]
+
+    def invalidate(self, access_token: str) -> None:
+        """Xero said 401 to this token: make the next call refresh, once."""
+        with self._lock, self._store.locked():
+            data = self._store.load()
+            if data.get("access_token") == access_token:
+                data["expires_at"] = 0
+                self._store.save(data)
+            self._cached = {}
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> dict[str, Any]:
+        """The authorization-code grant (``xero-pipeline auth``): tokens saved to the store."""
+        register_secret(code)
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier}
+        with self._lock, self._store.locked():
+            sent_at = time.time()
+            # Codes are single-use: a retry after a lost response could only be refused.
+            body = self._post(form, retries=0, what="the authorisation code")
+            record = self._record(body, {}, GRANT_AUTHORIZATION_CODE, sent_at)
+            self._save(record)
+            self._cached, self._dead_token, self._fatal = record, None, None
+            return record
+
+    # ------------------------------------------------------------------ internals
+
+    def _margin(self, data: dict[str, Any]) -> float:
+        # Short-lived tokens (a time-scaled sandbox) get a proportional margin.
+        return min(REFRESH_MARGIN_SECONDS, 0.25 * float(data.get("expires_in") or 1800))
+
+    def _fresh(self, data: dict[str, Any]) -> bool:
+        return bool(data.get("access_token")) and data.get("expires_at", 0) - time.time() > self._margin(data)
+
+    def _belongs(self, data: dict[str, Any]) -> bool:
+        return data.get("client_id") in (None, self._client_id)
+
+    def _stale_seed(self, data: dict[str, Any]) -> bool:
+        return self._seed is not None and data.get("seed") != _fingerprint(self._seed)
+
+    def _refresh(self, data: dict[str, Any]) -> dict[str, Any]:
+        foreign = not self._belongs(data)
+        stored = data.get("refresh_token") if not foreign else None
+        if self._seed is not None and (self._stale_seed(data) or not stored):
+            current, grant = self._seed, GRANT_AUTHORIZATION_CODE
+        elif stored:
+            current, grant = stored, GRANT_AUTHORIZATION_CODE
+        elif foreign and data.get("refresh_token"):
+            raise XeroAuthError(
+                f"the token store {self._store.path} holds tokens of another Xero app (client id "
+                f"{data.get('client_id')}); {_REAUTHORISE}, or point XERO_TOKEN_STORE at another file"
+            )
+        else:
+            current, grant = None, GRANT_CLIENT_CREDENTIALS
+        if current is not None and current == self._dead_token:
+            raise XeroAuthError(self._invalid_grant_message())
+        sent_at = time.time()
+        if current is None:
+            body = self._post({"grant_type": "client_credentials"}, retries=self._max_retries, what="")
+        else:
+            form = {"grant_type": "refresh_token", "refresh_token": current}
+            try:
+                body = self._post(form, retries=self._max_retries, what="the refresh token")
+            except _Rejected as exc:
+                if exc.code == "invalid_grant":
+                    self._dead_token = current
+                raise XeroAuthError(str(exc)) from None
+        new = self._record(body, data if not foreign else {}, grant, sent_at)
+        # Saved before anyone uses the new access token: the old refresh token is now
+        # spent, and this file is the only place the new one exists.
+        self._save(new)
+        self.refreshes += 1
+        log.info("obtained a new Xero access token (%s grant, valid %s s)", grant, new["expires_in"])
+        return new
+
+    def _record(
+        self, body: dict[str, Any], previous: dict[str, Any], grant: str, sent_at: float
+    ) -> dict[str, Any]:
+        expires_in = int(body.get("expires_in") or 1800)
+        refresh_token = None
+        if grant != GRANT_CLIENT_CREDENTIALS:
+            refresh_token = body.get("refresh_token") or previous.get("refresh_token")
+        return {
+            "grant": grant,
+            "client_id": self._client_id,
+            "access_token": body["access_token"],
+            "expires_in": expires_in,
+            "expires_at": sent_at + expires_in,  # from the send time: never later than Xero's clock
+            "refresh_token": refresh_token,
+            "scope": body.get("scope", ""),
+            "seed": _fingerprint(self._seed) if self._seed else previous.get("seed"),
+            "refreshed_at": time.time(),
+        }
+
+    def _save(self, record: dict[str, Any]) -> None:
+        try:
+            self._store.save(record)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise XeroAuthError(
+                f"could not save the new Xero tokens to {self._store.path} ({reason}). "
+                f"The token store still holds the previous refresh token, which Xero accepts again for "
+                f"{GRACE_MINUTES} minutes: fix the problem and run again within that time, or {_REAUTHORISE}."
+            ) from None
+
+    def _invalid_grant_message(self) -> str:
+        return (
+            "Xero rejected the refresh token (invalid_grant): it was rotated more than 30 minutes ago by "
+            "another copy of these tokens, has not been used for 60 days, or the app was disconnected or "
+            f"revoked in Xero. A person has to authorise again: {_REAUTHORISE}."
+        )
+
+    def _rejected(self, error: str, status: int, description: str, what: str, grant_type: str) -> _Rejected:
+        if error == "invalid_grant" and grant_type == "refresh_token":
+            return _Rejected(error, self._invalid_grant_message())
+        if error == "invalid_grant":
+            return _Rejected(error, f"Xero rejected {what} (invalid_grant): it expired (codes live "
+                                    "5 minutes), was already used, or the redirect URI differs; run "
+                                    "`xero-pipeline auth` again.")
+        if error == "invalid_client":
+            self._fatal = ("Xero rejected the client credentials (invalid_client): check XERO_CLIENT_ID and "
+                           "XERO_CLIENT_SECRET.")
+            return _Rejected(error, self._fatal)
+        if error == "unauthorized_client" and grant_type == "client_credentials":
+            self._fatal = ("this app is not a Xero custom connection, so it cannot use the "
+                           f"client-credentials grant, and no refresh token is configured: {_REAUTHORISE}.")
+            return _Rejected(error, self._fatal)
+        detail = f" ({description})" if description else ""
+        return _Rejected(error, f"Xero's token endpoint refused the {grant_type} request: {error}{detail} "
+                                f"(HTTP {status}).")
+
+    def _post(self, form: dict[str, str], *, retries: int, what: str) -> dict[str, Any]:
+        basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+        headers = {"Authorization": f"Basic {basic}", "Accept": "application/json"}
+        attempt = 0
+        while True:
+            try:
+                resp = self._session.post(self.token_url, data=form, headers=headers, timeout=self._timeout)
+            except requests.RequestException as exc:
+                problem = f"{type(exc).__name__}: {redact(str(exc))[:200]}"
+                transient = isinstance(exc, _TRANSIENT)
+            else:
+                try:
+                    body = resp.json()
+                except ValueError:
+                    body = None
+                if resp.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+                    register_secret(body["access_token"])
+                    register_secret(body.get("refresh_token"))
+                    register_secret(body.get("id_token"))
+                    return body
+                if resp.status_code not in (200, 429) and resp.status_code < 500 and isinstance(body, dict):
+                    raise self._rejected(str(body.get("error") or "error"), resp.status_code,
+                                         redact(str(body.get("error_description") or ""))[:200], what,
+                                         form["grant_type"])
+                problem = f"HTTP {resp.status_code}" + (" with a malformed body" * (resp.status_code == 200))
+                transient = resp.status_code == 200 or resp.status_code >= 500 or resp.status_code == 429
+            if not transient or attempt >= retries:
+                keep = (" The token store is unchanged and its refresh token stays valid at Xero for "
+                        f"{GRACE_MINUTES} minutes after its first use, so the next run retries it."
+                        if form["grant_type"] == "refresh_token" else "")
+                raise XeroAuthError(
+                    f"could not get a token from Xero's token endpoint {self.token_url} after {attempt + 1} "
+                    f"attempt(s); last: {problem}.{keep}"
+                )
+            log.warning("token endpoint: %s; retrying (attempt %d of %d)", problem, attempt + 1, retries + 1)
+            # Repeating the same refresh token is safe: Xero's grace period covers a lost response.
+            time.sleep(min(self._backoff * 2**attempt, 10.0) * (0.5 + random.random() / 2))
+            attempt += 1
+
+
+class _Rejected(XeroAuthError):
+    """The token endpoint answered with an OAuth error (no point in retrying)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -1,0 +1,313 @@
+"""The Xero HTTP client: one place that knows headers, retries, errors and paging.
+
+Every call sends ``Authorization``, ``xero-tenant-id`` and ``Accept: application/json``
+(without it Xero answers in XML). Bodies are parsed with ``Decimal`` for every number so
+money never passes through a float.
+
+What is retried and what is not:
+
+* 401 once per call after forcing a token refresh (the token expired early or was
+  revoked and re-issued); a 401 whose detail is ``AuthorizationUnsuccessful`` means a
+  missing scope and fails the object, naming the scope;
+* 429 ``minute``/``appminute``: the tenant's throttle waits ``Retry-After``, then the
+  call is repeated; ``concurrent``: this call waits ``Retry-After`` and repeats;
+  429 ``day``: stop this tenant with ``XeroDailyLimitError`` (hours of sleeping helps
+  nobody; the next run resumes from the cursor); later calls for the tenant fail the
+  same way at once, without spending a request;
+* 5xx, connection errors, timeouts and truncated or malformed JSON: bounded exponential
+  backoff with jitter (reads are safe to repeat);
+* any other 4xx, or a request that cannot even be sent, fails at once with Xero's own
+  message and validation errors, the object and the tenant.
+
+Error texts pass through ``errors.redact``; the bearer token never appears in them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from xero_pipeline.errors import (
+    XeroApiError,
+    XeroAuthError,
+    XeroDailyLimitError,
+    XeroRequestError,
+    XeroScopeError,
+    XeroUnavailableError,
+    problem_text,
+    redact,
+)
+from xero_pipeline.registry import XeroObject
+from xero_pipeline.xero.auth import TokenManager
+from xero_pipeline.xero.dates import ims_header, parse_instant
+from xero_pipeline.xero.paging import Pager
+from xero_pipeline.xero.throttle import TenantThrottle
+
+log = logging.getLogger("xero_pipeline.xero.client")
+
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+              requests.exceptions.ContentDecodingError)
+
+
+@dataclass
+class Page:
+    records: list[dict[str, Any]]
+    pagination: dict[str, Any] | None
+    server_time: datetime | None  # the envelope's DateTimeUTC: Xero's clock at this response
+    number: int
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    retries: int = 0
+    throttled_seconds: float = 0.0
+    day_remaining: int | None = None
+    minute_remaining: int | None = None
+    by_status: dict[int, int] = field(default_factory=dict)
+    rate_limited: dict[str, int] = field(default_factory=dict)  # 429s by X-Rate-Limit-Problem
+
+
+def _int_header(headers: Any, name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _seconds_header(headers: Any, default: float) -> float:
+    try:
+        return max(0.0, float(headers.get("Retry-After")))
+    except (TypeError, ValueError):
+        return default  # absent, or an HTTP date: Xero sends seconds
+
+
+class XeroClient:
+    """Reads Xero's accounting API for any tenant the tokens can reach."""
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        tokens: TokenManager,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        session: requests.Session | None = None,
+        max_retries: int = 5,
+        backoff_seconds: float = 1.0,
+        max_backoff_seconds: float = 30.0,
+        max_rate_waits: int = 30,
+        throttle_factory: Callable[[], TenantThrottle] = TenantThrottle,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._base = api_url.rstrip("/")
+        self._tokens = tokens
+        self._timeout = timeout
+        self._session = session or requests.Session()
+        self._max_retries = max_retries
+        self._backoff = backoff_seconds
+        self._max_backoff = max_backoff_seconds
+        self._max_rate_waits = max_rate_waits
+        self._throttle_factory = throttle_factory
+        self._throttles: dict[str, TenantThrottle] = {}
+        self._sleep = sleep
+        self._day_resets: dict[str, datetime] = {}  # tenant -> when Xero's daily budget comes back
+        self.stats = CallStats()
+
+    # ------------------------------------------------------------------ low level
+
+    def _throttle(self, tenant_id: str | None) -> TenantThrottle:
+        key = tenant_id or ""
+        if key not in self._throttles:
+            self._throttles[key] = self._throttle_factory()
+        return self._throttles[key]
+
+    def _day_limited(self, tenant_id: str) -> XeroDailyLimitError | None:
+        resets_at = self._day_resets.get(tenant_id)
+        if resets_at is None:
+            return None
+        left = (resets_at - datetime.now(UTC)).total_seconds()
+        if left <= 0:
+            del self._day_resets[tenant_id]
+            return None
+        return XeroDailyLimitError(tenant_id=tenant_id, retry_after=left, resets_at=resets_at)
+
+    def _retry(self, failures: int, problem: str, where: str, *, wait: float | None = None) -> None:
+        """Sleep before attempt ``failures + 1``, or give up after ``max_retries``."""
+        if failures > self._max_retries:
+            raise XeroUnavailableError(
+                f"{where} failed {failures} times in a row; last: {problem}. Xero or the network is having "
+                "trouble; nothing of this read was written, and the next run tries again."
+            )
+        delay = min(self._backoff * 2 ** (failures - 1), self._max_backoff) * (0.5 + random.random() / 2)
+        if wait is not None:
+            delay = min(max(delay, wait), self._max_backoff)
+        log.warning("%s: %s; retry %d of %d in %.1f s", where, problem, failures, self._max_retries, delay)
+        self.stats.retries += 1
+        self._sleep(delay)
+
+    def get_json(
+        self,
+        url_path: str,
+        *,
+        tenant_id: str | None,
+        params: dict[str, str] | None = None,
+        modified_since: datetime | None = None,
+        scope: str | None = None,
+        what: str | None = None,
+    ) -> Any:
+        """GET one resource, retrying what is worth retrying, and return the parsed body."""
+        url = self._base + url_path
+        where = f"GET {url_path}" + (f" ({what})" if what else "")
+        where += f" for tenant {tenant_id}" if tenant_id else ""
+        refreshed = False
+        failures = 0
+        rate_waits = 0
+        throttle = self._throttle(tenant_id)
+        while True:
+            if tenant_id and (limited := self._day_limited(tenant_id)):
+                raise limited
+            token = self._tokens.access_token()
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            if tenant_id:
+                headers["xero-tenant-id"] = tenant_id
+            if modified_since is not None:
+                headers["If-Modified-Since"] = ims_header(modified_since)
+            try:
+                with throttle.slot() as seen:
+                    self.stats.calls += 1
+                    resp = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
+                    seen.minute_remaining = _int_header(resp.headers, "X-MinLimit-Remaining")
+                    seen.refused = resp.status_code == 429
+            except _TRANSIENT as exc:
+                failures += 1
+                self._retry(failures, f"{type(exc).__name__}: {redact(str(exc))[:200]}", where)
+                continue
+            except requests.RequestException as exc:
+                # Not the network: the request itself is unsendable (a token with a newline, a bad URL).
+                raise XeroRequestError(
+                    f"{where}: the request could not be sent: {type(exc).__name__}: {redact(str(exc))[:300]}"
+                ) from None
+            status = resp.status_code
+            self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+            day = _int_header(resp.headers, "X-DayLimit-Remaining")
+            if day is not None:
+                self.stats.day_remaining = day
+            if seen.minute_remaining is not None:
+                self.stats.minute_remaining = seen.minute_remaining
+            if status == 200:
+                try:
+                    return json.loads(resp.content, parse_float=Decimal)
+                except ValueError:
+                    # Truncated or non-JSON 200s happen behind flaky proxies; the read is safe to repeat.
+                    failures += 1
+                    self._retry(failures, f"a malformed JSON body ({len(resp.content)} bytes)", where)
+                    continue
+            if status == 401:
+                message, _ = problem_text(resp)
+                if "AuthorizationUnsuccessful" in message:
+                    raise XeroScopeError(
+                        status=401, path=url_path, tenant_id=tenant_id, what=what,
+                        message=f"{message}. The app is not authorised for this endpoint"
+                        + (f": it needs the scope {scope}" if scope else "")
+                        + ". Add the scope to the app and run `xero-pipeline auth` again"
+                        + (", or leave this object out of the sync." if what else "."),
+                    )
+                if not refreshed:
+                    self._tokens.invalidate(token)
+                    refreshed = True
+                    continue
+                raise XeroAuthError(
+                    f"{where}: Xero refused a freshly refreshed access token ({message}); the app's "
+                    "connection may have been revoked. Run `xero-pipeline auth` to authorise it again."
+                )
+            if status == 403:
+                message, _ = problem_text(resp)
+                raise XeroScopeError(
+                    status=403, path=url_path, tenant_id=tenant_id, what=what,
+                    message=f"{message}. The organisation is not connected to this app, or the app's plan or "
+                    "scopes do not include this endpoint" + (f" (scope {scope})" if scope else "") + ".",
+                )
+            if status == 429:
+                problem = (resp.headers.get("X-Rate-Limit-Problem") or "minute").lower()
+                self.stats.rate_limited[problem] = self.stats.rate_limited.get(problem, 0) + 1
+                if problem == "day":
+                    retry_after = _seconds_header(resp.headers, 3600.0)
+                    resets_at = datetime.now(UTC) + timedelta(seconds=retry_after)
+                    self._day_resets[tenant_id or ""] = resets_at
+                    log.warning("%s: Xero's daily limit is used up; it resets in %.0f s", where, retry_after)
+                    raise XeroDailyLimitError(tenant_id=tenant_id or "", retry_after=retry_after,
+                                              resets_at=resets_at)
+                rate_waits += 1
+                if rate_waits > self._max_rate_waits:
+                    raise XeroUnavailableError(
+                        f"{where}: still rate limited ({problem}) after {rate_waits - 1} waits"
+                    )
+                if problem == "concurrent":
+                    # Another process holds the tenant's 5 slots; only this call needs to wait.
+                    wait = _seconds_header(resp.headers, 1.0)
+                    self._sleep(wait)
+                else:
+                    wait = _seconds_header(resp.headers, throttle.window_seconds)
+                    throttle.back_off(wait)
+                log.info("%s: 429 %s limit, waiting %.1f s", where, problem, wait)
+                self.stats.throttled_seconds += wait
+                continue
+            if status >= 500:
+                message, _ = problem_text(resp)
+                failures += 1
+                wait = _seconds_header(resp.headers, 0.0) if "Retry-After" in resp.headers else None
+                self._retry(failures, f"HTTP {status}: {message[:200]}", where, wait=wait)
+                continue
+            message, details = problem_text(resp)
+            raise XeroApiError(status=status, message=message, path=url_path, tenant_id=tenant_id,
+                               details=details, what=what)
+
+    # ------------------------------------------------------------------ high level
+
+    def connections(self) -> list[dict[str, Any]]:
+        """The organisations these tokens may read (``GET /connections``)."""
+        body = self.get_json("/connections", tenant_id=None, what="connected organisations")
+        if not isinstance(body, list):
+            raise XeroApiError(status=200, message="expected a list of connections", path="/connections",
+                               tenant_id=None)
+        return body
+
+    def pages(
+        self,
+        obj: XeroObject,
+        *,
+        tenant_id: str,
+        since: datetime | None = None,
+        after_journal: int = 0,
+        page_size: int = 1000,
+    ) -> Iterator[Page]:
+        """Every page of one collection, in order, as Xero returns them."""
+        pager = Pager(obj, page_size=page_size, after_journal=after_journal)
+        path = f"/api.xro/2.0/{obj.path}"
+        while not pager.done:
+            body = self.get_json(
+                path, tenant_id=tenant_id, params=pager.params(),
+                modified_since=since if obj.ims else None, scope=obj.scope, what=obj.table,
+            )
+            records = body.get(obj.envelope) if isinstance(body, dict) else None
+            if not isinstance(records, list):
+                keys = sorted(body)[:8] if isinstance(body, dict) else type(body).__name__
+                raise XeroApiError(
+                    status=200, path=path, tenant_id=tenant_id, what=obj.table,
+                    message=f"the response has no {obj.envelope!r} array (keys: {keys})",
+                )
+            pagination = body.get("pagination")
+            server_time = body.get("DateTimeUTC")
+            page = Page(records, pagination, parse_instant(server_time) if server_time else None, pager.page)
+            pager.advance(records, pagination)
+            yield page

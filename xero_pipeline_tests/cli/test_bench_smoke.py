@@ -1,0 +1,63 @@
+"""``make bench`` at tiny scales: every figure is produced, as finite numbers.
+
+Not how fast anything is (that is ``make bench``'s job, on a quiet machine); only that
+the benchmark harness still runs against the current pipeline and sandbox and writes
+both the JSON and the Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xero_pipeline_tests import ROOT
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.mark.timeout(600)
+def test_bench_quick_produces_every_figure(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=590)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    table = (tmp_path / "RESULTS.md").read_text()
+
+    for key in ("cores", "cpu_model", "memory_gib", "python", "duckdb", "dagster"):
+        assert results["machine"][key] not in (None, "")
+    small = results["sync_small"]
+    calls = small["calls"]
+    assert calls["objects"] and calls["failed_calls"] == 0
+    for key in ("data_calls", "total_calls", "issue_minimum", "achievable_minimum", "ratio_to_issue_minimum",
+                "ratio_to_achievable_minimum"):
+        assert _finite(calls[key]), key
+    for run in ("no_change", "after_day"):
+        inc = small["incremental"][run]
+        assert _finite(inc["seconds"]) and _finite(inc["total_calls"]) and not inc["errors"]
+    for part in (small, results["sync_big"]):
+        t = part["throughput"]
+        for key in ("rows_per_second", "share_sandbox", "share_parse_shape", "share_write",
+                    "pipeline_to_sandbox_time"):
+            assert _finite(t[key]), key
+        assert t["rows_landed"] > 0 and not t["errors"]
+    assert small["profile"]["by_own_time"]
+    memory = results["memory"]
+    assert len(memory["by_scale"]) == 2 and _finite(memory["growth"])
+    assert all(_finite(p["peak_rss_mib"]) for p in memory["by_scale"].values())
+    assert _finite(results["stages"]["python_path_rows_per_cpu_second"])
+    limits = results["limits"]
+    assert _finite(limits["utilisation"]) and limits["full_windows"] >= 1 and not limits["errors"]
+    tenants = results["tenants"]
+    assert _finite(tenants["ratio"]) and tenants["all_tenants"]["tenants"] == 2
+    assert tenants["one_tenant"]["failed_runs"] == 0 and tenants["all_tenants"]["failed_runs"] == 0
+
+    assert "| # | figure | measured | target | met |" in table
+    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |"):
+        assert figure in table

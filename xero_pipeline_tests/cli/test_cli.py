@@ -1,0 +1,79 @@
+"""The command line: configuration errors before any work, read-only SQL, the demo."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xero_pipeline.cli.main import main
+from xero_pipeline.config import xero_settings
+from xero_pipeline.errors import ConfigError
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "xero_pipeline.cli.main", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=300,
+    )
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XERO_")}
+    env["DAGSTER_HOME"] = str(tmp_path / "home")
+    return env
+
+
+def test_missing_credentials_are_named_before_any_work(tmp_path):
+    result = run_cli("sync", env=clean_env(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "XERO_CLIENT_ID and XERO_CLIENT_SECRET are not set" in result.stderr
+    assert not (tmp_path / "data").exists()  # nothing was started
+
+
+def test_a_wrong_url_is_named():
+    with pytest.raises(ConfigError, match="XERO_API_URL must be an http"):
+        xero_settings(env={"XERO_CLIENT_ID": "a", "XERO_CLIENT_SECRET": "b", "XERO_API_URL": "api.xero.com"})
+
+
+def test_settings_never_show_the_secret():
+    s = xero_settings(env={"XERO_CLIENT_ID": "a", "XERO_CLIENT_SECRET": "s3cret", "XERO_REFRESH_TOKEN": "rt-123",
+                           "XERO_TOKEN_STORE": "/tmp/xero-test-tokens.json"})
+    assert "s3cret" not in repr(s) and "rt-123" not in repr(s)
+
+
+def test_select_that_matches_nothing_lists_the_choices(capsys):
+    with pytest.raises(ConfigError, match="matches no Xero object; choose from: accounts"):
+        from xero_pipeline.cli.runner import select_objects
+
+        select_objects("invoicez")
+
+
+def test_demo_then_sql(tmp_path):
+    """`make demo` in miniature: sandbox -> Dagster -> DuckDB, a summary, then a query."""
+    env = clean_env(tmp_path)
+    result = run_cli("demo", "--scale", "0.01", "--tenants", "2", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Rows per table and organisation" in result.stdout
+    assert "Demo Company (NZ)" in result.stdout and "Demo Company (UK)" in result.stdout
+    assert (tmp_path / "data" / "xero.duckdb").exists()
+    assert (tmp_path / "home" / "dagster.yaml").exists()  # a persistent instance, not a temporary one
+    query = run_cli(
+        "sql", "SELECT count(DISTINCT tenant_id) AS tenants, count(*) > 0 AS has_rows FROM xero.invoices",
+        env=env, cwd=tmp_path,
+    )
+    assert query.returncode == 0, query.stderr
+    assert query.stdout.split()[2:4] == ["2", "True"]
+    bad = run_cli("sql", "SELECT * FROM xero.no_such_table", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "query failed" in bad.stderr
+    write = run_cli("sql", "DELETE FROM xero.invoices", env=env, cwd=tmp_path)
+    assert write.returncode == 2 and "read-only" in write.stderr.lower()
+
+
+def test_main_returns_an_exit_code_for_errors(tmp_path, monkeypatch):
+    for key in list(os.environ):
+        if key.startswith("XERO_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    assert main(["tenants"]) == 2

@@ -1,0 +1,228 @@
+"""The deployment an operator uses: `dagster dev` (webserver, daemon, code server) on loopback.
+
+One test: start it against a sandbox with a temporary DAGSTER_HOME holding the project's
+dagster.yaml, check that the daily schedule's cron and timezone came from the
+environment at load, launch a `xero_sync` run for a tenant through the GraphQL API,
+wait for it to succeed through the queue (the daemon dequeues it under dagster.yaml's
+limits) and read its materialization metadata back through GraphQL.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import requests
+
+from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
+from xero_pipeline.registry import OBJECTS, REPORTS
+from xero_pipeline.sandbox import Sandbox
+from xero_pipeline_tests import ROOT
+
+CRON, TIMEZONE = "17 3 1 1 *", "Pacific/Auckland"  # never due while the test runs
+# A subset of xero_sync keeps the run to seconds (the whole job is ~70 steps, each a few
+# SQLite event writes); a multi-asset runs whole, so each object comes with its child tables.
+SYNCED = [o for o in OBJECTS if o.table in ("organisations", "invoices")]
+SELECTION = [{"path": ["xero", t]} for o in SYNCED for t in (o.table, *(c.table for c in o.children))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), children first-seen order."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group and every descendant by PID, then SIGKILL what is left."""
+    pids = [proc.pid, *descendants(proc.pid)]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+        if all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in pids):
+            return
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+class GraphQL:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(self, query: str, **variables) -> dict:
+        resp = requests.post(self.url, json={"query": query, "variables": variables}, timeout=30)
+        resp.raise_for_status()
+        body = resp.json()
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+
+def wait_for(what: str, probe, *, timeout: float, proc: subprocess.Popen, log: Path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"dagster dev exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}")
+        try:
+            value = probe()
+        except requests.RequestException:
+            value = None
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(tenants=1, scale=0.02, seed=5, limits=False) as sb:
+        yield sb
+
+
+def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    tenant = sandbox.tenant_ids[0]
+    # What the tenant sensor does on its first tick; done before the daemon starts so the
+    # run launched below is the only one, rather than racing the sensor's first sync.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.add_dynamic_partitions(TENANT_PARTITIONS_NAME, [tenant])
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        **sandbox.pipeline_env(token_store=str(tmp_path / "tokens.json")),
+        "XERO_WAREHOUSE": str(tmp_path / "xero.duckdb"),
+        "XERO_SCHEDULE_CRON": CRON,
+        "XERO_SCHEDULE_TIMEZONE": TIMEZONE,
+    }
+    log = tmp_path / "dagster_dev.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"),
+             "-h", "127.0.0.1", "-p", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        gql = GraphQL(f"http://127.0.0.1:{port}/graphql")
+
+        def loaded_location():
+            data = gql("""{ workspaceOrError { ... on Workspace { locationEntries {
+                name loadStatus locationOrLoadError { __typename ... on PythonError { message }
+                ... on RepositoryLocation { repositories { name } } } } } } }""")
+            for entry in data["workspaceOrError"]["locationEntries"]:
+                loc = entry["locationOrLoadError"]
+                if loc and loc["__typename"] == "PythonError":
+                    pytest.fail(f"the code location failed to load: {loc['message']}")
+                if entry["loadStatus"] == "LOADED" and loc:
+                    return entry["name"], loc["repositories"][0]["name"]
+            return None
+
+        location, repository = wait_for("the code location", loaded_location, timeout=60, proc=proc, log=log)
+        repo = {"repositoryLocationName": location, "repositoryName": repository}
+
+        schedule = gql("""query($s: ScheduleSelector!) { scheduleOrError(scheduleSelector: $s) {
+            __typename ... on Schedule { cronSchedule executionTimezone } } }""",
+                       s={**repo, "scheduleName": "xero_daily"})["scheduleOrError"]
+        assert (schedule["cronSchedule"], schedule["executionTimezone"]) == (CRON, TIMEZONE), schedule
+
+        launched = gql("""mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+            ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+            ... on RunConfigValidationInvalid { errors { message } } ... on InvalidSubsetError { message } } }""",
+                       p={"selector": {**repo, "jobName": "xero_sync", "assetSelection": SELECTION},
+                          "runConfigData": {},
+                          "executionMetadata": {"tags": [{"key": "dagster/partition", "value": tenant},
+                                                         {"key": "xero/tenant", "value": tenant}]}})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        run_id = launched["run"]["runId"]
+
+        def finished():
+            run = gql("""query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }""", id=run_id)
+            status = run["runOrError"]["status"]
+            return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+        status = wait_for(f"run {run_id}", finished, timeout=75, proc=proc, log=log)
+        if status != "SUCCESS":
+            events = gql("""query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection { events {
+                __typename ... on MessageEvent { message } } } } }""", id=run_id)
+            messages = [e.get("message", "") for e in events["logsForRun"]["events"]
+                        if "FAIL" in e["__typename"].upper()]
+            pytest.fail(f"run {run_id} ended {status}: {messages[:5]}")
+
+        asset = gql("""query($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) { ... on Asset {
+            assetMaterializations(partitions: $p, limit: 1) { runId partition metadataEntries { label
+              ... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue }
+              ... on TableSchemaMetadataEntry { schema { columns { name type } } } } } } } }""",
+                    k={"path": ["xero", "invoices"]}, p=[tenant])["assetOrError"]
+        [mat] = asset["assetMaterializations"]
+        assert (mat["runId"], mat["partition"]) == (run_id, tenant)
+        meta = {e["label"]: e for e in mat["metadataEntries"]}
+        expected = len(sandbox.ground_truth(tenant_id=tenant)[tenant]["Invoices"])
+        assert meta["dagster/row_count"]["intValue"] == expected > 0
+        assert meta["rows_inserted"]["intValue"] == expected
+        assert meta["api_calls"]["intValue"] >= 1
+        assert meta["seconds"]["floatValue"] >= 0
+        columns = {c["name"] for c in meta["dagster/column_schema"]["schema"]["columns"]}
+        assert {"tenant_id", "invoice_id", "total"} <= columns
+
+        # The daemon's xero_health sensor has judged the tenant; the UI shows it per partition.
+        def health_results():
+            return gql("""query($k: AssetKeyInput!, $p: String) { assetCheckExecutions(assetKey: $k,
+                checkName: "tenant_health", partition: $p, limit: 5) { partition status
+                evaluation { severity description } } }""",
+                       k={"path": ["xero", "organisations"]}, p=tenant)["assetCheckExecutions"]
+
+        [latest, *_] = wait_for("a tenant_health result", health_results, timeout=30, proc=proc, log=log)
+        assert latest["partition"] == tenant and latest["evaluation"]["description"]
+    finally:
+        stop(proc)
+
+
+def test_the_operator_guide_lists_every_scope_the_app_must_request():
+    readme = (ROOT / "README.md").read_text()
+    guide = readme[readme.index("### Connecting a real organisation"):readme.index("### Running the UI")]
+    needed = {"offline_access"} | {o.scope for o in OBJECTS} | {r.scope for r in REPORTS}
+    missing = sorted(s for s in needed if f"`{s}`" not in guide)
+    assert not missing, f"README's operator guide does not list {missing}"

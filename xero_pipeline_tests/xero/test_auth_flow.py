@@ -1,0 +1,185 @@
+"""``xero-pipeline auth``: consent in a (test) browser, PKCE, the loopback callback, the
+token store, and runs afterwards that need no XERO_REFRESH_TOKEN."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import webbrowser
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from xero_pipeline.errors import XeroAuthError
+from xero_pipeline.registry import BY_TABLE
+from xero_pipeline.sandbox import Sandbox
+from xero_pipeline.xero.oauth_flow import requested_scopes
+from xero_pipeline_tests.resource_helpers import (
+    assert_matches_truth,
+    authorise_in_process,
+    cli_env,
+    follow_consent,
+    instance,  # noqa: F401 - fixture
+    run_cli,
+    run_sync,
+    watch,  # noqa: F401 - fixture
+)
+
+INVOICES = [BY_TABLE["invoices"]]
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    with Sandbox(tenants=2, scale=0.02, seed=11, limits=False) as sb:
+        yield sb
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def test_auth_connects_the_organisations_and_later_runs_need_no_refresh_token(
+    sandbox, instance, tmp_path, watch
+):
+    watch.sandboxes.append(sandbox)
+    watch.instances.append(instance)
+    opened: list[str] = []
+    lines: list[str] = []
+
+    def browser(url: str) -> None:
+        opened.append(url)
+        follow_consent(url)
+
+    result = authorise_in_process(sandbox, tmp_path, browser=browser, echo=lines.append)
+    watch.texts += lines
+    asked = query_of(opened[0])
+    assert opened[0].startswith(f"{sandbox.url}/identity/connect/authorize?")
+    assert asked["response_type"] == "code" and asked["client_id"] == sandbox.client_id
+    assert asked["code_challenge_method"] == "S256" and len(asked["code_challenge"]) == 43
+    assert asked["redirect_uri"] == result.redirect_uri
+    assert asked["redirect_uri"].startswith("http://localhost:")
+    assert asked["redirect_uri"].endswith("/callback")
+    assert len(asked["state"]) >= 32
+    scopes = asked["scope"].split()
+    assert scopes == requested_scopes()
+    assert {"offline_access", "openid", "profile", "email", "accounting.journals.read",
+            "accounting.reports.trialbalance.read", "accounting.reports.aged.read"} <= set(scopes)
+    assert not {"accounting.transactions", "accounting.reports.read"} & set(scopes)  # granular only
+    assert {c["tenantId"] for c in result.connections} == set(sandbox.tenant_ids)
+    assert all(any(t in line for line in lines) for t in sandbox.tenant_ids)
+
+    store = tmp_path / "tokens.json"
+    assert stat.S_IMODE(os.stat(store).st_mode) == 0o600
+    assert json.loads(store.read_text())["grant"] == "authorization_code"
+    report = run_sync(instance, sandbox, tmp_path, objects=INVOICES, refresh_token=None)
+    assert report.ok, report.failures
+    assert_matches_truth(sandbox, tmp_path, INVOICES)
+
+
+def test_the_auth_command_end_to_end(sandbox, tmp_path, watch):
+    """The CLI as a user runs it; the test follows the printed consent URL."""
+    watch.sandboxes.append(sandbox)
+    env = cli_env(sandbox, tmp_path, XERO_AUTHORIZE_URL=f"{sandbox.url}/identity/connect/authorize")
+    del env["XERO_REFRESH_TOKEN"]
+    # Before any consent there is no refresh token, and this app is no custom connection.
+    before = run_cli("tenants", env=env, watch=watch)
+    assert before.returncode == 2 and "run `xero-pipeline auth`" in before.stderr, before.stderr
+
+    proc = subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "auth", "--no-browser", "--port", "0",
+                             "--timeout", "60"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    printed = []
+    for line in proc.stdout:
+        printed.append(line)
+        if line.strip().startswith("http"):
+            follow_consent(line.strip())
+            break
+    out, err = proc.communicate(timeout=120)
+    printed.append(out)
+    watch.texts += [*printed, err]
+    assert proc.returncode == 0, "".join(printed) + err
+    assert "2 organisation(s) connected" in out and all(t in out for t in sandbox.tenant_ids)
+
+    after = run_cli("tenants", env=env, watch=watch)
+    assert after.returncode == 0, after.stderr
+    assert all(t in after.stdout for t in sandbox.tenant_ids)
+
+
+def test_auth_repairs_a_dead_connection_even_with_the_old_refresh_token_still_set(
+    sandbox, instance, tmp_path, watch
+):
+    watch.sandboxes.append(sandbox)
+    watch.instances.append(instance)
+    sandbox.identity.grace = 0  # a spent refresh token is refused at once
+    assert run_sync(instance, sandbox, tmp_path, objects=INVOICES).ok
+    (tmp_path / "tokens.json").unlink()  # the store is lost; XERO_REFRESH_TOKEN is spent
+    with pytest.raises(XeroAuthError, match="invalid_grant.*xero-pipeline auth"):
+        run_sync(instance, sandbox, tmp_path, objects=INVOICES)
+
+    authorise_in_process(sandbox, tmp_path, keep_refresh_token=True)
+    # XERO_REFRESH_TOKEN still holds the dead token: the store written by auth wins.
+    report = run_sync(instance, sandbox, tmp_path, objects=INVOICES)
+    assert report.ok, report.failures
+    assert_matches_truth(sandbox, tmp_path, INVOICES)
+
+
+def test_a_callback_with_someone_elses_state_is_refused(sandbox, tmp_path, watch):
+    watch.sandboxes.append(sandbox)
+
+    def forged(url: str) -> None:
+        resp = requests.get(url, allow_redirects=False, timeout=10)
+        location = resp.headers["Location"]
+        answer = {**query_of(location), "state": "not-the-one-we-sent"}
+        target = location.split("?")[0] + "?" + urlencode(answer)
+        try:
+            urllib.request.urlopen(target, timeout=10).read()
+        except urllib.error.HTTPError:
+            pass
+
+    with pytest.raises(XeroAuthError, match="did not carry the state"):
+        authorise_in_process(sandbox, tmp_path, browser=forged)
+    assert not (tmp_path / "tokens.json").exists()
+
+
+def test_a_declined_consent_saves_nothing(sandbox, tmp_path, watch):
+    watch.sandboxes.append(sandbox)
+
+    def decline(url: str) -> None:
+        asked = query_of(url)
+        answer = urlencode({"error": "access_denied", "state": asked["state"]})
+        try:
+            urllib.request.urlopen(f"{asked['redirect_uri']}?{answer}", timeout=10).read()
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 400
+
+    with pytest.raises(XeroAuthError, match="access_denied"):
+        authorise_in_process(sandbox, tmp_path, browser=decline)
+    assert not (tmp_path / "tokens.json").exists()
+
+
+def test_without_a_browser_the_printed_url_is_enough(sandbox, tmp_path, watch):
+    watch.sandboxes.append(sandbox)
+
+    def no_browser(url: str) -> None:
+        raise webbrowser.Error("could not locate runnable browser")
+
+    def user_reads(line: str) -> None:
+        url = line.strip()
+        if url.startswith("http"):
+            threading.Thread(target=follow_consent, args=(url,), daemon=True).start()
+
+    result = authorise_in_process(sandbox, tmp_path, browser=no_browser, echo=user_reads)
+    assert {c["tenantId"] for c in result.connections} == set(sandbox.tenant_ids)
+
+
+def test_no_answer_times_out_with_the_redirect_uri_to_check(sandbox, tmp_path, watch):
+    watch.sandboxes.append(sandbox)
+    with pytest.raises(XeroAuthError, match=r"no answer from Xero on http://localhost:\d+/callback"):
+        authorise_in_process(sandbox, tmp_path, browser=lambda url: None, timeout_seconds=0.5)
