@@ -7,30 +7,20 @@ from __future__ import annotations
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import GROUP, build_assets, build_retired_assets
+from xero_pipeline.defs.assets import build_assets, build_retired_assets
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.health import tenant_health_check
-from xero_pipeline.defs.report_assets import REPORTS_GROUP, build_report_assets
+from xero_pipeline.defs.jobs import sync_job
+from xero_pipeline.defs.report_assets import build_report_assets
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.schedules import build_daily_schedule
 from xero_pipeline.defs.sensors import health_sensor, tenant_sensor
 from xero_pipeline.defs.tenants_asset import xero_tenants
-from xero_pipeline.defs.view_assets import LEDGER_GROUP, build_view_assets, ledger_job
+from xero_pipeline.defs.view_assets import build_view_assets, ledger_job
 
 xero_assets = build_assets()
 report_assets = build_report_assets()  # xero/report_*: Xero's reports, per tenant
 ledger_assets = build_view_assets()  # ledger/*: views over all tenants
-
-# One run per tenant: every Xero asset of that tenant's partition.
-sync_job = dg.define_asset_job(
-    "xero_sync",
-    # "ledger": the ledger views (view_assets.py), rebuilt after each tenant's sync once they exist;
-    # "xero_reports": the tenant's report snapshots, refreshed by the same daily run.
-    # The health check is judged by the xero_health sensor, from outside the run it would judge.
-    selection=dg.AssetSelection.groups(GROUP, REPORTS_GROUP, LEDGER_GROUP)
-    - dg.AssetSelection.checks(tenant_health_check),
-    description="Sync every Xero object of one tenant into the DuckDB warehouse.",
-)
 
 defs = dg.Definitions(
     assets=[*xero_assets, *report_assets, *ledger_assets, xero_tenants, *build_retired_assets()],

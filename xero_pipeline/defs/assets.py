@@ -19,11 +19,11 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
+from xero_pipeline.defs.materializations import CURSOR_KEY, stored_cursor
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, Cursor, XeroObject
-from xero_pipeline.sync.cursors import CURSOR_KEY, stored_cursor
 from xero_pipeline.sync.objects import SyncResult, sync_object
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
 from xero_pipeline.warehouse.spool import spool_root
@@ -36,6 +36,7 @@ OWNERS = ["team:data-platform"]
 ITEM_COUNT_KEY = "xero/item_count"  # pagination.itemCount of the sync's first page
 ITEM_COUNT_SINCE_KEY = "xero/item_count_since"  # the If-Modified-Since it counted from ("" = all)
 READ_STARTED_KEY = "xero/read_started"  # Xero's clock at that first page
+DAY_LIMIT_KEY = "day_limit"  # the plan's daily calls per tenant, from the Xero resource
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -56,7 +57,7 @@ def _how_it_syncs(obj: XeroObject) -> str:
             "are kept with `_deleted_at` set."
         )
     paging = {
-        "page_size": "Read 1,000 rows per call.",
+        "page_size": "Reads up to 1,000 rows per call (the Xero resource's `page_size`).",
         "page_only": "Xero pages this endpoint at a fixed 100 rows per call.",
         "offset": "Read 100 journals per call, oldest first.",
         "none": "One call returns the whole collection.",
@@ -99,7 +100,7 @@ def column_schema(shape: TableShape) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(c.name, c.sql_type) for c in shape.columns.values()])
 
 
-def _parent_metadata(result: SyncResult, shape: TableShape) -> dict[str, object]:
+def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -> dict[str, object]:
     load = result.load
     meta: dict[str, object] = {
         CURSOR_KEY: dg.MetadataValue.text(result.cursor or ""),
@@ -116,6 +117,7 @@ def _parent_metadata(result: SyncResult, shape: TableShape) -> dict[str, object]
         "api_calls": dg.MetadataValue.int(result.api_calls),
         "pages": dg.MetadataValue.int(result.pages),
         "day_limit_remaining": dg.MetadataValue.int(result.day_remaining if result.day_remaining is not None else -1),
+        DAY_LIMIT_KEY: dg.MetadataValue.int(day_limit),
         "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
         "new_columns": dg.MetadataValue.text(", ".join(load.new_columns) or "none"),
     }
@@ -202,7 +204,7 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
             f"{result.load.row_count} rows now"
         )
         shape = parent_shape(obj)
-        yield dg.MaterializeResult(asset_key=key, metadata=_parent_metadata(result, shape))
+        yield dg.MaterializeResult(asset_key=key, metadata=_parent_metadata(result, shape, day_limit=xero.daily_call_limit))
         for child in obj.children:
             rows = result.load.child_rows.get(child.table, 0)
             meta = {

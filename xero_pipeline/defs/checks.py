@@ -19,11 +19,11 @@ with severity WARN and says it was skipped, rather than passing.
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 import dagster as dg
 
 from xero_pipeline.defs.assets import ITEM_COUNT_KEY, ITEM_COUNT_SINCE_KEY, READ_STARTED_KEY, asset_key
+from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.defs.tenants_asset import KEY as TENANT_KEY
@@ -61,19 +61,11 @@ def _result(key: dg.AssetCheckKey, finding: Finding) -> dg.AssetCheckResult:
     )
 
 
-def _latest_metadata(context: dg.AssetCheckExecutionContext, key: dg.AssetKey, tenant: str) -> dict[str, Any]:
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[tenant]), limit=1
-    ).records
-    mat = records[0].asset_materialization if records else None
-    return {k: getattr(v, "value", v) for k, v in (mat.metadata if mat else {}).items()}
-
-
 def _item_count_rule(obj: XeroObject) -> Rule:
     updated = snake(obj.updated_field or "UpdatedDateUTC")
 
     def rule(conn: Connection, tenant: str, context: dg.AssetCheckExecutionContext) -> Finding:
-        meta = _latest_metadata(context, asset_key(obj.table), tenant)
+        meta = latest_metadata(context.instance, asset_key(obj.table), tenant)
         count = meta.get(ITEM_COUNT_KEY)
         if count is None:
             return Finding(False, f"skipped for tenant {tenant}: the last sync of {obj.table} recorded no "

@@ -24,6 +24,7 @@ from xero_pipeline.errors import ConfigError
 from xero_pipeline.warehouse.merge import open_warehouse
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
+from xero_pipeline.xero.limits import CONCURRENT_CALLS, DEFAULT_DAILY_CALLS, MINUTE_CALLS
 from xero_pipeline.xero.throttle import TenantThrottle
 
 
@@ -47,8 +48,12 @@ class XeroResource(dg.ConfigurableResource):
         default=None,
         description="Xero's rate-limit minute (60 s; XERO_RATE_WINDOW_SECONDS shortens it for a time-scaled sandbox).",
     )
-    calls_per_window: int = 60
-    concurrent_calls: int = 5
+    calls_per_window: int = MINUTE_CALLS
+    concurrent_calls: int = CONCURRENT_CALLS
+    daily_call_limit: int = Field(
+        default=DEFAULT_DAILY_CALLS, ge=1,
+        description="Calls a day per organisation on the app's Xero plan: 1,000 on Starter, 5,000 on the others.",
+    )
 
     _client: XeroClient | None = PrivateAttr(default=None)
 

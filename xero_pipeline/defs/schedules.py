@@ -25,13 +25,13 @@ from datetime import date, datetime
 
 import dagster as dg
 
+from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.defs.resources import XeroResource
 from xero_pipeline.defs.tenant_records import recorded_disconnection
 from xero_pipeline.errors import ConfigError, XeroPipelineError
 
 SCHEDULE_NAME = "xero_daily"
-SYNC_JOB = "xero_sync"
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "UTC"
 

@@ -26,13 +26,13 @@ from typing import Any
 import dagster as dg
 
 from xero_pipeline.defs.health import health_events
+from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME, tenant_partitions
 from xero_pipeline.defs.resources import XeroResource
 from xero_pipeline.defs.tenant_records import connection_observation
 
 TENANT_SENSOR = "xero_tenants"
 HEALTH_SENSOR = "xero_health"
-SYNC_JOB = "xero_sync"
 TENANTS_ASSET = dg.AssetKey(["xero", "tenants"])
 
 
@@ -161,7 +161,7 @@ def health_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     )
     unhealthy = [v for v in verdicts if not v.passed]
     for verdict in unhealthy:
-        log = context.log.error if verdict.severity == dg.AssetCheckSeverity.ERROR else context.log.warning
+        log = context.log.error if verdict.failing else context.log.warning
         log(f"tenant {verdict.tenant_id}: {verdict.description}")
     if unhealthy:
         summary = f"{len(unhealthy)} of {len(verdicts)} tenant(s) need attention: " + "; ".join(

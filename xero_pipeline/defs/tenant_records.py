@@ -11,35 +11,18 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 
+from xero_pipeline.defs.assets import DAY_LIMIT_KEY
+from xero_pipeline.defs.health_rules import FailedRun, TenantFacts
+from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
+
 ORGANISATIONS = dg.AssetKey(["xero", "organisations"])
 PARTITION_TAG = "dagster/partition"
 CONNECTION_KEY = "xero/connection"
-
-
-@dataclass(frozen=True)
-class FailedRun:
-    run_id: str
-    ended_at: datetime
-    error_classes: frozenset[str]
-    message: str
-
-
-@dataclass(frozen=True)
-class TenantFacts:
-    """What the instance knows about one tenant; gathered by ``gather_facts``."""
-
-    tenant_id: str
-    last_success_at: datetime | None = None
-    failures: tuple[FailedRun, ...] = ()  # finished runs since the last success, newest first
-    day_limit_remaining: int | None = None
-    budget_read_at: datetime | None = None
-    disconnected_at: datetime | None = None
 
 
 def _ts(value: float | datetime | None) -> datetime | None:
@@ -89,8 +72,8 @@ def _failed_run(instance: dg.DagsterInstance, record: Any) -> FailedRun:
     return FailedRun(run.run_id, ended, frozenset(classes), (message or "see the run's logs")[:400])
 
 
-def _budget(instance: dg.DagsterInstance, records: list[Any]) -> tuple[int | None, datetime | None]:
-    """The last ``day_limit_remaining`` a materialization recorded, from the latest runs."""
+def _budget(instance: dg.DagsterInstance, records: list[Any]) -> tuple[int | None, int | None, datetime | None]:
+    """The last ``day_limit_remaining`` a materialization recorded (and its plan's limit), from the latest runs."""
     for record in records[:3]:
         events = instance.get_records_for_run(
             record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, ascending=False, limit=500
@@ -100,8 +83,9 @@ def _budget(instance: dg.DagsterInstance, records: list[Any]) -> tuple[int | Non
             raw = mat.metadata.get("day_limit_remaining") if mat else None
             value = getattr(raw, "value", raw)
             if isinstance(value, int) and value >= 0:  # -1: Xero sent no limit headers
-                return value, _ts(event.event_log_entry.timestamp)
-    return None, None
+                limit = getattr(mat.metadata.get(DAY_LIMIT_KEY), "value", None)
+                return value, limit if isinstance(limit, int) else None, _ts(event.event_log_entry.timestamp)
+    return None, None, None
 
 
 def recorded_connection(instance: dg.DagsterInstance, tenant_id: str) -> tuple[str, datetime] | None:
@@ -162,12 +146,13 @@ def gather_facts(instance: dg.DagsterInstance, tenant_id: str, *, max_runs: int 
         else:
             failures.append(FailedRun(record.dagster_run.run_id, _ts(record.end_time) or datetime.now(UTC),
                                       frozenset(), ""))
-    remaining, read_at = _budget(instance, records)
+    remaining, limit, read_at = _budget(instance, records)
     return TenantFacts(
         tenant_id=tenant_id,
         last_success_at=last_success,
         failures=tuple(failures),
         day_limit_remaining=remaining,
+        day_limit=limit or DEFAULT_DAILY_CALLS,
         budget_read_at=read_at,
         disconnected_at=recorded_disconnection(instance, tenant_id),
     )

@@ -1,8 +1,8 @@
-"""Incremental cursors: what they mean, how they advance, where they are kept.
+"""Incremental cursors: what they mean and how they advance (pure; no Dagster, no I/O).
 
-A cursor lives in the metadata of the asset's last materialization for that tenant
-partition (``xero/cursor``), so it is visible in the UI and moves only when Dagster
-records a successful materialization, which happens after the warehouse commit.
+Where they are kept is ``defs.materializations``: the metadata of the asset's last
+materialization for that tenant partition, so a cursor is visible in the UI and moves
+only when Dagster records a successful materialization, after the warehouse commit.
 
 * If-Modified-Since objects: the cursor is Xero's own clock (the envelope's
   ``DateTimeUTC``) at the first response of the sync. Anything changed after that
@@ -17,14 +17,9 @@ records a successful materialization, which happens after the warehouse commit.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import dagster as dg
 
 from xero_pipeline.registry import Cursor, XeroObject
 from xero_pipeline.xero.dates import parse_iso
-
-CURSOR_KEY = "xero/cursor"
 
 
 def parse_cursor(obj: XeroObject, raw: str | None) -> datetime | int | None:
@@ -52,19 +47,3 @@ def next_cursor(
         candidates = [n for n in (previous, max_journal_number) if isinstance(n, int)]
         return str(max(candidates)) if candidates else None
     return None
-
-
-def stored_cursor(instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition: str) -> str | None:
-    """The cursor recorded by the latest materialization of this tenant's partition."""
-    # get_latest_materialization_event ignores partitions; this filter does not.
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition]), limit=1
-    )
-    if not result.records:
-        return None
-    materialization = result.records[0].asset_materialization
-    if materialization is None:
-        return None
-    value: Any = materialization.metadata.get(CURSOR_KEY)
-    raw = getattr(value, "value", value)
-    return str(raw) if raw not in (None, "") else None

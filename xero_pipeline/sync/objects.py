@@ -85,7 +85,7 @@ def sync_object(
                 count = (page.pagination or {}).get("itemCount")
                 item_count = int(count) if count is not None else None
             if obj.cursor is Cursor.JOURNAL_NUMBER and page.records:
-                max_journal = max(int(r["JournalNumber"]) for r in page.records)
+                max_journal = page.last_journal
             records = page.records
             if obj.filled_singly:
                 records = [_fill_singly(client, obj, tenant_id, r) for r in records]

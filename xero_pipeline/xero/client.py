@@ -29,7 +29,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -50,46 +49,13 @@ from xero_pipeline.registry import XeroObject
 from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.dates import ims_header, parse_instant
 from xero_pipeline.xero.paging import Pager
+from xero_pipeline.xero.responses import CallStats, Page, int_header, seconds_header
 from xero_pipeline.xero.throttle import TenantThrottle
 
 log = logging.getLogger("xero_pipeline.xero.client")
 
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
-
-
-@dataclass
-class Page:
-    records: list[dict[str, Any]]
-    pagination: dict[str, Any] | None
-    server_time: datetime | None  # the envelope's DateTimeUTC: Xero's clock at this response
-    number: int
-
-
-@dataclass
-class CallStats:
-    calls: int = 0
-    retries: int = 0
-    throttled_seconds: float = 0.0
-    day_remaining: int | None = None
-    minute_remaining: int | None = None
-    by_status: dict[int, int] = field(default_factory=dict)
-    rate_limited: dict[str, int] = field(default_factory=dict)  # 429s by X-Rate-Limit-Problem
-
-
-def _int_header(headers: Any, name: str) -> int | None:
-    value = headers.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _seconds_header(headers: Any, default: float) -> float:
-    try:
-        return max(0.0, float(headers.get("Retry-After")))
-    except (TypeError, ValueError):
-        return default  # absent, or an HTTP date: Xero sends seconds
 
 
 class XeroClient:
@@ -186,7 +152,7 @@ class XeroClient:
                 with throttle.slot() as seen:
                     self.stats.calls += 1
                     resp = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
-                    seen.minute_remaining = _int_header(resp.headers, "X-MinLimit-Remaining")
+                    seen.minute_remaining = int_header(resp.headers, "X-MinLimit-Remaining")
                     seen.refused = resp.status_code == 429
             except _TRANSIENT as exc:
                 failures += 1
@@ -199,7 +165,7 @@ class XeroClient:
                 ) from None
             status = resp.status_code
             self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
-            day = _int_header(resp.headers, "X-DayLimit-Remaining")
+            day = int_header(resp.headers, "X-DayLimit-Remaining")
             if day is not None:
                 self.stats.day_remaining = day
             if seen.minute_remaining is not None:
@@ -241,7 +207,7 @@ class XeroClient:
                 problem = (resp.headers.get("X-Rate-Limit-Problem") or "minute").lower()
                 self.stats.rate_limited[problem] = self.stats.rate_limited.get(problem, 0) + 1
                 if problem == "day":
-                    retry_after = _seconds_header(resp.headers, 3600.0)
+                    retry_after = seconds_header(resp.headers, 3600.0)
                     resets_at = datetime.now(UTC) + timedelta(seconds=retry_after)
                     self._day_resets[tenant_id or ""] = resets_at
                     log.warning("%s: Xero's daily limit is used up; it resets in %.0f s", where, retry_after)
@@ -254,10 +220,10 @@ class XeroClient:
                     )
                 if problem == "concurrent":
                     # Another process holds the tenant's 5 slots; only this call needs to wait.
-                    wait = _seconds_header(resp.headers, 1.0)
+                    wait = seconds_header(resp.headers, 1.0)
                     self._sleep(wait)
                 else:
-                    wait = _seconds_header(resp.headers, throttle.window_seconds)
+                    wait = seconds_header(resp.headers, throttle.window_seconds)
                     throttle.back_off(wait)
                 log.info("%s: 429 %s limit, waiting %.1f s", where, problem, wait)
                 self.stats.throttled_seconds += wait
@@ -265,7 +231,7 @@ class XeroClient:
             if status >= 500:
                 message, _ = problem_text(resp)
                 failures += 1
-                wait = _seconds_header(resp.headers, 0.0) if "Retry-After" in resp.headers else None
+                wait = seconds_header(resp.headers, 0.0) if "Retry-After" in resp.headers else None
                 self._retry(failures, f"HTTP {status}: {message[:200]}", where, wait=wait)
                 continue
             message, details = problem_text(resp)
@@ -308,6 +274,7 @@ class XeroClient:
                 )
             pagination = body.get("pagination")
             server_time = body.get("DateTimeUTC")
-            page = Page(records, pagination, parse_instant(server_time) if server_time else None, pager.page)
+            number = pager.page
             pager.advance(records, pagination)
-            yield page
+            yield Page(records, pagination, parse_instant(server_time) if server_time else None, number,
+                       last_journal=pager.last_journal)

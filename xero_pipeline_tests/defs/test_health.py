@@ -26,7 +26,7 @@ def failed(*classes: str, message: str = "boom", ago: timedelta = timedelta(hour
 
 
 def codes(facts: TenantFacts, **kwargs) -> list[str]:
-    return [f.code for f in assess(facts, now=NOW, **kwargs).findings]
+    return [f.code for f in assess(facts, now=NOW, **kwargs).concerns]
 
 
 # ------------------------------------------------------------------ the rules
@@ -41,8 +41,8 @@ def test_recently_synced_with_budget_left_is_healthy():
 
 def test_no_successful_sync_in_26_hours_fails_with_how_long():
     health = assess(TenantFacts(T, last_success_at=NOW - timedelta(hours=27)), now=NOW)
-    assert [f.code for f in health.findings] == ["stale"]
-    assert health.severity == dg.AssetCheckSeverity.ERROR
+    assert [f.code for f in health.concerns] == ["stale"]
+    assert health.failing
     assert "No successful sync for 27 h (last at 2026-05-31 09:00 UTC" in health.description
     assert codes(TenantFacts(T, last_success_at=NOW - timedelta(hours=25))) == []
 
@@ -51,8 +51,8 @@ def test_a_failing_token_is_an_error_that_quotes_xero():
     facts = TenantFacts(T, last_success_at=NOW - timedelta(hours=2),
                         failures=(failed("XeroAuthError", message="Xero rejected the refresh token (invalid_grant)"),))
     health = assess(facts, now=NOW)
-    assert [f.code for f in health.findings] == ["token"]
-    assert health.severity == dg.AssetCheckSeverity.ERROR
+    assert [f.code for f in health.concerns] == ["token"]
+    assert health.failing
     assert "Xero rejects the app's tokens (run 01234567" in health.description
     assert "invalid_grant" in health.description
 
@@ -61,8 +61,8 @@ def test_near_or_out_of_the_daily_limit_warns():
     low = TenantFacts(T, last_success_at=NOW - timedelta(hours=1), day_limit_remaining=120,
                       budget_read_at=NOW - timedelta(hours=1))
     health = assess(low, now=NOW)
-    assert [f.code for f in health.findings] == ["near_limit"]
-    assert health.severity == dg.AssetCheckSeverity.WARN and "Only 120 of Xero's daily calls" in health.description
+    assert [f.code for f in health.concerns] == ["near_limit"]
+    assert not health.failing and "Only 120 of Xero's daily calls" in health.description
     assert codes(low, near_limit_calls=100) == []
     # Xero's day is rolling: a reading from yesterday says nothing about today.
     stale_reading = TenantFacts(T, last_success_at=NOW - timedelta(hours=1), day_limit_remaining=120,
@@ -78,7 +78,7 @@ def test_other_states_are_named():
     gone = assess(TenantFacts(T, last_success_at=NOW - timedelta(days=9), disconnected_at=NOW - timedelta(days=8)),
                   now=NOW)
     # A disconnected tenant is not expected to sync: flagged, but not "stale".
-    assert [f.code for f in gone.findings] == ["disconnected"] and gone.severity == dg.AssetCheckSeverity.WARN
+    assert [f.code for f in gone.concerns] == ["disconnected"] and not gone.failing
     assert "its data is kept and it is no longer scheduled" in gone.description
 
 
@@ -128,9 +128,9 @@ def test_health_from_real_runs_budget_then_a_failing_token(sandbox, instance, tm
     assert facts.last_success_at and not facts.failures
     assert 0 < facts.day_limit_remaining < 200  # what Xero's headers said after the sync
     health = assess(facts, now=datetime.now(UTC))
-    assert [f.code for f in health.findings] == ["near_limit"]
+    assert [f.code for f in health.concerns] == ["near_limit"]
     # The same facts a day and a bit later: stale (the budget reading has expired by then).
-    assert [f.code for f in assess(facts, now=datetime.now(UTC) + timedelta(hours=27)).findings] == ["stale"]
+    assert [f.code for f in assess(facts, now=datetime.now(UTC) + timedelta(hours=27)).concerns] == ["stale"]
 
     assert sync(instance, sandbox, tmp_path, bad).ok
     # The app's refresh token is revoked or replaced: the next run fails at its first call.
@@ -143,8 +143,8 @@ def test_health_from_real_runs_budget_then_a_failing_token(sandbox, instance, tm
     assert facts.last_success_at is not None and len(facts.failures) == 1
     assert "XeroAuthError" in facts.failures[0].error_classes
     health = assess(facts, now=datetime.now(UTC))
-    assert "token" in {f.code for f in health.findings}
-    assert health.severity == dg.AssetCheckSeverity.ERROR
+    assert "token" in {f.code for f in health.concerns}
+    assert health.failing
     assert "refresh token" in health.description  # Xero's reason, in words
 
     # "Execute" on the check in the UI: a check-only run for one tenant...

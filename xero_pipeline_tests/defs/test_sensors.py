@@ -148,7 +148,7 @@ def test_a_disconnected_tenant_keeps_its_data_and_is_no_longer_scheduled(sandbox
     # Flagged where the UI shows it: an observation on its partition, and its health check.
     assert recorded_connection(instance, leaves)[0] == "disconnected"
     health = assess(gather_facts(instance, leaves), now=datetime.now(UTC))
-    assert [f.code for f in health.findings] == ["disconnected"] and not health.passed
+    assert [f.code for f in health.concerns] == ["disconnected"] and not health.passed
     # Kept: the partition (so its history stays visible) and its rows.
     assert leaves in instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME)
     assert invoice_rows(db) == before

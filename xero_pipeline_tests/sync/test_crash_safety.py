@@ -25,9 +25,9 @@ import pytest
 
 from xero_pipeline.cli.runner import select_objects, sync_tenants
 from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.sync.cursors import stored_cursor
 from xero_pipeline.warehouse.check_rules import check_keys
 from xero_pipeline.warehouse.merge import open_warehouse
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape

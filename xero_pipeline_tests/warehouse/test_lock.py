@@ -18,9 +18,9 @@ import pytest
 
 from xero_pipeline.cli.runner import SyncReport, select_objects, sync_tenants
 from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.sync.cursors import stored_cursor
 from xero_pipeline.warehouse.read import connect_read_only
 from xero_pipeline_tests import ROOT
 from xero_pipeline_tests.truth import diff_warehouse

@@ -7,7 +7,6 @@ exactly what Xero sent.
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from xero_pipeline.registry import BY_TABLE

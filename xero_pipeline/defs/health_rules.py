@@ -1,0 +1,156 @@
+"""Tenant health rules: the verdict for one tenant from what the instance recorded (pure).
+
+``tenant_records`` gathers the facts from the Dagster instance and ``health`` turns the
+verdict into the ``tenant_health`` check; the rules here know nothing of either, so
+each rule is tested with facts made by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    run_id: str
+    ended_at: datetime
+    error_classes: frozenset[str]
+    message: str
+
+
+@dataclass(frozen=True)
+class TenantFacts:
+    """What the instance knows about one tenant; gathered by ``gather_facts``."""
+
+    tenant_id: str
+    last_success_at: datetime | None = None
+    failures: tuple[FailedRun, ...] = ()  # finished runs since the last success, newest first
+    day_limit_remaining: int | None = None
+    day_limit: int = DEFAULT_DAILY_CALLS  # the plan's daily calls, as the last sync recorded it
+    budget_read_at: datetime | None = None
+    disconnected_at: datetime | None = None
+
+
+STALE_AFTER = timedelta(hours=26)
+NEAR_LIMIT_SHARE = 0.1  # warn when a tenant has a tenth of its plan's daily calls left
+BUDGET_WINDOW = timedelta(hours=24)  # Xero's day is rolling: older readings say nothing about now
+AUTH_ERRORS = frozenset({"XeroAuthError"})
+LIMIT_ERRORS = frozenset({"XeroDailyLimitError"})
+
+
+@dataclass(frozen=True)
+class Concern:
+    code: str  # stable, for change detection: stale, token, daily_limit, near_limit, failed, ...
+    error: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class TenantHealth:
+    tenant_id: str
+    concerns: tuple[Concern, ...]
+    summary: str
+    hours_since_success: float | None
+    day_limit_remaining: int | None
+
+    @property
+    def passed(self) -> bool:
+        return not self.concerns
+
+    @property
+    def failing(self) -> bool:
+        """An error, not a warning: somebody must act."""
+        return any(f.error for f in self.concerns)
+
+    @property
+    def signature(self) -> str:
+        return ",".join(sorted(f.code for f in self.concerns)) or "ok"
+
+    @property
+    def description(self) -> str:
+        if self.passed:
+            return f"Healthy: {self.summary}."
+        return " ".join(f"{f.text[0].upper()}{f.text[1:]}." for f in self.concerns)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 10 else f"{hours:.0f} h"
+
+
+def assess(
+    facts: TenantFacts,
+    *,
+    now: datetime,
+    stale_after: timedelta = STALE_AFTER,
+    near_limit_calls: int | None = None,
+) -> TenantHealth:
+    """The verdict for one tenant. Pure: every input is in ``facts``."""
+    age = now - facts.last_success_at if facts.last_success_at else None
+    hours = round(age.total_seconds() / 3600, 2) if age else None
+    budget = facts.day_limit_remaining
+    if budget is not None and (facts.budget_read_at is None or now - facts.budget_read_at > BUDGET_WINDOW):
+        budget = None
+    findings: list[Concern] = []
+    if near_limit_calls is None:
+        near_limit_calls = int(facts.day_limit * NEAR_LIMIT_SHARE)
+
+    if facts.disconnected_at is not None:
+        # Not expected to sync any more, so staleness is no alarm; the flag is the point.
+        findings.append(Concern(
+            "disconnected", False,
+            f"disconnected from the Xero app since {_when(facts.disconnected_at)}: its data is kept and it is no "
+            "longer scheduled; reconnect the organisation in Xero to resume",
+        ))
+        return TenantHealth(facts.tenant_id, tuple(findings), "disconnected", hours, budget)
+
+    latest = facts.failures[0] if facts.failures else None
+    if latest and latest.error_classes & AUTH_ERRORS:
+        findings.append(Concern(
+            "token", True,
+            # The error's own text says what to do (re-authorise, fix the credentials).
+            f"Xero rejects the app's tokens (run {latest.run_id[:8]} at {_when(latest.ended_at)}): {latest.message}",
+        ))
+    elif latest and latest.error_classes & LIMIT_ERRORS:
+        findings.append(Concern(
+            "daily_limit", False,
+            f"Xero's daily call limit for this tenant ran out in run {latest.run_id[:8]} at "
+            f"{_when(latest.ended_at)}; the next run continues from where it stopped",
+        ))
+    elif latest:
+        findings.append(Concern(
+            "failed", False,
+            f"the latest run {latest.run_id[:8]} failed at {_when(latest.ended_at)}: {latest.message}",
+        ))
+    if budget is not None and budget <= near_limit_calls and not (latest and latest.error_classes & LIMIT_ERRORS):
+        findings.append(Concern(
+            "near_limit", False,
+            f"only {budget:,} of Xero's daily calls are left for this tenant (as of {_when(facts.budget_read_at)}); "
+            "syncs may stop short until the rolling 24 h window frees calls",
+        ))
+
+    if facts.last_success_at is None:
+        if facts.failures:
+            findings.append(Concern(
+                "never_synced", True, f"it has never synced successfully ({len(facts.failures)} failed run(s))"
+            ))
+        else:
+            findings.append(Concern("first_sync_pending", False, "its first sync has not finished yet"))
+    elif age is not None and age > stale_after:
+        findings.append(Concern(
+            "stale", True,
+            f"no successful sync for {_hours(age)} (last at {_when(facts.last_success_at)}; "
+            f"expected within {_hours(stale_after)})",
+        ))
+
+    summary = f"last successful sync {_hours(age)} ago" if age is not None else "never synced"
+    if budget is not None:
+        summary += f", {budget:,} daily Xero calls left"
+    return TenantHealth(facts.tenant_id, tuple(findings), summary, hours, budget)
