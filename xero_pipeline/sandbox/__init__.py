@@ -8,11 +8,27 @@
         sb.url, sb.client_id, sb.client_secret, sb.refresh_token, sb.tenant_ids
         sb.simulate_day(); sb.inject("503", path="Invoices"); sb.stats(); sb.ground_truth()
 
-Modules: ``store`` (the books), ``seed``/``activity``/``reports`` and friends (the data),
-``app`` (facade, CLI), ``server`` (HTTP), ``routes`` (routing, identity endpoints),
-``identity`` + ``oauth`` (OAuth), ``accounting`` (API reads), ``query`` + ``where`` (filters, order,
-paging), ``render`` (JSON/XML), ``limits`` (rate limits, time scale), ``faults`` (faults,
-stats), ``controls`` (``/_sandbox/`` routes), ``wire`` (request/response values).
+Modules: ``app`` (facade, CLI), and by folder:
+
+* ``api/``: ``server`` (HTTP), ``wire`` (request/response values), ``routes`` (routing,
+  identity endpoints), ``accounting`` (the API's gates), ``reads`` (collection, single and
+  report reads), ``query`` (filters, paging), ``where`` + ``compare`` + ``operands``
+  (the ``where`` language), ``order`` (the ``order`` language), ``render`` +
+  ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
+  scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes).
+* ``identity/``: ``service`` (apps, tokens, codes), ``connections`` (``/connections``),
+  ``oauth`` (OAuth values, scopes).
+* ``books/``: ``store`` (the books, clock), ``chart`` (accounts, taxes, rates),
+  ``profiles`` (countries), ``parties`` (contacts, items), ``desk`` (the bookkeeper's
+  context), ``invoicing``, ``settlement`` (payments, allocations), ``banking`` (spend and
+  receive money, transfers, overpayments, prepayments), ``manual_journals``, ``claims``
+  (expense claims), ``orders`` (documents that never post), ``ledger`` (journals),
+  ``activity`` (a simulated day), ``edits`` (mutation faults' edits).
+* ``seeding/``: ``tenants`` (``build_tenants``), ``history`` (the history clock), ``org``
+  (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post).
+* ``reports/``: ``build`` (reports by name), ``balances`` (trial balance, balance sheet),
+  ``flows`` (profit and loss, bank summary), ``more`` (executive, budget, aged), ``rows``
+  (``ReportWithRow`` building blocks).
 
 Where Xero's documentation is silent, the sandbox assumes the following.
 

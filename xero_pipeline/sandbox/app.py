@@ -44,7 +44,7 @@ class Sandbox:
                  unavailable: dict[str, int] | None = None) -> None:
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
         if books is None:
-            from xero_pipeline.sandbox.seeding.history import build_tenants
+            from xero_pipeline.sandbox.seeding.tenants import build_tenants
 
             self.clock = SandboxClock()
             books = build_tenants(count=tenants, scale=scale, seed=seed, clock=self.clock)
@@ -172,8 +172,8 @@ class Sandbox:
             colls = []
             for obj in OBJECTS:
                 variant = Variant.LINES | (Variant.UNIT4 if obj.unitdp else 0)
-                keys = self.api.selector.select(books, obj, _REVEAL_ALL)
-                items = self.api.render_keys(books, obj, keys, Variant(variant))
+                keys = self.api.reads.selector.select(books, obj, _REVEAL_ALL)
+                items = self.api.reads.render_keys(books, obj, keys, Variant(variant))
                 colls.append(f'"{obj.path}":['.encode() + b",".join(items) + b"]")
             parts.append(f'"{tid}":{{'.encode() + b",".join(colls) + b"}")
         return b"{" + b",".join(parts) + b"}"
@@ -187,7 +187,7 @@ class Sandbox:
     def connect_tenant(self, tenant_id: str | None = None, *, books: TenantBooks | None = None) -> str:
         """Reconnect a tenant, add hand-made ``books``, or (neither) seed a new organisation."""
         if books is None and tenant_id is None:
-            from xero_pipeline.sandbox.seeding.history import build_tenants
+            from xero_pipeline.sandbox.seeding.tenants import build_tenants
 
             built = build_tenants(count=len(self.books) + 1, scale=self.scale, seed=self.seed,
                                   clock=self.clock)
@@ -198,13 +198,13 @@ class Sandbox:
         assert tenant_id is not None
         if tenant_id not in self.books:
             raise KeyError(f"unknown tenant {tenant_id}")
-        self.identity.connect(tenant_id, name=self.books[tenant_id].name)
+        self.identity.connections.connect(tenant_id, name=self.books[tenant_id].name)
         if tenant_id == self.tenant_ids[0]:
-            self.identity.connect(tenant_id, app=self.identity.custom)
+            self.identity.connections.connect(tenant_id, app=self.identity.custom)
         return tenant_id
 
     def disconnect_tenant(self, tenant_id: str) -> bool:
-        return self.identity.disconnect(tenant_id)
+        return self.identity.connections.disconnect(tenant_id)
 
     def expire_tokens(self) -> int:
         return self.identity.expire_all()
@@ -228,13 +228,13 @@ class Sandbox:
         snap = self._stats.snapshot()
         snap["max_concurrent"] = dict(self.limiter.max_in_flight)
         snap["max_concurrent_total"] = self.limiter.max_in_flight_total
-        snap["render_cache"] = {"hits": self.api.cache.hits, "misses": self.api.cache.misses}
+        snap["render_cache"] = {"hits": self.api.reads.cache.hits, "misses": self.api.reads.cache.misses}
         return snap
 
     def reset_stats(self) -> None:
         self._stats.reset()
         self.limiter.reset_stats()
-        self.api.cache.hits = self.api.cache.misses = 0
+        self.api.reads.cache.hits = self.api.reads.cache.misses = 0
 
 
 def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
@@ -272,7 +272,7 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
               f" / {sandbox.custom_client_secret}")
         for t in info["tenants"]:
             print(f"  tenant {t['tenant_id']}  {t['name']}")
-        print("Controls under /_sandbox/ (see xero_pipeline/sandbox/controls.py). Ctrl-C stops.", flush=True)
+        print("Controls under /_sandbox/ (see xero_pipeline/sandbox/api/controls.py). Ctrl-C stops.", flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -11,13 +11,14 @@ import pytest
 
 from xero_pipeline.registry import OBJECTS
 from xero_pipeline.registry.fields import field_kinds
-from xero_pipeline.sandbox.books.activity import edit_records, simulate_day
+from xero_pipeline.sandbox.books.activity import simulate_day
 from xero_pipeline.sandbox.books.chart import to_base
+from xero_pipeline.sandbox.books.edits import edit_records
 from xero_pipeline.sandbox.books.ledger import trial_balance
 from xero_pipeline.sandbox.books.store import EPOCH, SandboxClock, TenantBooks
-from xero_pipeline.sandbox.reports.balances import build_report
+from xero_pipeline.sandbox.reports.build import build_report
 from xero_pipeline.sandbox.reports.rows import fy_start
-from xero_pipeline.sandbox.seeding.history import build_tenants, connections_for
+from xero_pipeline.sandbox.seeding.tenants import build_tenants, connections_for
 
 CENT = Decimal("0.01")
 

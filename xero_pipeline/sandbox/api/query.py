@@ -18,14 +18,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from xero_pipeline.registry import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, Paging, XeroObject
-from xero_pipeline.sandbox.api.where import (
-    QueryError,
-    as_instant,
-    compile_order,
-    compile_where,
-    field_getter,
-    sort_key,
-)
+from xero_pipeline.sandbox.api.operands import QueryError, as_instant, field_getter
+from xero_pipeline.sandbox.api.order import compile_order, sort_key
+from xero_pipeline.sandbox.api.where import compile_where
 from xero_pipeline.sandbox.books.store import TenantBooks
 
 DEFAULT_PAGE_SIZE = 100

@@ -96,14 +96,14 @@ class Router:
         token = self._bearer(req)
         if isinstance(token, Response):
             return token
-        return json_response(200, self.identity.connections_for(token, req.arg("authEventId")))
+        return json_response(200, self.identity.connections.for_token(token, req.arg("authEventId")))
 
     def _delete_connection(self, req: Request) -> Response:
         token = self._bearer(req)
         if isinstance(token, Response):
             return token
         conn_id = req.path.rstrip("/").rsplit("/", 1)[-1]
-        if self.identity.delete_connection(token, conn_id):
+        if self.identity.connections.delete(token, conn_id):
             return Response(204, b"", None)
         return not_found()
 

@@ -17,10 +17,6 @@ Assumptions where the fact sheet is silent:
 * Deleting a tracking option is only allowed for options no transaction uses; the
   simulated bookkeeper only ever removes the unused ``Campaign …`` options, and adds a
   new one each day so there is always one to remove.
-* ``edit_records`` changes something harmless (a Reference, a phone number, a
-  description). Collections with nothing harmless to change (currencies, tax rates,
-  tracking categories, linked transactions…) are re-saved unchanged, which moves
-  UpdatedDateUTC where the collection has one.
 """
 
 from __future__ import annotations
@@ -29,14 +25,12 @@ import random
 from collections import Counter
 from datetime import date, timedelta
 
-from xero_pipeline.registry import BY_PATH
-from xero_pipeline.sandbox.books import banking
+from xero_pipeline.sandbox.books import banking, manual_journals
 from xero_pipeline.sandbox.books import invoicing as inv
 from xero_pipeline.sandbox.books import settlement as st
 from xero_pipeline.sandbox.books.chart import SPARE_OPTION_PREFIX, money, new_id
 from xero_pipeline.sandbox.books.desk import Desk
 from xero_pipeline.sandbox.books.parties import ContactFactory, make_item
-from xero_pipeline.sandbox.books.profiles import FIRST_NAMES
 from xero_pipeline.sandbox.books.store import Record, TenantBooks
 
 _HISTORY_DAYS = 548
@@ -204,9 +198,9 @@ class _Day:
             banking.edit_bank_transaction(desk, self.rng.choice(spends))
             self.counts["bank_transactions_edited"] += 1
         amount = money(self.rng.randrange(200, 3000) * max(1, self.per_day // 5))
-        banking.new_manual_journal(desk, day=self.today, narration="Daily accrual",
-                                   lines=[(ch.by_code["412"], amount, "Accrued fees"),
-                                          (ch.by_code["800"], -amount, "Accrued fees")])
+        manual_journals.new_manual_journal(desk, day=self.today, narration="Daily accrual",
+                                           lines=[(ch.by_code["412"], amount, "Accrued fees"),
+                                                  (ch.by_code["800"], -amount, "Accrued fees")])
         self.counts["manual_journals"] += 1
 
     # --- settings and contacts --------------------------------------------------------------
@@ -280,43 +274,3 @@ class _Day:
                 ]
                 self.desk.save("ContactGroups", group)
                 self.counts["contact_group_additions"] += 1
-
-
-# --- edits while a client is paging ---------------------------------------------------------
-
-
-def edit_records(books: TenantBooks, path: str, count: int, *, rng: random.Random) -> list[str]:
-    """Make a harmless real edit to ``count`` records of ``path``; returns their keys."""
-    obj = BY_PATH[path.lower()]
-    if obj.path == "Journals":
-        raise ValueError("journals are immutable; Xero never edits one")
-    with books.lock:
-        records = books.records(obj.path)
-        chosen = rng.sample(records, min(count, len(records)))
-        for rec in chosen:
-            _harmless_edit(obj.path, rec, rng)
-            books.put(obj.path, rec)
-    return [str(rec[obj.primary_key]) for rec in chosen]
-
-
-def _harmless_edit(path: str, rec: Record, rng: random.Random) -> None:
-    tag = rng.randint(1000, 99999)
-    if path == "Contacts":
-        rec["Phones"] = [
-            dict(rec["Phones"][0], PhoneNumber=f"{rng.randint(2000000, 9999999)}"),
-            *rec["Phones"][1:],
-        ]
-    elif path in ("Items", "Accounts", "Budgets"):
-        rec["Description"] = f"{(rec.get('Description') or '').split(' [rev')[0]} [rev {tag}]"
-    elif path == "Users":
-        rec["EmailAddress"] = f"{rec['FirstName'].lower()}.{tag}@example.com"
-    elif path == "ManualJournals":
-        rec["Narration"] = f"{rec['Narration'].split(' [rev')[0]} [rev {tag}]"
-    elif path == "ExpenseClaims":
-        rec["PaymentDueDate"] = (rec.get("PaymentDueDate") or rec["ReportingDate"]) + timedelta(days=1)
-    elif path == "Organisation":
-        rec["LineOfBusiness"] = f"{rng.choice(FIRST_NAMES)}'s professional services"
-    elif path == "PaymentServices":
-        rec["PayNowText"] = f"Pay now ({tag})"
-    elif "Reference" in rec or path in ("Invoices", "BankTransactions", "Payments", "CreditNotes"):
-        rec["Reference"] = f"Ref {tag}"

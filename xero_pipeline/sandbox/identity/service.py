@@ -1,8 +1,9 @@
-"""Xero's identity service: OAuth 2.0 apps, tokens, authorisation codes and connections.
+"""Xero's identity service: OAuth 2.0 apps, tokens and authorisation codes.
 
 Two apps exist: the demo web app (authorization_code + refresh_token, client id and
 secret derived from the seed) and a custom connection (client_credentials) bound to the
-first tenant. Token values come from ``secrets`` and are never logged.
+first tenant. Token values come from ``secrets`` and are never logged. Which tenants
+each app is connected to is kept by ``connections``.
 
 Xero behaviours modelled (see the fact sheet, section 3):
 
@@ -32,7 +33,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlencode
 
 from xero_pipeline.sandbox.api.limits import ScaledTime
-from xero_pipeline.sandbox.books.store import Connection, SandboxClock
+from xero_pipeline.sandbox.books.store import SandboxClock
+from xero_pipeline.sandbox.identity.connections import Connections
 from xero_pipeline.sandbox.identity.oauth import (
     CODE_SECONDS,
     DEFAULT_SCOPES,
@@ -47,7 +49,6 @@ from xero_pipeline.sandbox.identity.oauth import (
     b64url,
     derive,
     has_scope,
-    xero_utc,
 )
 
 __all__ = ["AccessToken", "Identity", "OAuthError", "has_scope"]
@@ -58,12 +59,10 @@ class Identity:
                  code_lifetime: float = CODE_SECONDS,
                  on_event: Callable[[str], None] = lambda e: None) -> None:
         self.time = time
-        self.clock = clock
         self.token_lifetime = token_lifetime
         self.grace = grace
         self.code_lifetime = code_lifetime
         self.on_event = on_event
-        self.tenants = dict(tenants)  # every organisation the demo user can consent to
         self._lock = threading.RLock()
         self.demo = App(derive(seed, "client-id", 32).upper(), derive(seed, "client-secret", 48),
                         "Xero Pipeline Sandbox")
@@ -74,70 +73,16 @@ class Identity:
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
         self._codes: dict[str, AuthCode] = {}
-        self._seed = seed
+        self.connections = Connections(seed=seed, clock=clock, tenants=tenants, apps=(self.demo, self.custom),
+                                       lock=self._lock)
         initial_event = str(uuid.UUID(derive(seed, "auth-event", 32)))
-        for tid in self.tenants:
-            self.connect(tid, auth_event_id=initial_event)
-        if self.tenants:
-            self.connect(next(iter(self.tenants)), app=self.custom, auth_event_id=initial_event)
+        for tid in self.connections.tenants:
+            self.connections.connect(tid, auth_event_id=initial_event)
+        if self.connections.tenants:
+            self.connections.connect(next(iter(self.connections.tenants)), app=self.custom,
+                                     auth_event_id=initial_event)
         self._initial_grant = Grant(initial_event, self.demo, " ".join(DEFAULT_SCOPES))
         self._granted: set[str] = set()
-
-    # --- connections ---------------------------------------------------------------------
-
-    def connect(self, tenant_id: str, *, name: str | None = None, app: App | None = None,
-                auth_event_id: str | None = None) -> Connection:
-        """(Re)connect a tenant; a reconnection keeps its id and creation date, like Xero."""
-        app = app or self.demo
-        with self._lock:
-            if name is not None:
-                self.tenants[tenant_id] = name
-            now = self.clock.now()
-            event = auth_event_id or str(uuid.uuid4())
-            conn = app.connections.get(tenant_id)
-            if conn is not None:
-                return conn
-            conn = app.former.pop(tenant_id, None)
-            if conn is not None:
-                conn.updated, conn.auth_event_id = now, event
-            else:
-                conn_id = str(uuid.UUID(derive(self._seed, f"conn:{app.client_id}:{tenant_id}", 32)))
-                conn = Connection(conn_id, tenant_id, self.tenants.get(tenant_id, tenant_id), now, now, event)
-            app.connections[tenant_id] = conn
-            return conn
-
-    def disconnect(self, tenant_id: str, *, app: App | None = None) -> bool:
-        with self._lock:
-            apps = [app] if app else list(self.apps.values())
-            found = False
-            for a in apps:
-                conn = a.connections.pop(tenant_id, None)
-                if conn is not None:
-                    a.former[tenant_id] = conn
-                    found = True
-            return found
-
-    def connections_for(self, token: AccessToken, auth_event_id: str | None = None) -> list[dict]:
-        with self._lock:
-            conns = list(token.app.connections.values())
-        return [
-            {"id": c.id, "authEventId": c.auth_event_id, "tenantId": c.tenant_id, "tenantType": c.tenant_type,
-             "tenantName": c.tenant_name, "createdDateUtc": xero_utc(c.created),
-             "updatedDateUtc": xero_utc(c.updated)}
-            for c in conns if auth_event_id is None or c.auth_event_id.lower() == auth_event_id.lower()
-        ]
-
-    def delete_connection(self, token: AccessToken, connection_id: str) -> bool:
-        with self._lock:
-            for tid, c in list(token.app.connections.items()):
-                if c.id.lower() == connection_id.lower():
-                    return self.disconnect(tid, app=token.app)
-        return False
-
-    def tenant_allowed(self, token: AccessToken, tenant_id: str) -> bool:
-        if token.tenant_id is not None and token.tenant_id != tenant_id:
-            return False
-        return tenant_id in token.app.connections
 
     # --- tokens ------------------------------------------------------------------------
 
@@ -272,7 +217,7 @@ class Identity:
                 raise OAuthError("invalid_client")
             tok.grant.revoked = True
             for tid in list(app.connections):
-                self.disconnect(tid, app=app)
+                self.connections.disconnect(tid, app=app)
         self.on_event("revocation")
 
     def authenticate(self, authorization: str | None) -> AccessToken | str:
@@ -324,8 +269,8 @@ class Identity:
                         method, self.time.now() + self.code_lifetime)
         with self._lock:
             self._codes[code.value] = code
-            for tid in self.tenants:
-                self.connect(tid, app=app, auth_event_id=event)
+            for tid in self.connections.tenants:
+                self.connections.connect(tid, app=app, auth_event_id=event)
         self.on_event("authorize")
         return redirect + sep + urlencode({"code": code.value, "scope": scope, **state,
                                            "session_state": b64url(secrets.token_bytes(16))})

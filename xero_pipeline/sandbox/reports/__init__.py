@@ -1,0 +1,1 @@
+"""Xero's standard reports, computed from the books' journals."""

@@ -1,12 +1,8 @@
-"""Xero's standard reports, computed from the same journals the Journals endpoint serves.
+"""Xero's point-in-time reports, Trial Balance and Balance Sheet, from the journals.
 
-``build_report(books, "TrialBalance", {"date": "2026-10-31"})`` returns one Report in
-the ``ReportWithRow`` shape; the HTTP layer wraps it in ``{"Reports": [...]}``. An
-unknown report name raises ``KeyError``; a missing or malformed parameter raises
-``ValueError`` with a message fit for a 400 response.
-
-How the numbers are defined (Xero's layout; the arithmetic is ours where Xero's
-documentation is silent):
+Both are computed from the same journals the Journals endpoint serves. How the
+numbers are defined (Xero's layout; the arithmetic is ours where Xero's documentation
+is silent):
 
 * Trial Balance: *Debit/Credit* are each account's net movement in the month of
   ``date`` (first of the month to ``date``); *YTD Debit/YTD Credit* are its balance at
@@ -17,38 +13,25 @@ documentation is silent):
 * Balance Sheet: balances at each column's date; equity shows Current Year Earnings
   (profit since the financial year began) and Retained Earnings (the account plus all
   earlier profit), so Net Assets equals Total Equity.
-* Profit and Loss: movements between ``fromDate`` and ``toDate`` (default: this
-  month), with ``periods`` earlier columns each shifted by ``timeframe``. Tracking
-  filters (``trackingOptionID``/``trackingOptionID2``) keep only lines tagged with
-  the option.
-* Bank Summary: per bank account, money in and out between the dates, netted per
-  source document (a receipt and its reversal cancel rather than showing twice).
-* ``paymentsOnly`` (cash basis) and ``standardLayout`` are accepted and ignored:
-  every report is on the accrual basis in the standard layout.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
 from xero_pipeline.sandbox.books.chart import ZERO
 from xero_pipeline.sandbox.books.ledger import ledger_index
-from xero_pipeline.sandbox.books.store import Record, TenantBooks
+from xero_pipeline.sandbox.books.store import TenantBooks
 from xero_pipeline.sandbox.reports.rows import (
-    COST_OF_SALES_TYPES,
-    EXPENSE_TYPES,
-    INCOME_TYPES,
-    OTHER_INCOME_TYPES,
     PROFIT_AND_LOSS_CLASSES,
+    account_rows,
     add_months,
     fmt,
     fy_start,
     header,
     long_date,
-    month_end,
+    org,
     param_date,
     param_int,
     param_timeframe,
@@ -59,36 +42,8 @@ from xero_pipeline.sandbox.reports.rows import (
     short_date,
     sorted_accounts,
     summary,
+    today,
 )
-
-
-def build_report(books: TenantBooks, name: str, params: dict[str, str]) -> dict:
-    """One report by its path name (``TrialBalance``, ``ProfitAndLoss``, …)."""
-    from xero_pipeline.sandbox.reports import more as reports_more
-    builders: dict[str, Callable[[TenantBooks, dict[str, str]], dict]] = {
-        "trialbalance": trial_balance_report,
-        "profitandloss": profit_and_loss_report,
-        "balancesheet": balance_sheet_report,
-        "banksummary": bank_summary_report,
-        "executivesummary": reports_more.executive_summary_report,
-        "budgetsummary": reports_more.budget_summary_report,
-        "agedreceivablesbycontact": reports_more.aged_receivables_report,
-        "agedpayablesbycontact": reports_more.aged_payables_report,
-    }
-    try:
-        builder = builders[name.lower()]
-    except KeyError:
-        raise KeyError(f"no report named {name!r}") from None
-    with books.lock:
-        return builder(books, {str(k).lower(): v for k, v in (params or {}).items()})
-
-
-def org(books: TenantBooks) -> Record:
-    return books.records("Organisation")[0]
-
-
-def today(books: TenantBooks) -> date:
-    return books.clock.now().date()
 
 
 def balances_at(books: TenantBooks, d: date) -> dict[str, Decimal]:
@@ -155,66 +110,6 @@ def _sides(amount: Decimal, debit_side: bool) -> list[str]:
     return ["0.00", ""] if debit_side else ["", "0.00"]
 
 
-# --- profit and loss --------------------------------------------------------------------
-
-
-def profit_and_loss_report(books: TenantBooks, params: dict[str, str]) -> dict:
-    now = today(books)
-    start = param_date(params, "fromDate", now.replace(day=1))
-    end = param_date(params, "toDate", month_end(start))
-    if end < start:
-        raise ValueError("toDate must not be before fromDate")
-    periods = param_int(params, "periods", 0, low=0, high=12)
-    step = param_timeframe(params)
-    options = {o for o in (params.get("trackingoptionid"), params.get("trackingoptionid2")) if o}
-    columns = [(add_months(start, -step * k), add_months(end, -step * k)) for k in range(periods + 1)]
-    moves = [_movements(books, s, e, options) for s, e in columns]
-    accounts = sorted_accounts(books)
-    rows: list[dict] = [header("", *(short_date(e) for _, e in columns))]
-
-    def block(title: str, types: tuple[str, ...], sign: int, total_title: str) -> list[Decimal]:
-        section_rows, totals = [], [ZERO] * len(columns)
-        for a in accounts:
-            if a["Type"] not in types:
-                continue
-            values = [sign * m.get(a["AccountID"], ZERO) for m in moves]
-            if not any(values):
-                continue
-            totals = [t + v for t, v in zip(totals, values, strict=True)]
-            section_rows.append(row([a["Name"], *(fmt(v) for v in values)], attr=("account", a["AccountID"])))
-        rows.append(section(title, [*section_rows, summary([total_title, *(fmt(t) for t in totals)])]))
-        return totals
-
-    income = block("Income", INCOME_TYPES, -1, "Total Income")
-    costs = block("Less Cost of Sales", COST_OF_SALES_TYPES, 1, "Total Cost of Sales")
-    gross = [i - c for i, c in zip(income, costs, strict=True)]
-    rows.append(section("", [row(["Gross Profit", *(fmt(g) for g in gross)])]))
-    other = block("Plus Other Income", OTHER_INCOME_TYPES, -1, "Total Other Income")
-    expenses = block("Less Operating Expenses", EXPENSE_TYPES, 1, "Total Operating Expenses")
-    net = [g + o - x for g, o, x in zip(gross, other, expenses, strict=True)]
-    rows.append(section("", [row(["Net Profit", *(fmt(n) for n in net)])]))
-    return report(
-        books,
-        report_type="ProfitAndLoss",
-        name="Profit and Loss",
-        titles=["Profit and Loss", books.name, f"For the period {long_date(start)} to {long_date(end)}"],
-        rows=rows,
-    )
-
-
-def _movements(books: TenantBooks, start: date, end: date, options: set[str]) -> dict[str, Decimal]:
-    if not options:
-        return ledger_index(books).balances(upto=end, since=start)
-    out: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for j in books.records("Journals"):
-        if start <= j["JournalDate"] <= end:
-            for ln in j["JournalLines"]:
-                tagged = {t["TrackingOptionID"] for t in ln["TrackingCategories"]}
-                if options <= tagged:
-                    out[ln["AccountID"]] += ln["NetAmount"]
-    return dict(out)
-
-
 # --- balance sheet ----------------------------------------------------------------------
 
 _ASSET_GROUPS = (("Bank", ("BANK",)), ("Current Assets", ("CURRENT", "INVENTORY", "PREPAYMENT")),
@@ -234,15 +129,7 @@ def balance_sheet_report(books: TenantBooks, params: dict[str, str]) -> dict:
     rows: list[dict] = [header("", *(short_date(x) for x in dates)), section("Assets", [])]
 
     def group(title: str, types: tuple[str, ...], sign: int) -> list[Decimal]:
-        section_rows, totals = [], [ZERO] * len(dates)
-        for a in accounts:
-            if a["Type"] not in types:
-                continue
-            values = [sign * v.get(a["AccountID"], ZERO) for v in views]
-            if not any(values):
-                continue
-            totals = [t + x for t, x in zip(totals, values, strict=True)]
-            section_rows.append(row([a["Name"], *(fmt(x) for x in values)], attr=("account", a["AccountID"])))
+        section_rows, totals = account_rows(accounts, types, sign, views)
         if section_rows:
             rows.append(
                 section(title, [*section_rows, summary([f"Total {title}", *(fmt(t) for t in totals)])])
@@ -275,43 +162,3 @@ def balance_sheet_report(books: TenantBooks, params: dict[str, str]) -> dict:
     rows.append(section("Equity", [*equity_rows, summary(["Total Equity", *(fmt(x) for x in equity)])]))
     return report(books, report_type="BalanceSheet", name="Balance Sheet",
                   titles=["Balance Sheet", books.name, f"As at {long_date(d)}"], rows=rows)
-
-
-# --- bank summary -----------------------------------------------------------------------
-
-
-def bank_summary_report(books: TenantBooks, params: dict[str, str]) -> dict:
-    now = today(books)
-    start = param_date(params, "fromDate", now.replace(day=1))
-    end = param_date(params, "toDate", max(now, start))
-    if end < start:
-        raise ValueError("toDate must not be before fromDate")
-    index = ledger_index(books)
-    opening = index.balances(upto=start - timedelta(days=1))
-    received, spent = index.bank_flows(since=start, upto=end)
-    rows: list[dict] = [
-        header("Bank Accounts", "Opening Balance", "Cash Received", "Cash Spent", "Closing Balance")
-    ]
-    body, totals = [], [ZERO] * 4
-    for a in sorted_accounts(books):
-        if a["Type"] != "BANK":
-            continue
-        o, r, s = (
-            opening.get(a["AccountID"], ZERO),
-            received.get(a["AccountID"], ZERO),
-            spent.get(a["AccountID"], ZERO),
-        )
-        if a["Status"] != "ACTIVE" and not (o or r or s):
-            continue
-        values = [o, r, s, o + r - s]
-        totals = [t + v for t, v in zip(totals, values, strict=True)]
-        body.append(row([a["Name"], *(fmt(v) for v in values)], attr=("account", a["AccountID"]),
-                        first_attr=("accountID", a["AccountID"])))
-    rows.append(section("", [*body, summary(["Total", *(fmt(t) for t in totals)])]))
-    return report(
-        books,
-        report_type="BankSummary",
-        name="Bank Summary",
-        titles=["Bank Summary", books.name, f"From {long_date(start)} to {long_date(end)}"],
-        rows=rows,
-    )

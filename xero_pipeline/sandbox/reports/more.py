@@ -23,7 +23,7 @@ from decimal import Decimal
 from xero_pipeline.sandbox.books.chart import ZERO, to_base
 from xero_pipeline.sandbox.books.ledger import ledger_index
 from xero_pipeline.sandbox.books.store import Record, TenantBooks
-from xero_pipeline.sandbox.reports.balances import balances_at, today
+from xero_pipeline.sandbox.reports.balances import balances_at
 from xero_pipeline.sandbox.reports.rows import (
     COST_OF_SALES_TYPES,
     EXPENSE_TYPES,
@@ -42,6 +42,7 @@ from xero_pipeline.sandbox.reports.rows import (
     section,
     sorted_accounts,
     summary,
+    today,
 )
 
 # --- executive summary ------------------------------------------------------------------

@@ -10,10 +10,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from xero_pipeline.sandbox.books.chart import CENT
+from xero_pipeline.sandbox.books.chart import CENT, ZERO
 from xero_pipeline.sandbox.books.store import Record, TenantBooks
 
 TIMEFRAME_MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
+
+
+def org(books: TenantBooks) -> Record:
+    return books.records("Organisation")[0]
+
+
+def today(books: TenantBooks) -> date:
+    return books.clock.now().date()
 
 
 def fmt(amount: Decimal) -> str:
@@ -151,3 +159,19 @@ def profit(balances: dict[str, Decimal], accounts: list[Record]) -> Decimal:
     """Profit (credit-positive) of the P&L accounts in ``balances``."""
     return -sum((balances.get(a["AccountID"], Decimal(0)) for a in accounts
                  if a["Class"] in PROFIT_AND_LOSS_CLASSES), Decimal(0))
+
+
+def account_rows(accounts: list[Record], types: tuple[str, ...], sign: int,
+                 columns: list[dict[str, Decimal]]) -> tuple[list[dict], list[Decimal]]:
+    """A row per account of ``types`` with a value in any column (each an account id ->
+    amount map, times ``sign``), and the column totals."""
+    out, totals = [], [ZERO] * len(columns)
+    for a in accounts:
+        if a["Type"] not in types:
+            continue
+        values = [sign * c.get(a["AccountID"], ZERO) for c in columns]
+        if not any(values):
+            continue
+        totals = [t + v for t, v in zip(totals, values, strict=True)]
+        out.append(row([a["Name"], *(fmt(v) for v in values)], attr=("account", a["AccountID"])))
+    return out, totals

@@ -1,0 +1,1 @@
+"""Deterministic demo organisations with 18 months of history, built from a seed."""

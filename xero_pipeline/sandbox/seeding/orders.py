@@ -17,6 +17,7 @@ from xero_pipeline.sandbox.books import orders
 from xero_pipeline.sandbox.books.chart import money, unit_amount
 from xero_pipeline.sandbox.books.store import Record
 from xero_pipeline.sandbox.seeding.history import HISTORY_DAYS, INVOICES_PER_SCALE, History
+from xero_pipeline.sandbox.seeding.invoices import new_invoice
 from xero_pipeline.sandbox.seeding.streams import fixed
 
 _N = INVOICES_PER_SCALE
@@ -113,8 +114,8 @@ def _template(h: History, kind: str, fate: str) -> None:
         age = h.last_index - h.d
         fate_now = h.rng.choices(("PAID", "OPEN", "OPEN_PARTIAL"),
                                  weights=(90, 5, 5) if age > 45 else (30, 60, 10))[0]
-        doc = h.new_invoice(kind, fate_now, contact=contact, repeating_id=template["RepeatingInvoiceID"],
-                            lines=[dict(ln, LineItemID=desk.id()) for ln in template["LineItems"]])
+        doc = new_invoice(h, kind, fate_now, contact=contact, repeating_id=template["RepeatingInvoiceID"],
+                          lines=[dict(ln, LineItemID=desk.id()) for ln in template["LineItems"]])
         orders.advance_schedule(desk, template, issued=doc["Date"])
         gap = (template["Schedule"]["NextScheduledDate"] - h.day()).days
         if h.within(gap):
@@ -133,7 +134,7 @@ def _billable_expenses(h: History) -> None:
 def _billable(h: History, fate: str) -> None:
     desk, ch, rng = h.desk, h.desk.chart, h.rng
     bill_fate = {"DRAFT": "DRAFT", "VOIDED": "OPEN"}.get(fate, "PAID")
-    bill = h.new_invoice("ACCPAY", bill_fate)
+    bill = new_invoice(h, "ACCPAY", bill_fate)
     line = bill["LineItems"][0]
     customer = h.contact_for("ACCREC")
     link = orders.new_linked_transaction(desk, bill=bill, line=line, customer=customer,
@@ -155,8 +156,8 @@ def _billable(h: History, fate: str) -> None:
                 quantity=Decimal("1.0000"),
                 unit=unit_amount(line["LineAmount"] * Decimal("1.2")),
             )
-            invoice = h.new_invoice("ACCREC", "DRAFT" if fate == "ONDRAFT" else "PAID", contact=customer,
-                                    lines=[target_line])
+            invoice = new_invoice(h, "ACCREC", "DRAFT" if fate == "ONDRAFT" else "PAID", contact=customer,
+                                  lines=[target_line])
             link["Status"] = fate
             link["TargetTransactionID"] = invoice["InvoiceID"]
             link["TargetLineItemID"] = target_line["LineItemID"]

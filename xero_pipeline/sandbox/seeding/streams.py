@@ -12,14 +12,16 @@ every status), picks creation days and fates, and schedules its later steps on t
 from __future__ import annotations
 
 import math
+import random
 from decimal import Decimal
 
-from xero_pipeline.sandbox.books import banking
+from xero_pipeline.sandbox.books import banking, claims, manual_journals
 from xero_pipeline.sandbox.books import invoicing as inv
 from xero_pipeline.sandbox.books import settlement as st
 from xero_pipeline.sandbox.books.chart import money
 from xero_pipeline.sandbox.books.store import Record
-from xero_pipeline.sandbox.seeding.history import INVOICES_PER_SCALE, History, amount_for
+from xero_pipeline.sandbox.seeding.history import INVOICES_PER_SCALE, History
+from xero_pipeline.sandbox.seeding.invoices import allocate_all, open_invoice_for
 
 _N = INVOICES_PER_SCALE
 
@@ -40,6 +42,11 @@ def fixed(*weights: float):
     return lambda _age: weights
 
 
+def amount_for(rng: random.Random, low: int, high: int, step: int = 50) -> Decimal:
+    """A round amount such as a transfer or an owner's drawing."""
+    return money(rng.randrange(low, high, step))
+
+
 # --- money in and out -------------------------------------------------------------------
 
 
@@ -47,7 +54,7 @@ def _opening_balances(h: History) -> None:
     ch = h.desk.chart
     capital = money(20000 + 60000 * h.scale)
     equipment = money(8000 + 4000 * h.scale)
-    h.buckets[0].append(lambda: banking.new_manual_journal(
+    h.buckets[0].append(lambda: manual_journals.new_manual_journal(
         h.desk, day=h.day(), narration="Opening balances",
         lines=[(ch.by_code["090"], capital, "Opening bank balance"),
                (ch.by_code["970"], -capital, "Capital introduced"),
@@ -69,7 +76,7 @@ def _credit_notes(h: History) -> None:
 def _credit_note(h: History, sales: bool, fate: str) -> None:
     desk, rng = h.desk, h.rng
     kind = "ACCRECCREDIT" if sales else "ACCPAYCREDIT"
-    invoice = h.open_invoice_for("ACCREC" if sales else "ACCPAY") if fate == "ALLOCATED" else None
+    invoice = open_invoice_for(h, "ACCREC" if sales else "ACCPAY") if fate == "ALLOCATED" else None
     contact = (desk.books.get("Contacts", invoice["Contact"]["ContactID"]) if invoice
                else h.contact_for(kind, foreign=fate in ("OPEN", "VOIDED") and rng.random() < 0.3))
     currency = contact.get("DefaultCurrency", h.profile.currency)
@@ -85,12 +92,7 @@ def _credit_note(h: History, sales: bool, fate: str) -> None:
         reference=rng.choice(("Returned goods", "Pricing error", "Goodwill credit")),
     )
     if fate == "ALLOCATED":
-        def apply() -> None:
-            target = invoice
-            if target["Status"] != "AUTHORISED" or target["AmountDue"] <= 0:
-                target = h.new_invoice(invoice["Type"], "OPEN", contact=contact)
-            st.allocate(desk, cn, "CreditNotes", target, amount=cn["RemainingCredit"], day=h.day())
-        h.later(rng.randint(0, 10), apply)
+        h.later(rng.randint(0, 10), lambda: allocate_all(h, cn, "CreditNotes", invoice, contact))
     elif fate == "REFUNDED":
         h.later(rng.randint(3, 20), lambda: st.pay(desk, cn, amount=cn["RemainingCredit"], day=h.day(),
                                                    bank=desk.chart.main_bank(), reference="Refund"))
@@ -114,7 +116,7 @@ def _credit_payments(h: History, path: str) -> None:
 def _credit_payment(h: History, path: str, side: str, fate: str) -> None:
     desk, rng = h.desk, h.rng
     kind = "ACCREC" if side == "RECEIVE" else "ACCPAY"
-    invoice = h.open_invoice_for(kind)
+    invoice = open_invoice_for(h, kind)
     contact = desk.books.get("Contacts", invoice["Contact"]["ContactID"])
     amount = st.part_of(invoice["AmountDue"], rng.choice((0.5, 1.0, 1.0, 1.3)))
     doc = banking.new_credit_payment(
@@ -128,12 +130,7 @@ def _credit_payment(h: History, path: str, side: str, fate: str) -> None:
         reference=rng.choice(("", invoice["InvoiceNumber"])),
     )
     if fate == "ALLOCATED":
-        def apply() -> None:
-            target = invoice
-            if target["Status"] != "AUTHORISED" or target["AmountDue"] <= 0:
-                target = h.new_invoice(kind, "OPEN", contact=contact)
-            st.allocate(desk, doc, path, target, amount=doc["RemainingCredit"], day=h.day())
-        h.later(rng.randint(0, 15), apply)
+        h.later(rng.randint(0, 15), lambda: allocate_all(h, doc, path, invoice, contact))
     elif fate == "VOIDED":
         h.later(rng.randint(1, 15), lambda: banking.void_credit_payment(desk, path, doc))
 
@@ -243,8 +240,8 @@ def _manual_journal(h: History, fate: str) -> None:
         ),
     ][template]
     status = {"POSTED": "POSTED", "ARCHIVED": "POSTED", "VOIDED": "POSTED"}.get(fate, "DRAFT")
-    mj = banking.new_manual_journal(desk, day=h.day(), narration=narration, lines=lines, status=status,
-                                    tracking=desk.chart.tracking_for(rng))
+    mj = manual_journals.new_manual_journal(desk, day=h.day(), narration=narration, lines=lines,
+                                            status=status, tracking=desk.chart.tracking_for(rng))
     follow = {
         "ARCHIVED": "ARCHIVED",
         "VOIDED": "VOIDED",
@@ -252,7 +249,7 @@ def _manual_journal(h: History, fate: str) -> None:
         "APPROVED_LATER": "POSTED",
     }.get(fate)
     if follow:
-        h.later(rng.randint(0, 30), lambda: banking.set_manual_journal_status(desk, mj, follow))
+        h.later(rng.randint(0, 30), lambda: manual_journals.set_manual_journal_status(desk, mj, follow))
 
 
 def _expense_claims(h: History) -> None:
@@ -278,22 +275,22 @@ def _expense_claim(h: History, fate: str, user: Record, counter) -> None:
             quantity=Decimal("1.0000"),
             unit=desk.random_unit(median=45),
         )
-        receipts.append(banking.new_receipt(desk, user=user, contact=h.contact_for("ACCPAY"), day=h.day(),
-                                            lines=[line], number=next(counter)))
+        receipts.append(claims.new_receipt(desk, user=user, contact=h.contact_for("ACCPAY"), day=h.day(),
+                                           lines=[line], number=next(counter)))
     if fate == "LOOSE_RECEIPT":
         return
-    claim = banking.new_expense_claim(desk, user=user, receipts=receipts, day=h.day())
+    claim = claims.new_expense_claim(desk, user=user, receipts=receipts, day=h.day())
 
     def review() -> None:
         if fate == "DECLINED":
-            banking.decline_claim(desk, claim)
+            claims.decline_claim(desk, claim)
         elif fate != "SUBMITTED":
-            banking.authorise_claim(desk, claim, day=h.day())
+            claims.authorise_claim(desk, claim, day=h.day())
             if fate == "PAID":
                 h.later(
                     rng.randint(3, 20),
-                    lambda: banking.pay_claim(desk, claim, day=h.day(), bank=ch.main_bank()),
+                    lambda: claims.pay_claim(desk, claim, day=h.day(), bank=ch.main_bank()),
                 )
             elif fate == "VOIDED":
-                h.later(rng.randint(1, 10), lambda: banking.void_claim(desk, claim))
+                h.later(rng.randint(1, 10), lambda: claims.void_claim(desk, claim))
     h.later(rng.randint(1, 10), review)
