@@ -12,7 +12,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from xero_pipeline.sandbox.api.operands import Getter, QueryError, Record, as_instant, kind_name
+from xero_pipeline.sandbox.api.operands import (
+    Getter,
+    QueryError,
+    Record,
+    as_instant,
+    kind_name,
+)
 
 OPERATORS = ("==", "!=", ">", ">=", "<", "<=", "=")
 

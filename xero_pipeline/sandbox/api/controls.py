@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from xero_pipeline.sandbox.api.wire import JSON, Request, Response, json_response, not_found
+from xero_pipeline.sandbox.api.wire import (
+    JSON,
+    Request,
+    Response,
+    json_response,
+    not_found,
+)
 
 if TYPE_CHECKING:
     from xero_pipeline.sandbox.app import Sandbox

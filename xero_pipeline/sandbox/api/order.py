@@ -10,7 +10,14 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from xero_pipeline.sandbox.api.operands import Getter, QueryError, Record, as_instant, field_getter, resolve
+from xero_pipeline.sandbox.api.operands import (
+    Getter,
+    QueryError,
+    Record,
+    as_instant,
+    field_getter,
+    resolve,
+)
 
 
 def sort_key(getter: Getter) -> Callable[[Record], tuple]:

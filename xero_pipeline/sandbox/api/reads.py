@@ -15,11 +15,17 @@ from typing import Any
 from xero_pipeline.registry import BY_PATH, REPORTS_BY_NAME, Paging, XeroObject
 from xero_pipeline.registry.fields import field_kinds
 from xero_pipeline.sandbox.api.query import Params, Selector, build_query, paginate
-from xero_pipeline.sandbox.api.render import RenderCache, Variant, api_exception, render_record
+from xero_pipeline.sandbox.api.render import (
+    RenderCache,
+    Variant,
+    api_exception,
+    render_record,
+)
 from xero_pipeline.sandbox.api.render_json import dumps, json_envelope
 from xero_pipeline.sandbox.api.render_xml import xml_element, xml_envelope
 from xero_pipeline.sandbox.api.wire import JSON, XML, Request, Response, not_found
 from xero_pipeline.sandbox.books.store import TenantBooks
+from xero_pipeline.sandbox.reports.build import build_report
 
 PROVIDER = "Xero Pipeline Sandbox"
 
@@ -121,10 +127,6 @@ class Reads:
         if name is None:
             # GET /Reports lists published (e.g. GST) reports; the sandbox publishes none.
             return self._envelope(req, rid, "Reports", [])
-        try:
-            from xero_pipeline.sandbox.reports.build import build_report
-        except ImportError:
-            return not_found()
         spec = REPORTS_BY_NAME.get(name.lower())
         raw = Params(req.query).items()
         canon = {p.lower(): p for p in (spec.params if spec else ())}

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 from xero_pipeline.sandbox.api import render
 from xero_pipeline.sandbox.api.accounting import AccountingApi
 from xero_pipeline.sandbox.api.faults import Faults, Stats
-from xero_pipeline.sandbox.api.wire import JSON, Request, Response, json_response, not_found, text_response
+from xero_pipeline.sandbox.api.wire import (
+    JSON,
+    Request,
+    Response,
+    json_response,
+    not_found,
+    text_response,
+)
 from xero_pipeline.sandbox.identity.service import Identity, OAuthError
 
 if TYPE_CHECKING:

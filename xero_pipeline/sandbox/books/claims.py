@@ -16,6 +16,7 @@ from xero_pipeline.sandbox.books.desk import Desk
 from xero_pipeline.sandbox.books.ledger import Posting
 from xero_pipeline.sandbox.books.store import Record
 
+
 def user_ref(user: Record) -> dict:
     return {"UserID": user["UserID"], "EmailAddress": user["EmailAddress"], "FirstName": user["FirstName"],
             "LastName": user["LastName"], "IsSubscriber": user["IsSubscriber"],

@@ -16,6 +16,7 @@ from xero_pipeline.sandbox.books.desk import Desk
 from xero_pipeline.sandbox.books.ledger import Posting
 from xero_pipeline.sandbox.books.store import Record
 
+
 def new_manual_journal(desk: Desk, *, day: date, narration: str, lines: list[tuple[Record, Decimal, str]],
                        status: str = "POSTED", tracking: list | None = None) -> Record:
     """``lines`` are (account, amount with debits positive, description); they must net to zero."""

@@ -28,7 +28,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from xero_pipeline.sandbox.books.chart import ONE_RATE, ZERO, account_ref, money, to_base
+from xero_pipeline.sandbox.books.chart import (
+    ONE_RATE,
+    ZERO,
+    account_ref,
+    money,
+    to_base,
+)
 from xero_pipeline.sandbox.books.desk import Desk
 from xero_pipeline.sandbox.books.invoicing import SALES, path_of
 from xero_pipeline.sandbox.books.ledger import Posting

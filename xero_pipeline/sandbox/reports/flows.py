@@ -43,7 +43,6 @@ from xero_pipeline.sandbox.reports.rows import (
     today,
 )
 
-
 # --- profit and loss --------------------------------------------------------------------
 
 

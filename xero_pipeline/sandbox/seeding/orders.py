@@ -16,7 +16,11 @@ from xero_pipeline.sandbox.books import invoicing as inv
 from xero_pipeline.sandbox.books import orders
 from xero_pipeline.sandbox.books.chart import money, unit_amount
 from xero_pipeline.sandbox.books.store import Record
-from xero_pipeline.sandbox.seeding.history import HISTORY_DAYS, INVOICES_PER_SCALE, History
+from xero_pipeline.sandbox.seeding.history import (
+    HISTORY_DAYS,
+    INVOICES_PER_SCALE,
+    History,
+)
 from xero_pipeline.sandbox.seeding.invoices import new_invoice
 from xero_pipeline.sandbox.seeding.streams import fixed
 

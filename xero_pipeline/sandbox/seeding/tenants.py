@@ -14,7 +14,12 @@ from datetime import timedelta
 
 from xero_pipeline.sandbox.books.chart import new_id
 from xero_pipeline.sandbox.books.profiles import PROFILES
-from xero_pipeline.sandbox.books.store import EPOCH, Connection, SandboxClock, TenantBooks
+from xero_pipeline.sandbox.books.store import (
+    EPOCH,
+    Connection,
+    SandboxClock,
+    TenantBooks,
+)
 from xero_pipeline.sandbox.seeding import invoices, orders, streams
 from xero_pipeline.sandbox.seeding.history import History
 
