@@ -32,7 +32,8 @@ import requests
 
 from benchmarks.harness import SandboxProcess, start_sandbox
 from xero_pipeline.registry import BY_TABLE, XeroObject
-from xero_pipeline.warehouse.shaping import RecordShaper, _json_default, record_hash
+from xero_pipeline.warehouse.shaping import RecordShaper, record_hash
+from xero_pipeline.warehouse.values import json_default as _json_default
 from xero_pipeline.xero.paging import Pager
 
 TABLES = ("invoices", "payments", "journals")

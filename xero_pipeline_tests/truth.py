@@ -18,8 +18,9 @@ from typing import Any
 import duckdb
 
 from xero_pipeline.registry import XeroObject
-from xero_pipeline.warehouse.merge import open_warehouse
-from xero_pipeline.warehouse.shaping import RecordShaper, TableShape, to_json_text
+from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.shaping import RecordShaper, TableShape
+from xero_pipeline.warehouse.values import to_json_text
 
 
 def _norm(kind: str, value: Any) -> Any:

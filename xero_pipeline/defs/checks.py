@@ -26,8 +26,6 @@ from xero_pipeline.defs.assets import ITEM_COUNT_KEY, ITEM_COUNT_SINCE_KEY, READ
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource
-from xero_pipeline.defs.tenants_asset import KEY as TENANT_KEY
-from xero_pipeline.defs.tenants_asset import TABLE as TENANTS_TABLE
 from xero_pipeline.registry import OBJECTS, Paging, XeroObject
 from xero_pipeline.warehouse.check_rules import (
     REPORT_TABLE,
@@ -40,8 +38,10 @@ from xero_pipeline.warehouse.check_rules import (
     check_totals,
     check_trial_balance,
 )
-from xero_pipeline.warehouse.merge import Connection
+from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.shaping import child_shape, parent_key_column, parent_shape, snake
+from xero_pipeline.warehouse.tenants import KEY as TENANT_KEY
+from xero_pipeline.warehouse.tenants import TABLE as TENANTS_TABLE
 from xero_pipeline.xero.dates import parse_iso
 
 KEY_CHECK = "primary_key"

@@ -6,7 +6,6 @@ skip them (they cost API calls and describe the books rather than copy them), wh
 daily ``xero_sync`` job selects both groups so each tenant's run refreshes them.
 """
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,10 +18,10 @@ from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import REPORTS, XeroReport
-from xero_pipeline.warehouse.merge import SCHEMA, Connection, q, qualified
+from xero_pipeline.warehouse.connection import Connection
+from xero_pipeline.warehouse.reports import open_contacts, replace_tenant_rows
 from xero_pipeline.xero.reports import (
     AGED_INVOICE_TYPE,
-    COLUMN_NAMES,
     REPORT_COLUMNS,
     fetch_report,
     flatten_report,
@@ -64,82 +63,13 @@ class ReportConfig(dg.Config):
     as_of: str = Field(default="", description="YYYY-MM-DD to run the reports as at; empty: today by Xero's clock.")
 
 
-def create_report_table_sql(table: str, schema: str = SCHEMA) -> str:
-    cols = ",\n  ".join(f"{q(n)} {t}" for n, t in REPORT_COLUMNS)
-    return f"CREATE TABLE IF NOT EXISTS {qualified(table, schema)} (\n  {cols}\n)"
+def replace_report_rows(conn: Connection, table: str, tenant_id: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Swap the tenant's rows of one report table for ``rows`` atomically; returns the count.
 
-
-def _insert_sql(table: str, staged: str, schema: str) -> str:
-    select = ", ".join(f"CAST({q(n)} AS {t})" for n, t in REPORT_COLUMNS)
-    return f"INSERT INTO {qualified(table, schema)} ({', '.join(map(q, COLUMN_NAMES))}) SELECT {select} FROM {staged}"
-
-
-def _staged(row: dict[str, Any]) -> tuple[Any, ...]:
-    out = []
-    for name in COLUMN_NAMES:
-        v = row.get(name)
-        if name in ("row_position", "column_index"):
-            out.append(int(v))
-        elif isinstance(v, (dict, list)):
-            out.append(json.dumps(v))
-        elif isinstance(v, datetime):
-            out.append(v.isoformat(sep=" "))
-        else:
-            # Text all the way to the CAST: a Decimal must not pass through a float.
-            out.append(None if v is None else str(v.isoformat() if isinstance(v, date) else v))
-    return tuple(out)
-
-
-def replace_report_rows(
-    conn: Connection, table: str, tenant_id: str, rows: Sequence[dict[str, Any]], schema: str = SCHEMA
-) -> int:
-    """Swap the tenant's rows of one report table for ``rows`` atomically; returns the count."""
-    import pandas as pd  # here, not at the top: loading the code location should not pay for it
-
-
-    frame = pd.DataFrame.from_records([_staged(r) for r in rows], columns=list(COLUMN_NAMES))
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
-        conn.execute(create_report_table_sql(table, schema))
-        conn.execute(f"DELETE FROM {qualified(table, schema)} WHERE tenant_id = ?", [tenant_id])
-        if rows:
-            conn.register("_report_rows", frame)
-            try:
-                conn.execute(_insert_sql(table, "_report_rows", schema))
-            finally:
-                conn.unregister("_report_rows")
-        count = conn.execute(f"SELECT count(*) FROM {qualified(table, schema)} WHERE tenant_id = ?",
-                             [tenant_id]).fetchone()[0]
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return int(count)
-
-
-def open_contacts_sql(schema: str = SCHEMA) -> str:
-    """Contacts with authorised invoices (or bills) still due, largest balance first.
-
-    Only AUTHORISED documents: drafts are not in the aged reports, and PAID ones owe
-    nothing, so calling for their contacts would spend calls on empty reports.
+    The layout is Xero's report rows' (``xero.reports.REPORT_COLUMNS``), which the
+    warehouse cannot import (that module talks HTTP), so it is joined to the writer here.
     """
-    return (
-        f"SELECT contact_id, sum(amount_due / coalesce(nullif(currency_rate, 0), 1)) AS due "
-        f"FROM {qualified('invoices', schema)} WHERE tenant_id = ? AND type = ? AND status = 'AUTHORISED' "
-        f"AND amount_due > 0 AND _deleted_at IS NULL AND contact_id IS NOT NULL "
-        f"GROUP BY contact_id ORDER BY due DESC, contact_id"
-    )
-
-
-def open_contacts(conn: Connection, tenant_id: str, invoice_type: str, schema: str = SCHEMA) -> list[str]:
-    exists = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? "
-        "AND table_name = 'invoices'", [schema]
-    ).fetchone()[0]
-    if not exists:
-        return []
-    return [r[0] for r in conn.execute(open_contacts_sql(schema), [tenant_id, invoice_type]).fetchall()]
+    return replace_tenant_rows(conn, table, tenant_id, rows, REPORT_COLUMNS)
 
 
 def describe_report(report: XeroReport, *, months: int = 12, max_contacts: int = DEFAULT_MAX_CONTACTS) -> str:

@@ -21,7 +21,7 @@ from pydantic import Field, PrivateAttr
 
 from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
 from xero_pipeline.errors import ConfigError
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
 from xero_pipeline.xero.limits import CONCURRENT_CALLS, DEFAULT_DAILY_CALLS, MINUTE_CALLS

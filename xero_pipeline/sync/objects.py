@@ -18,7 +18,8 @@ from urllib.parse import quote
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import Cursor, XeroObject
 from xero_pipeline.sync.cursors import next_cursor, parse_cursor
-from xero_pipeline.warehouse.merge import Connection, LoadStats, merge
+from xero_pipeline.warehouse.connection import Connection
+from xero_pipeline.warehouse.merge import LoadStats, merge
 from xero_pipeline.warehouse.shaping import RecordShaper
 from xero_pipeline.warehouse.spool import Spool
 from xero_pipeline.xero.client import XeroClient

@@ -1,6 +1,7 @@
 """The warehouse's data checks as plain SQL and plain functions: no Dagster here.
 
-Each ``check_*`` function takes an open connection and one tenant, runs its SQL and
+The SQL is in ``sql/checks/*.sql``. Each ``check_*`` function takes an open connection
+and one tenant, runs its SQL and
 returns a ``Finding`` whose description names the tenant and up to ``SAMPLE`` offending
 keys. ``checks.py`` turns findings into Dagster asset check results.
 
@@ -26,13 +27,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from xero_pipeline.warehouse.merge import Connection, q, qualified
+from xero_pipeline.warehouse.connection import Connection
+from xero_pipeline.warehouse.names import SCHEMA, in_list, lit, q, qualified
+from xero_pipeline.warehouse.sql import load
+from xero_pipeline.warehouse.tables import table_columns, table_exists
+from xero_pipeline.warehouse.views import PROFIT_AND_LOSS_CLASSES
 
-SCHEMA = "xero"
 SAMPLE = 10  # offending keys named in a finding
 ERROR, WARN = "ERROR", "WARN"
-PROFIT_AND_LOSS = ("REVENUE", "EXPENSE")
-REPORT_TABLE = "report_trial_balance"  # built by report_assets.py (layout: reports.REPORT_COLUMNS)
+REPORT_TABLE = "report_trial_balance"  # written by reports.py (layout: xero/reports.REPORT_COLUMNS)
 # Bank transfers appear as SPEND-/RECEIVE-TRANSFER bank transactions with no lines.
 TOTALS_EXEMPT = {"bank_transactions": "type NOT IN ('SPEND-TRANSFER', 'RECEIVE-TRANSFER')"}
 
@@ -45,19 +48,6 @@ class Finding:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def table_exists(conn: Connection, table: str, schema: str = SCHEMA) -> bool:
-    return bool(conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0])
-
-
-def table_columns(conn: Connection, table: str, schema: str = SCHEMA) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
-        [schema, table],
-    ).fetchall()]
-
-
 def _keys_text(rows: Sequence[Sequence[Any]]) -> str:
     return "; ".join("/".join("NULL" if v is None else str(v) for v in r) for r in rows[:SAMPLE])
 
@@ -65,22 +55,19 @@ def _keys_text(rows: Sequence[Sequence[Any]]) -> str:
 # ----------------------------------------------------------------------------- keys
 
 
+def _key_fragments(key: Sequence[str]) -> dict[str, str]:
+    """The key's columns as a list, and the condition that any of them is NULL."""
+    cols = [q(k) for k in key]
+    return {"key": ", ".join(cols), "key_is_null": " OR ".join(f"{c} IS NULL" for c in cols)}
+
+
 def key_violations_sql(table: str, key: Sequence[str], schema: str = SCHEMA) -> str:
     """Duplicate and NULL keys of one tenant (parameter: tenant twice), worst first.
 
     Rows with a NULL tenant_id belong to no tenant, so every tenant's check reports them.
     """
-    rest = [q(k) for k in key if k != "tenant_id"]
-    cols = ", ".join(rest)
-    nulls = " OR ".join(f"{c} IS NULL" for c in rest)
-    target = qualified(table, schema)
-    return (
-        f"SELECT 'duplicate' AS problem, count(*) AS n, {cols} FROM {target} WHERE tenant_id = ? "
-        f"GROUP BY {cols} HAVING count(*) > 1 "
-        f"UNION ALL SELECT 'null key', count(*), {cols} FROM {target} "
-        f"WHERE (tenant_id = ? AND ({nulls})) OR tenant_id IS NULL GROUP BY {cols} "
-        f"ORDER BY n DESC"
-    )
+    rest = [k for k in key if k != "tenant_id"]
+    return load("checks/key_violations", table=qualified(table, schema), **_key_fragments(rest))
 
 
 def check_keys(conn: Connection, table: str, key: Sequence[str], tenant: str) -> Finding:
@@ -107,12 +94,8 @@ def check_table_keys(conn: Connection, table: str, key: Sequence[str]) -> Findin
     """The same for a table that is not per tenant (``xero.tenants``, keyed by tenant_id)."""
     if not table_exists(conn, table):
         return Finding(False, f"table xero.{table} does not exist")
-    cols = ", ".join(q(k) for k in key)
-    nulls = " OR ".join(f"{q(k)} IS NULL" for k in key)
-    rows = conn.execute(
-        f"SELECT count(*) AS n, {cols} FROM {qualified(table, SCHEMA)} GROUP BY {cols} "
-        f"HAVING count(*) > 1 OR {nulls} ORDER BY n DESC"
-    ).fetchall()
+    sql = load("checks/table_key_violations", table=qualified(table, SCHEMA), **_key_fragments(key))
+    rows = conn.execute(sql).fetchall()
     meta = {"table": table, "key": ", ".join(key), "offending_groups": len(rows)}
     if not rows:
         return Finding(True, f"every key of xero.{table} is unique and set", metadata=meta)
@@ -125,12 +108,7 @@ def check_table_keys(conn: Connection, table: str, key: Sequence[str]) -> Findin
 
 
 def unbalanced_journals_sql(schema: str = SCHEMA) -> str:
-    return (
-        f"SELECT j.journal_id, j.journal_number, sum(l.net_amount) AS off_by "
-        f"FROM {qualified('journals', schema)} j JOIN {qualified('journal_lines', schema)} l "
-        f"USING (tenant_id, journal_id) WHERE j.tenant_id = ? "
-        f"GROUP BY j.journal_id, j.journal_number HAVING sum(l.net_amount) <> 0 ORDER BY j.journal_number"
-    )
+    return load("checks/unbalanced_journals", xero=q(schema))
 
 
 def check_journals_balance(conn: Connection, tenant: str) -> Finding:
@@ -149,17 +127,9 @@ def check_journals_balance(conn: Connection, tenant: str) -> Finding:
 def totals_mismatch_sql(table: str, pk: str, lines_table: str, schema: str = SCHEMA) -> str:
     """Documents whose SubTotal/Total disagree with their lines (parameter: tenant twice)."""
     exempt = TOTALS_EXEMPT.get(table)
-    lines = "coalesce(l.lines, 0)"
-    tax = "coalesce(d.total_tax, 0)"
-    return (
-        f"WITH l AS (SELECT {q(pk)}, sum(line_amount) AS lines FROM {qualified(lines_table, schema)} "
-        f"WHERE tenant_id = ? GROUP BY {q(pk)}) "
-        f"SELECT d.{q(pk)}, d.line_amount_types, d.sub_total, d.total_tax, d.total, {lines} AS lines "
-        f"FROM {qualified(table, schema)} d LEFT JOIN l USING ({q(pk)}) "
-        f"WHERE d.tenant_id = ? AND d._deleted_at IS NULL" + (f" AND d.{exempt}" if exempt else "") +
-        f" AND (d.total IS DISTINCT FROM d.sub_total + {tax} OR d.sub_total IS DISTINCT FROM "
-        f"CASE WHEN upper(d.line_amount_types) = 'INCLUSIVE' THEN {lines} - {tax} ELSE {lines} END) "
-        f"ORDER BY 1"
+    return load(
+        "checks/totals_mismatch", table=qualified(table, schema), lines_table=qualified(lines_table, schema),
+        pk=q(pk), counted=f"d.{exempt}" if exempt else "TRUE",
     )
 
 
@@ -183,15 +153,10 @@ def check_totals(conn: Connection, table: str, pk: str, lines_table: str, tenant
 def item_count_sql(table: str, updated: str, schema: str = SCHEMA) -> str:
     """Rows of the read window: (all of them, those changed before the read began).
 
-    Parameters: tenant, since (NULL: a full read), since, read start. Xero compares
-    If-Modified-Since to the second, so the window's lower bound is too.
+    Parameters: read start, read start, tenant, since (NULL: a full read), since. Xero
+    compares If-Modified-Since to the second, so the window's lower bound is too.
     """
-    col = q(updated)
-    return (
-        f"SELECT count(*), count(*) FILTER (WHERE ?::TIMESTAMP IS NULL OR {col} < ?::TIMESTAMP) "
-        f"FROM {qualified(table, schema)} WHERE tenant_id = ? "
-        f"AND (?::TIMESTAMP IS NULL OR date_trunc('second', {col}) >= date_trunc('second', ?::TIMESTAMP))"
-    )
+    return load("checks/item_count", table=qualified(table, schema), updated=q(updated))
 
 
 def check_item_count(
@@ -245,28 +210,9 @@ def trial_balance_diff_sql(dates: Sequence[tuple[date, date]], schema: str = SCH
     earlier balance belongs to Retained Earnings, as in Xero's report. The report table
     (``reports.py``) holds one row per cell: YTD Debit and YTD Credit per account.
     """
-    values = ", ".join(f"(DATE '{d.isoformat()}', DATE '{fy.isoformat()}')" for d, fy in dates)
-    acct = qualified("accounts", schema)
-    return (
-        f"WITH dates(report_date, fy_start) AS (VALUES {values}), "
-        f"re AS (SELECT max(account_id) AS id FROM {acct} WHERE tenant_id = ? "
-        f"AND system_account = 'RETAINEDEARNINGS'), "
-        f"lines AS (SELECT l.account_id, j.journal_date, l.net_amount, a.class "
-        f"FROM {qualified('journals', schema)} j "
-        f"JOIN {qualified('journal_lines', schema)} l USING (tenant_id, journal_id) "
-        f"LEFT JOIN {acct} a ON a.tenant_id = l.tenant_id AND a.account_id = l.account_id WHERE j.tenant_id = ?), "
-        f"computed AS (SELECT d.report_date, CASE WHEN l.class IN {PROFIT_AND_LOSS} AND l.journal_date < d.fy_start "
-        f"THEN coalesce((SELECT id FROM re), l.account_id) ELSE l.account_id END AS account_id, "
-        f"sum(l.net_amount) AS balance FROM dates d JOIN lines l ON l.journal_date <= d.report_date GROUP BY 1, 2), "
-        f"report AS (SELECT report_date, account_id, sum(CASE column_label WHEN 'YTD Debit' THEN value "
-        f"WHEN 'YTD Credit' THEN -value END) AS balance FROM {qualified(REPORT_TABLE, schema)} "
-        f"WHERE tenant_id = ? AND account_id IS NOT NULL AND column_label IN ('YTD Debit', 'YTD Credit') "
-        f"GROUP BY 1, 2) "
-        f"SELECT report_date, account_id, c.balance AS from_journals, r.balance AS from_report "
-        f"FROM computed c FULL JOIN report r USING (report_date, account_id) "
-        f"WHERE coalesce(c.balance, 0) <> coalesce(r.balance, 0) "
-        f"AND report_date IN (SELECT report_date FROM dates) ORDER BY 1, 2"
-    )
+    values = ", ".join(f"(DATE {lit(d.isoformat())}, DATE {lit(fy.isoformat())})" for d, fy in dates)
+    return load("checks/trial_balance_diff", dates=values, xero=q(schema), report=qualified(REPORT_TABLE, schema),
+                profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES))
 
 
 REPORT_NEEDS = ("tenant_id", "report_date", "account_id", "column_label", "value", "loaded_at")
@@ -290,9 +236,7 @@ def check_trial_balance(conn: Connection, tenant: str) -> Finding:
         if not table_exists(conn, needed):
             return _skip(tenant, f"xero.{needed} not loaded yet", meta)
     report = qualified(REPORT_TABLE, SCHEMA)
-    loaded, dates = conn.execute(
-        f"SELECT min(loaded_at), list(DISTINCT report_date ORDER BY report_date) FROM {report} "
-        "WHERE tenant_id = ? AND column_label IN ('YTD Debit', 'YTD Credit')", [tenant]).fetchone()
+    loaded, dates = conn.execute(load("checks/report_dates", report=report), [tenant]).fetchone()
     if loaded is None or not dates:
         return _skip(tenant, "report not loaded yet for this tenant", meta)
     synced = conn.execute(f"SELECT max(_synced_at) FROM {qualified('journals', SCHEMA)} WHERE tenant_id = ?",

@@ -12,7 +12,7 @@ import duckdb
 
 from xero_pipeline.config import warehouse_path
 from xero_pipeline.errors import ConfigError
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
 
 
 def connect_read_only(path: str | None = None) -> duckdb.DuckDBPyConnection:

@@ -14,7 +14,6 @@ the next sync reads the same pages again.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xero_pipeline.warehouse.shaping import RecordShaper, _json_default
+from xero_pipeline.warehouse.shaping import RecordShaper
+from xero_pipeline.warehouse.values import to_json_text
 
 SPOOL_PREFIX = "xero-spool-"
 STALE_SECONDS = 86_400.0
@@ -105,7 +105,7 @@ class Spool:
         if handle is None:
             handle = self._files[table] = open(self.path(table), "w", encoding="utf-8")
             self.rows[table] = 0
-        handle.write(json.dumps(row, default=_json_default, separators=(",", ":")))
+        handle.write(to_json_text(row))
         handle.write("\n")
         self.rows[table] += 1
 

@@ -29,7 +29,7 @@ from xero_pipeline.warehouse.check_rules import (
     check_trial_balance,
     fy_start,
 )
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline_tests.sync_helpers import (
     QUIET,

@@ -20,7 +20,7 @@ from xero_pipeline.defs.report_assets import build_report_asset, replace_report_
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.registry import BY_TABLE, REPORTS, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.xero.reports import (
     COLUMN_NAMES,
     ReportCall,

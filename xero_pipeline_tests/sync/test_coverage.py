@@ -11,10 +11,11 @@ import dagster as dg
 import pytest
 
 from xero_pipeline.defs.assets import build_object_asset, build_retired_assets
-from xero_pipeline.defs.tenants_asset import merge_tenants, tenant_rows, xero_tenants
+from xero_pipeline.defs.tenants_asset import xero_tenants
 from xero_pipeline.registry import BY_TABLE, OBJECTS, RETIRED
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.tenants import merge_tenants, tenant_rows
 from xero_pipeline_tests.conftest import Api
 from xero_pipeline_tests.sync_helpers import QUIET, failed_checks, resources, run_tenant, step_failures
 from xero_pipeline_tests.truth import diff_warehouse
@@ -192,8 +193,9 @@ def test_every_object_has_an_asset_and_retired_ones_are_outside_the_sync_job():
 
 
 def test_hard_deleted_children_are_marked_and_revived_not_dropped(tmp_path):
-    from xero_pipeline.warehouse.merge import Spool, merge
+    from xero_pipeline.warehouse.merge import merge
     from xero_pipeline.warehouse.shaping import RecordShaper
+    from xero_pipeline.warehouse.spool import Spool
 
     db = tmp_path / "w.duckdb"
     stamps = iter(datetime(2026, 11, d, tzinfo=UTC) for d in range(1, 10))

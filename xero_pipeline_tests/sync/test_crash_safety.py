@@ -29,7 +29,7 @@ from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.check_rules import check_keys
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline.warehouse.spool import SPOOL_PREFIX, spool_root, sweep_stale_spools
 from xero_pipeline.xero.dates import parse_instant, parse_iso

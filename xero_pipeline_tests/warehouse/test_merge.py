@@ -10,8 +10,10 @@ from decimal import Decimal
 import pytest
 
 from xero_pipeline.registry import BY_TABLE
-from xero_pipeline.warehouse.merge import Spool, merge, open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.merge import merge
 from xero_pipeline.warehouse.shaping import RecordShaper
+from xero_pipeline.warehouse.spool import Spool
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -11,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from xero_pipeline.defs.view_assets import LEDGER_VIEWS, create_view, ensure_sources
 from xero_pipeline.registry import REPORTS_BY_NAME
-from xero_pipeline.warehouse.merge import open_warehouse
-from xero_pipeline.warehouse.views import SOURCE_DOCUMENTS, fy_start_sql
+from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.views import (
+    LEDGER_VIEWS,
+    SOURCE_DOCUMENTS,
+    create_view,
+    ensure_sources,
+    fy_start_sql,
+)
 from xero_pipeline.xero.reports import ReportCall, flatten_report, month_ends, months, plan_calls
 from xero_pipeline_tests.conftest import Api
 from xero_pipeline_tests.defs.test_reports import assert_reports_match_fresh_reads, full_sync, world  # noqa: F401

@@ -13,7 +13,7 @@ from xero_pipeline.defs.assets import asset_key
 from xero_pipeline.defs.resources import XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.warehouse.merge import open_warehouse
+from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline_tests.conftest import access_token
 from xero_pipeline_tests.resource_helpers import (
     SMALL,

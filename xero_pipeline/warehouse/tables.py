@@ -1,0 +1,59 @@
+"""The warehouse's tables: create them, widen them, ask what exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from xero_pipeline.warehouse.connection import Connection
+from xero_pipeline.warehouse.names import SCHEMA, q, qualified
+from xero_pipeline.warehouse.shaping import TableShape
+from xero_pipeline.warehouse.values import Column
+
+
+def create_table_sql(table: str, columns: Iterable[tuple[str, str]], schema: str = SCHEMA) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` from (column, SQL type) pairs, in table order."""
+    cols = ",\n  ".join(f"{q(name)} {sql_type}" for name, sql_type in columns)
+    return f"CREATE TABLE IF NOT EXISTS {qualified(table, schema)} (\n  {cols}\n)"
+
+
+def create_table(conn: Connection, table: str, columns: Iterable[tuple[str, str]], schema: str = SCHEMA) -> None:
+    """Create the schema and the table unless they exist; an existing table is left as it is."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
+    conn.execute(create_table_sql(table, columns, schema))
+
+
+def add_column_sql(table: str, column: Column, schema: str = SCHEMA) -> str:
+    return f"ALTER TABLE {qualified(table, schema)} ADD COLUMN IF NOT EXISTS {q(column.name)} {column.sql_type}"
+
+
+def ensure_table(conn: Connection, shape: TableShape, schema: str = SCHEMA) -> list[str]:
+    """Create the table, or add the columns it lacks. Returns the columns added."""
+    create_table(conn, shape.table, ((c.name, c.sql_type) for c in shape.columns.values()), schema)
+    existing = set(table_columns(conn, shape.table, schema))
+    added = []
+    for col in shape.columns.values():
+        if col.name not in existing:
+            conn.execute(add_column_sql(shape.table, col, schema))
+            added.append(f"{shape.table}.{col.name}")
+    return added
+
+
+def table_exists(conn: Connection, table: str, schema: str = SCHEMA) -> bool:
+    """Whether the warehouse has the table (not a temp table, nor one of another attached file)."""
+    return bool(conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0])
+
+
+def table_columns(conn: Connection, table: str, schema: str = SCHEMA) -> list[str]:
+    """The table's (or view's) columns in order; empty when there is no such table."""
+    return [name for name, _ in column_types(conn, table, schema)]
+
+
+def column_types(conn: Connection, table: str, schema: str = SCHEMA) -> list[tuple[str, str]]:
+    """(column, SQL type) of the table's (or view's) columns, in order."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = ? AND table_name = ? ORDER BY column_index", [schema, table],
+    ).fetchall()]
