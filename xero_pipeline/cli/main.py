@@ -35,7 +35,11 @@ def _resources(args: argparse.Namespace):
 def cmd_sync(args: argparse.Namespace) -> int:
     import dagster as dg
 
-    from xero_pipeline.cli.runner import ensure_dagster_home, select_objects, sync_tenants
+    from xero_pipeline.cli.runner import (
+        ensure_dagster_home,
+        select_objects,
+        sync_tenants,
+    )
 
     objects = select_objects(args.select)
     xero, warehouse = _resources(args)
@@ -56,7 +60,11 @@ def cmd_tenants(args: argparse.Namespace) -> int:
 
 
 def cmd_auth(args: argparse.Namespace) -> int:
-    from xero_pipeline.xero.oauth_flow import authorize_url_from_env, open_in_browser, run_auth
+    from xero_pipeline.xero.oauth_flow import (
+        authorize_url_from_env,
+        open_in_browser,
+        run_auth,
+    )
 
     xero, _ = _resources(args)
     run_auth(

@@ -22,7 +22,12 @@ from datetime import datetime
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import ITEM_COUNT_KEY, ITEM_COUNT_SINCE_KEY, READ_STARTED_KEY, asset_key
+from xero_pipeline.defs.assets import (
+    ITEM_COUNT_KEY,
+    ITEM_COUNT_SINCE_KEY,
+    READ_STARTED_KEY,
+    asset_key,
+)
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource
@@ -39,7 +44,12 @@ from xero_pipeline.warehouse.check_rules import (
     check_trial_balance,
 )
 from xero_pipeline.warehouse.connection import Connection
-from xero_pipeline.warehouse.shaping import child_shape, parent_key_column, parent_shape, snake
+from xero_pipeline.warehouse.shaping import (
+    child_shape,
+    parent_key_column,
+    parent_shape,
+    snake,
+)
 from xero_pipeline.warehouse.tenants import KEY as TENANT_KEY
 from xero_pipeline.warehouse.tenants import TABLE as TENANTS_TABLE
 from xero_pipeline.xero.dates import parse_iso

@@ -8,7 +8,6 @@ daily ``xero_sync`` job selects both groups so each tenant's run refreshes them.
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -17,12 +16,10 @@ from xero_pipeline.defs.assets import KINDS, asset_key
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError
-from xero_pipeline.registry import REPORTS, XeroReport
-from xero_pipeline.warehouse.connection import Connection
-from xero_pipeline.warehouse.reports import open_contacts, replace_tenant_rows
+from xero_pipeline.registry import REPORT_COLUMNS, REPORTS, XeroReport
+from xero_pipeline.warehouse.reports import open_contacts, replace_report_rows
 from xero_pipeline.xero.reports import (
     AGED_INVOICE_TYPE,
-    REPORT_COLUMNS,
     fetch_report,
     flatten_report,
     plan_calls,
@@ -61,15 +58,6 @@ class ReportConfig(dg.Config):
         description="Aged reports: at most this many contacts (one call each), largest open balance first.",
     )
     as_of: str = Field(default="", description="YYYY-MM-DD to run the reports as at; empty: today by Xero's clock.")
-
-
-def replace_report_rows(conn: Connection, table: str, tenant_id: str, rows: Sequence[dict[str, Any]]) -> int:
-    """Swap the tenant's rows of one report table for ``rows`` atomically; returns the count.
-
-    The layout is Xero's report rows' (``xero.reports.REPORT_COLUMNS``), which the
-    warehouse cannot import (that module talks HTTP), so it is joined to the writer here.
-    """
-    return replace_tenant_rows(conn, table, tenant_id, rows, REPORT_COLUMNS)
 
 
 def describe_report(report: XeroReport, *, months: int = 12, max_contacts: int = DEFAULT_MAX_CONTACTS) -> str:

@@ -24,7 +24,11 @@ from xero_pipeline.errors import ConfigError
 from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
-from xero_pipeline.xero.limits import CONCURRENT_CALLS, DEFAULT_DAILY_CALLS, MINUTE_CALLS
+from xero_pipeline.xero.limits import (
+    CONCURRENT_CALLS,
+    DEFAULT_DAILY_CALLS,
+    MINUTE_CALLS,
+)
 from xero_pipeline.xero.throttle import TenantThrottle
 
 

@@ -22,7 +22,12 @@ import dagster as dg
 from xero_pipeline.defs.assets import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
-from xero_pipeline.warehouse.views import LEDGER_VIEWS, LedgerView, create_view, view_columns
+from xero_pipeline.warehouse.views import (
+    LEDGER_VIEWS,
+    LedgerView,
+    create_view,
+    view_columns,
+)
 
 LEDGER_GROUP = "ledger"
 LEDGER_JOB = "ledger_views"

@@ -32,11 +32,24 @@ Facts encoded below (from Xero's spec and developer docs):
   journal access. Xero answers those with 401/403/404 for the one endpoint.
 """
 
-from xero_pipeline.registry.kinds import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, Child, Cursor, Paging, XeroObject
+from xero_pipeline.registry.kinds import (
+    FIXED_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Child,
+    Cursor,
+    Paging,
+    XeroObject,
+)
 from xero_pipeline.registry.objects import BY_PATH, BY_TABLE, CORE, OBJECTS, RETIRED
-from xero_pipeline.registry.reports import REPORTS, REPORTS_BY_NAME, XeroReport
+from xero_pipeline.registry.reports import (
+    COLUMN_NAMES,
+    REPORT_COLUMNS,
+    REPORTS,
+    REPORTS_BY_NAME,
+    XeroReport,
+)
 
 __all__ = [
-    "BY_PATH", "BY_TABLE", "CORE", "FIXED_PAGE_SIZE", "MAX_PAGE_SIZE", "OBJECTS", "REPORTS", "REPORTS_BY_NAME",
-    "RETIRED", "Child", "Cursor", "Paging", "XeroObject", "XeroReport",
+    "BY_PATH", "BY_TABLE", "COLUMN_NAMES", "CORE", "FIXED_PAGE_SIZE", "MAX_PAGE_SIZE", "OBJECTS", "REPORTS", "REPORTS_BY_NAME",
+    "REPORT_COLUMNS", "RETIRED", "Child", "Cursor", "Paging", "XeroObject", "XeroReport",
 ]

@@ -35,7 +35,7 @@ from xero_pipeline.warehouse.views import PROFIT_AND_LOSS_CLASSES
 
 SAMPLE = 10  # offending keys named in a finding
 ERROR, WARN = "ERROR", "WARN"
-REPORT_TABLE = "report_trial_balance"  # written by reports.py (layout: xero/reports.REPORT_COLUMNS)
+REPORT_TABLE = "report_trial_balance"  # written by warehouse/reports.py (layout: registry.REPORT_COLUMNS)
 # Bank transfers appear as SPEND-/RECEIVE-TRANSFER bank transactions with no lines.
 TOTALS_EXEMPT = {"bank_transactions": "type NOT IN ('SPEND-TRANSFER', 'RECEIVE-TRANSFER')"}
 

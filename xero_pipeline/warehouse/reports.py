@@ -1,9 +1,9 @@
 """Report tables (``xero.report_<name>``): one row per value cell of a Xero report.
 
 A report is a snapshot, so each load replaces the tenant's rows in one transaction:
-rows of a previous load must not linger. The rows and the table's layout come from
-``xero/reports`` (``flatten_report``, ``REPORT_COLUMNS``); that module talks HTTP, so
-the layout is handed in here rather than imported.
+rows of a previous load must not linger. The rows come from ``xero/reports``
+(``flatten_report``); the layout every report table shares is the registry's
+``REPORT_COLUMNS``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from xero_pipeline.registry import REPORT_COLUMNS
 from xero_pipeline.warehouse.connection import Connection, transaction
 from xero_pipeline.warehouse.names import SCHEMA, q, qualified
 from xero_pipeline.warehouse.sql import load
@@ -44,12 +45,12 @@ def _staged(row: Mapping[str, Any], columns: Layout) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def replace_tenant_rows(
-    conn: Connection, table: str, tenant_id: str, rows: Sequence[Mapping[str, Any]], columns: Layout,
-    schema: str = SCHEMA,
+def replace_report_rows(
+    conn: Connection, table: str, tenant_id: str, rows: Sequence[Mapping[str, Any]], schema: str = SCHEMA,
 ) -> int:
-    """Swap the tenant's rows of one report table (laid out as ``columns``) for ``rows``
-    atomically, creating the table if need be; returns the tenant's row count."""
+    """Swap the tenant's rows of one report table for ``rows`` atomically, creating the
+    table if need be; returns the tenant's row count."""
+    columns = REPORT_COLUMNS
     import pandas as pd  # here, not at the top: loading the code location should not pay for it
 
     frame = pd.DataFrame.from_records([_staged(r, columns) for r in rows], columns=[n for n, _ in columns])

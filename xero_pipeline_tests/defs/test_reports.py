@@ -16,13 +16,13 @@ import pytest
 
 from xero_pipeline.cli.runner import SyncReport, sync_tenants
 from xero_pipeline.defs.assets import build_object_asset
-from xero_pipeline.defs.report_assets import build_report_asset, replace_report_rows
+from xero_pipeline.defs.report_assets import build_report_asset
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
-from xero_pipeline.registry import BY_TABLE, REPORTS, REPORTS_BY_NAME
+from xero_pipeline.registry import BY_TABLE, COLUMN_NAMES, REPORTS, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.reports import replace_report_rows
 from xero_pipeline.xero.reports import (
-    COLUMN_NAMES,
     ReportCall,
     Span,
     flatten_report,
