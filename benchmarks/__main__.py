@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import bench_limits, bench_stages, bench_sync, bench_tenants, report, sync_figures
-from benchmarks.harness import machine, machine_cpu_seconds, own_cpu_seconds
+from benchmarks.harness import machine, machine_cpu_seconds, own_cpu_seconds, scratch_dir
 from benchmarks.notes import notes
 
 HERE = Path(__file__).resolve().parent
@@ -147,11 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = Plan(**{**asdict(plan), "budget_seconds": args.budget})
     out = args.out or (Path(tempfile.mkdtemp(prefix="xero-bench-quick-")) if args.quick else HERE)
     out.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="xero-bench-"))
-    try:
+    with scratch_dir("xero-bench-") as workdir:
         results = run(plan, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (out / "RESULTS.md").write_text(report.render(results))
     print(report.render(results))

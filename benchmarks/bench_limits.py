@@ -15,14 +15,10 @@ call) / 60. Failed calls are every non-2xx the sandbox answered (429s included).
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import failed_calls, run_sync_worker, start_sandbox
+from benchmarks.harness import bench_main, failed_calls, run_sync_worker, start_sandbox
 
 PER_WINDOW = 60
 UTILISATION_TARGET = 0.95
@@ -86,17 +82,8 @@ def run(*, scale: float, time_scale: float, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=5.0)
-    parser.add_argument("--time-scale", type=float, default=30.0)
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="xero-bench-limits-"))
-    try:
-        result = run(scale=args.scale, time_scale=args.time_scale, workdir=workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(result, indent=2))
-    return 0
+    return bench_main(run, argv, doc=__doc__, options={"scale": 5.0, "time_scale": 30.0},
+                      workdir_prefix="xero-bench-limits-")
 
 
 if __name__ == "__main__":

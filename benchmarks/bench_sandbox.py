@@ -10,26 +10,16 @@ join cached bytes (warm). Server CPU seconds come from ``/proc`` where available
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import requests
 
+from benchmarks.harness import SandboxProcess, bench_main, start_sandbox
+
 TENANTS = 4
 PAGE_SIZE = 1000
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _read_all(session: requests.Session, info: dict, token: str) -> tuple[int, int]:
@@ -51,10 +41,10 @@ def _read_all(session: requests.Session, info: dict, token: str) -> tuple[int, i
     return invoices, nbytes
 
 
-def _pass(session: requests.Session, info: dict, token: str, pid: int) -> dict:
-    cpu0, t0 = _cpu_seconds(pid), time.perf_counter()
-    invoices, nbytes = _read_all(session, info, token)
-    wall, cpu1 = time.perf_counter() - t0, _cpu_seconds(pid)
+def _pass(session: requests.Session, sandbox: SandboxProcess, token: str) -> dict:
+    cpu0, t0 = sandbox.cpu_seconds(), time.perf_counter()
+    invoices, nbytes = _read_all(session, sandbox.info, token)
+    wall, cpu1 = time.perf_counter() - t0, sandbox.cpu_seconds()
     out = {"invoices": invoices, "seconds": round(wall, 3), "invoices_per_second": round(invoices / wall),
            "bytes_per_invoice": round(nbytes / max(invoices, 1))}
     if cpu0 is not None and cpu1 is not None and cpu1 > cpu0:
@@ -65,35 +55,19 @@ def _pass(session: requests.Session, info: dict, token: str, pid: int) -> dict:
 
 def run(scale: float = 1.0) -> dict:
     """Start a sandbox with ``TENANTS`` tenants at ``scale``; read every invoice cold, then warm."""
-    cmd = [sys.executable, "-m", "xero_pipeline.sandbox", "--port", "0", "--json", "--no-limits",
-           "--tenants", str(TENANTS), "--scale", str(scale)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        info = json.loads(proc.stdout.readline())
+    with start_sandbox(tenants=TENANTS, scale=scale, limits=False) as sandbox:
         session = requests.Session()
-        token = session.post(f"{info['url']}/connect/token", data={
-            "grant_type": "refresh_token", "refresh_token": info["refresh_token"],
-            "client_id": info["client_id"], "client_secret": info["client_secret"]}).json()["access_token"]
-        cold = _pass(session, info, token, proc.pid)
-        warm = [_pass(session, info, token, proc.pid) for _ in range(3)]
-        best = max(warm, key=lambda r: r["invoices_per_second"])
-        return {"scale": scale, "tenants": TENANTS, "page_size": PAGE_SIZE, "cold": cold, "warm": best,
-                "target_invoices_per_second": 5000, "meets_target": best["invoices_per_second"] >= 5000}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        token = sandbox.access_token(session)
+        cold = _pass(session, sandbox, token)
+        warm = [_pass(session, sandbox, token) for _ in range(3)]
+    best = max(warm, key=lambda r: r["invoices_per_second"])
+    return {"scale": scale, "tenants": TENANTS, "page_size": PAGE_SIZE, "cold": cold, "warm": best,
+            "target_invoices_per_second": 5000, "meets_target": best["invoices_per_second"] >= 5000}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0)
-    result = run(scale=parser.parse_args(argv).scale)
-    print(json.dumps(result, indent=2))
-    return 0 if result["meets_target"] else 1
+    return bench_main(run, argv, doc=__doc__, options={"scale": 1.0},
+                      passed=lambda result: result["meets_target"])
 
 
 if __name__ == "__main__":

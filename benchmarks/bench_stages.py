@@ -16,10 +16,7 @@ conversions are not included: a lower bound for moving parsing into the warehous
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,21 +27,13 @@ from typing import Any
 import duckdb
 import requests
 
-from benchmarks.harness import SandboxProcess, start_sandbox
+from benchmarks.harness import SandboxProcess, bench_main, start_sandbox
 from xero_pipeline.registry import BY_TABLE, XeroObject
 from xero_pipeline.warehouse.shaping import RecordShaper, record_hash
 from xero_pipeline.warehouse.values import json_default as _json_default
 from xero_pipeline.xero.paging import Pager
 
 TABLES = ("invoices", "payments", "journals")
-
-
-def _token(sandbox: SandboxProcess, session: requests.Session) -> str:
-    info = sandbox.info
-    return session.post(f"{sandbox.url}/connect/token", data={
-        "grant_type": "refresh_token", "refresh_token": info["refresh_token"],
-        "client_id": info["client_id"], "client_secret": info["client_secret"]}, timeout=60
-    ).json()["access_token"]
 
 
 def _raw_pages(
@@ -95,7 +84,7 @@ def run(*, scale: float, workdir: Path) -> dict[str, Any]:
               "hash": 0.0, "encode": 0.0, "duckdb_unnest": 0.0}
     with start_sandbox(tenants=1, scale=scale, limits=False) as sandbox:
         session = requests.Session()
-        token = _token(sandbox, session)
+        token = sandbox.access_token(session)
         for table in TABLES:
             obj = BY_TABLE[table]
             cpu0 = sandbox.cpu_seconds() or 0.0
@@ -131,16 +120,7 @@ def run(*, scale: float, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=2.0)
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="xero-bench-stages-"))
-    try:
-        result = run(scale=args.scale, workdir=workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(result, indent=2))
-    return 0
+    return bench_main(run, argv, doc=__doc__, options={"scale": 2.0}, workdir_prefix="xero-bench-stages-")
 
 
 if __name__ == "__main__":

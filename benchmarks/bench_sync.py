@@ -10,15 +10,11 @@ fresh ``sync_worker`` process, so each peak RSS belongs to one sync alone.
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from benchmarks import sync_figures
-from benchmarks.harness import run_sync_worker, start_sandbox
+from benchmarks.harness import bench_main, run_sync_worker, start_sandbox
 from benchmarks.profiling import hot_spots
 
 
@@ -63,18 +59,8 @@ def _trim(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--incremental", action="store_true")
-    parser.add_argument("--profile", action="store_true")
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="xero-bench-"))
-    try:
-        result = run(scale=args.scale, workdir=workdir, incremental=args.incremental, profile=args.profile)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(result, indent=2, default=str))
-    return 0
+    return bench_main(run, argv, doc=__doc__, options={"scale": 1.0, "incremental": False, "profile": False},
+                      workdir_prefix="xero-bench-")
 
 
 if __name__ == "__main__":

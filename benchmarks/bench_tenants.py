@@ -20,14 +20,12 @@ Without ``schedules.py`` the runs are ``xero-pipeline sync --tenant X`` processe
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -36,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.harness import ROOT, SandboxProcess, data_calls, failed_calls, start_sandbox
+from benchmarks.harness import ROOT, SandboxProcess, bench_main, data_calls, failed_calls, start_sandbox
 
 SCALING_TARGET = 1.5
 
@@ -167,20 +165,9 @@ def add_all_at_once(result: dict[str, Any], wide: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.5)
-    parser.add_argument("--time-scale", type=float, default=5.0)
-    parser.add_argument("--tenants", type=int, default=8)
-    parser.add_argument("--no-what-if", action="store_true")
-    args = parser.parse_args(argv)
-    workdir = Path(tempfile.mkdtemp(prefix="xero-bench-tenants-"))
-    try:
-        result = run(scale=args.scale, time_scale=args.time_scale, tenants=args.tenants, workdir=workdir,
-                     what_if=not args.no_what_if)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps(result, indent=2))
-    return 0
+    return bench_main(run, argv, doc=__doc__,
+                      options={"scale": 0.5, "time_scale": 5.0, "tenants": 8, "what_if": True},
+                      workdir_prefix="xero-bench-tenants-")
 
 
 if __name__ == "__main__":

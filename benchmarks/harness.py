@@ -1,5 +1,5 @@
 """What every benchmark shares: a sandbox in its own process, the settings that point the
-pipeline at it, and readings from ``/proc``.
+pipeline at it, readings from ``/proc``, and the command line (``bench_main``).
 
 The sandbox always runs as a separate process (``python -m xero_pipeline.sandbox``), so
 serving and syncing never share a GIL, and its CPU time can be read from ``/proc``
@@ -10,12 +10,16 @@ by the code under test.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +109,14 @@ class SandboxProcess:
     def cpu_seconds(self) -> float | None:
         return cpu_seconds(self.pid)
 
+    def access_token(self, session: requests.Session) -> str:
+        """A fresh access token from the seed refresh token, as a client's first call gets one."""
+        resp = session.post(f"{self.url}/connect/token", data={
+            "grant_type": "refresh_token", "refresh_token": self.info["refresh_token"],
+            "client_id": self.info["client_id"], "client_secret": self.info["client_secret"]}, timeout=60)
+        resp.raise_for_status()
+        return resp.json()["access_token"]
+
     def env(self, token_store: Path) -> dict[str, str]:
         """XERO_* settings for a pipeline process that talks to this sandbox."""
         return {
@@ -118,7 +130,9 @@ class SandboxProcess:
 
 
 @contextmanager
-def start_sandbox(*, tenants: int, scale: float, limits: bool, time_scale: float = 1.0, seed: int = 7):
+def start_sandbox(
+    *, tenants: int, scale: float, limits: bool, time_scale: float = 1.0, seed: int = 7
+) -> Iterator[SandboxProcess]:
     """Build and serve a seeded sandbox in a child process; stop it on exit."""
     cmd = [sys.executable, "-m", "xero_pipeline.sandbox", "--port", "0", "--json", "--tenants", str(tenants),
            "--scale", str(scale), "--seed", str(seed), "--time-scale", str(time_scale)]
@@ -232,3 +246,48 @@ def run_sync_worker(sandbox: SandboxProcess, *, tenant: str, workdir: Path, labe
     result["server_cpu_seconds"] = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
     result["sandbox_stats"] = sandbox.stats()
     return result
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory for one run's warehouses, token stores and instances; removed afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_main(
+    run: Callable[..., dict[str, Any]],
+    argv: list[str] | None,
+    *,
+    doc: str,
+    options: Mapping[str, float | int | bool],
+    workdir_prefix: str | None = None,
+    passed: Callable[[dict[str, Any]], bool] = lambda result: True,
+) -> int:
+    """``python -m benchmarks.bench_X``: parse the options, run the benchmark, print its figures as JSON.
+
+    Each option is a keyword argument of ``run`` with its default: ``time_scale=30.0`` is
+    ``--time-scale`` (a float), ``profile=False`` the switch ``--profile``, ``what_if=True``
+    the switch ``--no-what-if``. With ``workdir_prefix``, ``run`` also gets ``workdir``, a
+    scratch directory removed afterwards. The exit code is 1 where ``passed`` says the
+    figures missed their target.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in options.items():
+        flag = name.replace("_", "-")
+        if isinstance(default, bool):
+            action = "store_false" if default else "store_true"
+            parser.add_argument(f"--no-{flag}" if default else f"--{flag}", dest=name, action=action)
+        else:
+            parser.add_argument(f"--{flag}", dest=name, type=type(default), default=default)
+    kwargs = vars(parser.parse_args(argv))
+    if workdir_prefix is None:
+        result = run(**kwargs)
+    else:
+        with scratch_dir(workdir_prefix) as workdir:
+            result = run(**kwargs, workdir=workdir)
+    print(json.dumps(result, indent=2, default=str))
+    return 0 if passed(result) else 1

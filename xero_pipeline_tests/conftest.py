@@ -1,8 +1,11 @@
-"""Shared fixtures: sandboxes on loopback and small hand-made books with known contents.
+"""Shared fixtures: sandboxes on loopback, small hand-made books with known contents, and
+a Dagster instance.
 
 The hand-made books (``make_books``) pin down exactly the records a test reasons about
 (timestamps to the millisecond, archived and deleted states, 4 dp unit prices); the
-seeded sandbox (``sandbox``) checks the same behaviour on realistic data.
+seeded sandboxes check the same behaviour on realistic data. ``sandbox`` here is one
+seeded tenant of the test's own, for tests that sync it, change its books or spend its
+tokens.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import dagster as dg
 import pytest
 import requests
 
@@ -113,11 +117,18 @@ def fixture_sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """Two seeded tenants at a small scale, limits off."""
-    with Sandbox(tenants=2, scale=0.02, seed=7, limits=False) as sb:
+    """One seeded tenant at a small scale, limits off, started afresh for each test."""
+    with Sandbox(tenants=1, scale=0.02, seed=11, limits=False) as sb:
         yield sb
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance of the test's own (temporary storage), removed afterwards."""
+    with dg.instance_for_test() as inst:
+        yield inst
 
 
 def access_token(sb: Sandbox, refresh_token: str | None = None) -> str:

@@ -1,19 +1,18 @@
-"""Shared pieces of the ``test_resource_*`` tests: resources pointed at a sandbox, syncs
-through Dagster, the CLI in a subprocess, and a watch that fails a test whose logs,
-output or Dagster events contain any secret the sandbox ever issued."""
+"""Shared pieces of the tests that sync a sandbox: resources pointed at it, syncs through
+Dagster, the CLI in a subprocess, and a watch that fails a test whose logs, output or
+Dagster events contain any secret the sandbox ever issued (the ``watch`` fixture of
+``xero/conftest.py``)."""
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
-import pytest
 import requests
 
 from xero_pipeline.cli.runner import SyncReport, sync_tenants
@@ -47,13 +46,17 @@ def run_sync(
     *,
     objects: Sequence[XeroObject] = SMALL,
     tenant_ids: Sequence[str] | None = None,
+    warehouse: Mapping[str, object] | None = None,
     **overrides: object,
 ) -> SyncReport:
-    """One ``xero-pipeline sync`` in this process (Dagster ``materialize`` per tenant)."""
+    """One ``xero-pipeline sync`` in this process (Dagster ``materialize`` per tenant).
+
+    ``overrides`` are ``XeroResource`` settings, ``warehouse`` ``WarehouseResource`` ones.
+    """
     return sync_tenants(
         instance=instance,
         xero=xero_resource(sandbox, tmp_path, **overrides),
-        warehouse=WarehouseResource(database=str(tmp_path / "xero.duckdb")),
+        warehouse=WarehouseResource(database=str(tmp_path / "xero.duckdb"), **(warehouse or {})),
         tenant_ids=tenant_ids,
         objects=objects,
         echo=lambda _: None,
@@ -126,10 +129,12 @@ class SecretWatch:
 
     def dagster_text(self) -> Iterator[str]:
         for instance in self.instances:
-            for run in instance.get_runs():
-                yield str(run)
-                for entry in instance.all_logs(run.run_id):
-                    yield str(entry)
+            yield from _runs_and_events(instance)
+
+    def release(self, instance: dg.DagsterInstance) -> None:
+        """Keep ``instance``'s runs and events as text for ``check``, before the instance is disposed of."""
+        self.instances.remove(instance)
+        self.texts += _runs_and_events(instance)
 
     def check(self, extra: Sequence[str] = ()) -> int:
         secrets = self.secrets()
@@ -142,16 +147,9 @@ class SecretWatch:
         return len(texts)
 
 
-@pytest.fixture
-def watch(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture) -> Iterator[SecretWatch]:
-    caplog.set_level(logging.DEBUG)
-    w = SecretWatch()
-    yield w
-    out, err = capfd.readouterr()
-    w.check([caplog.text, out, err, *(r.getMessage() for r in caplog.records)])
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
+def _runs_and_events(instance: dg.DagsterInstance) -> list[str]:
+    texts: list[str] = []
+    for run in instance.get_runs():
+        texts.append(str(run))
+        texts += (str(entry) for entry in instance.all_logs(run.run_id))
+    return texts

@@ -1,12 +1,10 @@
 """The tenant sensor against the sandbox: new organisations are registered and backfilled,
 disconnected ones are recorded (partition and data kept) and stop being scheduled."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from xero_pipeline.cli.runner import select_objects
 from xero_pipeline.definitions import load_definitions
@@ -17,8 +15,8 @@ from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.schedules import build_daily_schedule
 from xero_pipeline.defs.sensors import TENANTS_ASSET, load_cursor, plan_tenants, tenant_sensor
 from xero_pipeline.defs.tenant_records import gather_facts, recorded_connection
-from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.read import connect_read_only
+from xero_pipeline_tests.resource_helpers import xero_resource
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SYNCED = select_objects("organisations,contacts,invoices")  # enough to see rows land, quick to run
@@ -50,26 +48,6 @@ def test_a_broken_cursor_starts_over_instead_of_failing_every_tick():
 
 
 # ------------------------------------------------------------------ against the sandbox
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(tenants=1, scale=0.02, seed=13, limits=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
-
-
-def xero(sandbox: Sandbox, tmp_path: Path) -> XeroResource:
-    return XeroResource(
-        client_id=sandbox.client_id, client_secret=sandbox.client_secret, refresh_token=sandbox.refresh_token,
-        api_url=sandbox.url, identity_url=sandbox.url, token_store=str(tmp_path / "tokens.json"),
-        backoff_seconds=0.05,
-    )
 
 
 def tick(instance, resource, cursor=None) -> dg.SensorResult:
@@ -107,7 +85,7 @@ def tenant_runs(result: dg.SensorResult) -> list[dg.RunRequest]:
 
 
 def test_a_new_tenant_is_registered_and_backfilled(sandbox, instance, tmp_path):
-    resource, db = xero(sandbox, tmp_path), tmp_path / "xero.duckdb"
+    resource, db = xero_resource(sandbox, tmp_path), tmp_path / "xero.duckdb"
     first = sandbox.tenant_ids[0]
 
     result = tick(instance, resource)
@@ -132,7 +110,7 @@ def test_a_new_tenant_is_registered_and_backfilled(sandbox, instance, tmp_path):
 
 
 def test_a_disconnected_tenant_keeps_its_data_and_is_no_longer_scheduled(sandbox, instance, tmp_path):
-    resource, db = xero(sandbox, tmp_path), tmp_path / "xero.duckdb"
+    resource, db = xero_resource(sandbox, tmp_path), tmp_path / "xero.duckdb"
     stays, leaves = sandbox.tenant_ids[0], sandbox.connect_tenant()
     result = tick(instance, resource)
     for request in tenant_runs(result):

@@ -46,6 +46,13 @@ def full_read(api: Api, obj: XeroObject, **extra: object) -> list[dict]:
     return records
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """Two seeded tenants for the tests that only read them, shared by the module."""
+    with Sandbox(tenants=2, scale=0.02, seed=7, limits=False) as sb:
+        yield sb
+
+
 @pytest.fixture
 def fresh() -> Iterator[Sandbox]:
     with Sandbox(tenants=2, scale=0.02, seed=3, limits=False) as sb:

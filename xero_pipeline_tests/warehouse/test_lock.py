@@ -9,20 +9,17 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from xero_pipeline.cli.runner import SyncReport, select_objects, sync_tenants
+from xero_pipeline.cli.runner import SyncReport, select_objects
 from xero_pipeline.defs.assets import asset_key
 from xero_pipeline.defs.materializations import stored_cursor
-from xero_pipeline.defs.resources import WarehouseResource, XeroResource
-from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.read import connect_read_only
 from xero_pipeline_tests import ROOT
+from xero_pipeline_tests.resource_helpers import run_sync
 from xero_pipeline_tests.truth import diff_warehouse
 
 OBJECTS = select_objects("organisations,contacts,invoices")
@@ -62,27 +59,9 @@ class Reader:
             self.proc.wait(timeout=10)
 
 
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(tenants=1, scale=0.02, seed=23, limits=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as inst:
-        yield inst
-
-
 def sync(instance, sandbox, tmp_path, *, lock_timeout: float, retry_lock: float = 10) -> SyncReport:
-    xero = XeroResource(
-        client_id=sandbox.client_id, client_secret=sandbox.client_secret, refresh_token=sandbox.refresh_token,
-        api_url=sandbox.url, identity_url=sandbox.url, token_store=str(tmp_path / "tokens.json"),
-        backoff_seconds=0.05,
-    )
-    warehouse = WarehouseResource(database=str(tmp_path / "xero.duckdb"), lock_timeout_seconds=lock_timeout,
-                                  retry_lock_seconds=retry_lock)
-    return sync_tenants(instance=instance, xero=xero, warehouse=warehouse, objects=OBJECTS, echo=lambda _: None)
+    return run_sync(instance, sandbox, tmp_path, objects=OBJECTS,
+                    warehouse={"lock_timeout_seconds": lock_timeout, "retry_lock_seconds": retry_lock})
 
 
 def run_messages(instance) -> list[str]:

@@ -19,24 +19,10 @@ from xero_pipeline_tests.resource_helpers import (
     SMALL,
     assert_matches_truth,
     authorise_in_process,
-    instance,  # noqa: F401 - fixture
     run_sync,
-    watch,  # noqa: F401 - fixture
     xero_resource,
 )
 from xero_pipeline_tests.truth import diff_warehouse
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    with Sandbox(tenants=1, scale=0.02, seed=11, limits=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def two_tenants() -> Sandbox:
-    with Sandbox(tenants=2, scale=0.02, seed=11, limits=False) as sb:
-        yield sb
 
 
 # (kind, endpoint, extra inject arguments). Invoices are read 20 to a page here, so
@@ -53,10 +39,8 @@ API_FAULTS = [
 
 @pytest.mark.parametrize(("kind", "path", "extra"), API_FAULTS, ids=[f[0] for f in API_FAULTS])
 def test_a_fault_mid_object_still_ends_equal_to_the_truth(
-    sandbox, instance, tmp_path, watch, kind, path, extra
+    sandbox, instance, tmp_path, kind, path, extra
 ):
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     tenant = sandbox.tenant_ids[0]
     sandbox.inject(kind, tenant_id=tenant, path=path, after_page=1, count=2, **extra)
     # A read timeout shorter than the slow fault's delay, so the slow answer is abandoned.
@@ -71,12 +55,10 @@ def test_a_fault_mid_object_still_ends_equal_to_the_truth(
 
 @pytest.mark.parametrize("kind", ["503", "truncated", "reset"])
 def test_a_lost_or_broken_token_response_is_retried_with_the_same_refresh_token(
-    sandbox, instance, tmp_path, watch, kind
+    sandbox, instance, tmp_path, kind
 ):
     """Xero processed the refresh (the old token is now spent) but the answer got lost:
     the grace period lets the same refresh token be used again."""
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     sandbox.inject(kind, path="connect/token", count=1)
     report = run_sync(instance, sandbox, tmp_path)
     assert report.ok, report.failures
@@ -89,7 +71,6 @@ def test_a_lost_or_broken_token_response_is_retried_with_the_same_refresh_token(
 def test_another_process_holding_every_concurrent_slot_only_delays_the_sync(instance, tmp_path, watch):
     with Sandbox(tenants=1, scale=0.02, seed=11, limits=True, time_scale=20) as sb:
         watch.sandboxes.append(sb)
-        watch.instances.append(instance)
         tenant = sb.tenant_ids[0]
         # "Another process" keeps Xero's 5 concurrent slots busy with slow calls (1 s each)
         # until our sync has been told so at least once.
@@ -124,11 +105,9 @@ def test_another_process_holding_every_concurrent_slot_only_delays_the_sync(inst
 
 
 def test_the_daily_limit_stops_the_tenant_cleanly_and_the_next_run_completes(
-    two_tenants, instance, tmp_path, watch
+    two_tenants, instance, tmp_path
 ):
     sandbox = two_tenants
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     tenant, other = sandbox.tenant_ids
     # After 4 more answered calls the tenant's day is spent: every further call is a
     # 429 "day" with a Retry-After of two hours, as Xero does.
@@ -160,8 +139,7 @@ def test_the_daily_limit_stops_the_tenant_cleanly_and_the_next_run_completes(
     assert_matches_truth(sandbox, tmp_path)
 
 
-def test_other_client_errors_are_not_retried_and_quote_xero(sandbox, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
+def test_other_client_errors_are_not_retried_and_quote_xero(sandbox, tmp_path):
     client = xero_resource(sandbox, tmp_path).get_client()
     tenant = sandbox.tenant_ids[0]
     sandbox.reset_stats()
@@ -174,10 +152,8 @@ def test_other_client_errors_are_not_retried_and_quote_xero(sandbox, tmp_path, w
     assert sandbox.stats()["calls"][tenant]["Invoices"] == 1
 
 
-def test_a_missing_scope_fails_the_object_naming_the_scope(sandbox, instance, tmp_path, watch):
+def test_a_missing_scope_fails_the_object_naming_the_scope(sandbox, instance, tmp_path):
     """A grant without the journals scope (as Xero gives apps without journal access)."""
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     authorise_in_process(sandbox, tmp_path, scopes=["offline_access", "accounting.invoices.read",
                                                     "accounting.contacts.read"])
     report = run_sync(instance, sandbox, tmp_path, refresh_token=None)

@@ -17,9 +17,7 @@ from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import (
     assert_matches_truth,
-    instance,  # noqa: F401 - fixture
     run_sync,
-    watch,  # noqa: F401 - fixture
     xero_resource,
 )
 
@@ -67,7 +65,6 @@ class ArrivalLog:
 def test_a_sync_limited_by_xero_runs_at_the_limit_without_a_refusal(instance, tmp_path, watch):
     with Sandbox(tenants=1, scale=0.05, seed=11, limits=True, time_scale=TIME_SCALE) as sb:
         watch.sandboxes.append(sb)
-        watch.instances.append(instance)
         tenant = sb.tenant_ids[0]
         with ArrivalLog(sb, tenant, "Invoices") as arrivals:
             report = run_sync(instance, sb, tmp_path, objects=INVOICES, page_size=1,

@@ -1,9 +1,9 @@
 """Secrets stay secret even in text the pipeline did not write itself.
 
-Every ``test_resource_*`` test already ends with a scan (the ``watch`` fixture) of its
-captured logs at DEBUG, its output, its subprocesses' output and its Dagster event
-log for every token, code and secret the sandbox issued. These tests force the
-failures most likely to quote a token.
+Every test in this folder with a sandbox already ends with a scan (the ``watch`` fixture
+of ``xero/conftest.py``) of its captured logs at DEBUG, its output, its subprocesses' output
+and its Dagster event log for every token, code and secret the sandbox issued. These
+tests force the failures most likely to quote a token.
 """
 
 from __future__ import annotations
@@ -17,18 +17,10 @@ from xero_pipeline.errors import XeroAuthError, XeroRequestError
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import (
     cli_env,
-    instance,  # noqa: F401 - fixture
     run_cli,
     run_sync,
-    watch,  # noqa: F401 - fixture
     xero_resource,
 )
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    with Sandbox(tenants=1, scale=0.01, seed=3, limits=False) as sb:
-        yield sb
 
 
 def spoil_the_stored_access_token(sandbox: Sandbox, tmp_path) -> str:
@@ -44,7 +36,6 @@ def spoil_the_stored_access_token(sandbox: Sandbox, tmp_path) -> str:
 
 
 def test_a_request_library_error_quoting_the_token_is_redacted(sandbox, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
     token = spoil_the_stored_access_token(sandbox, tmp_path)
     client = xero_resource(sandbox, tmp_path).get_client()
     with pytest.raises(XeroRequestError) as caught:
@@ -58,8 +49,6 @@ def test_a_request_library_error_quoting_the_token_is_redacted(sandbox, tmp_path
 
 
 def test_failures_inside_dagster_runs_carry_no_secret(sandbox, instance, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     tenant = sandbox.tenant_ids[0]
     # A step that exhausts its retries, then one whose token refresh is refused.
     sandbox.inject("503", tenant_id=tenant, path="Invoices", count=10)

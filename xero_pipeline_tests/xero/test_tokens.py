@@ -22,10 +22,8 @@ from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline_tests.resource_helpers import (
     assert_matches_truth,
     cli_env,
-    instance,  # noqa: F401 - fixture
     run_cli,
     run_sync,
-    watch,  # noqa: F401 - fixture
 )
 from xero_pipeline_tests.truth import diff_warehouse
 
@@ -46,20 +44,13 @@ auth.TokenStore.save = _save_or_die
 """
 
 
-@pytest.fixture
-def sandbox() -> Sandbox:
-    with Sandbox(tenants=1, scale=0.02, seed=11, limits=False) as sb:
-        yield sb
-
-
 def manager(sb: Sandbox, store: TokenStore, **kwargs: object) -> TokenManager:
     settings = {"refresh_token": sb.refresh_token, **kwargs}
     return TokenManager(client_id=sb.client_id, client_secret=sb.client_secret, identity_url=sb.url,
                         store=store, **settings)
 
 
-def test_the_store_is_private_durable_and_marks_its_grant(sandbox, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
+def test_the_store_is_private_durable_and_marks_its_grant(sandbox, tmp_path):
     store = TokenStore(tmp_path / "tokens.json")
     token = manager(sandbox, store).access_token()
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
@@ -70,8 +61,7 @@ def test_the_store_is_private_durable_and_marks_its_grant(sandbox, tmp_path, wat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json", "tokens.json.lock"]
 
 
-def test_a_failed_write_leaves_the_previous_store_intact(sandbox, tmp_path, monkeypatch, watch):
-    watch.sandboxes.append(sandbox)
+def test_a_failed_write_leaves_the_previous_store_intact(sandbox, tmp_path, monkeypatch):
     store = TokenStore(tmp_path / "tokens.json")
     manager(sandbox, store).access_token()
     before = store.path.read_bytes()
@@ -87,9 +77,8 @@ def test_a_failed_write_leaves_the_previous_store_intact(sandbox, tmp_path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json", "tokens.json.lock"]
 
 
-def test_many_token_users_at_once_cause_exactly_one_refresh(sandbox, tmp_path, watch):
+def test_many_token_users_at_once_cause_exactly_one_refresh(sandbox, tmp_path):
     """Each thread has its own manager and its own lock handle, as separate processes do."""
-    watch.sandboxes.append(sandbox)
     store_path = tmp_path / "tokens.json"
     tokens: list[str] = []
     start = threading.Barrier(8)
@@ -153,7 +142,6 @@ def test_processes_sharing_one_refresh_token_end_with_one_valid_token(tmp_path, 
 def test_a_process_killed_before_saving_a_rotated_token_does_not_strand_the_connection(
     sandbox, tmp_path, watch
 ):
-    watch.sandboxes.append(sandbox)
     env = cli_env(sandbox, tmp_path)
     killed = run_cli("sync", "--select", "organisations", env=env, watch=watch, prelude=DIE_BEFORE_SAVE)
     assert killed.returncode == 9, killed.stdout + killed.stderr
@@ -166,7 +154,6 @@ def test_a_process_killed_before_saving_a_rotated_token_does_not_strand_the_conn
 
 
 def test_after_the_grace_period_the_run_ends_and_says_to_run_auth(sandbox, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
     env = cli_env(sandbox, tmp_path)
     killed = run_cli("sync", "--select", "organisations", env=env, watch=watch, prelude=DIE_BEFORE_SAVE)
     assert killed.returncode == 9
@@ -179,10 +166,8 @@ def test_after_the_grace_period_the_run_ends_and_says_to_run_auth(sandbox, tmp_p
 
 
 def test_a_failed_save_of_a_rotated_token_fails_the_run_and_the_next_run_recovers(
-    sandbox, instance, tmp_path, monkeypatch, watch
+    sandbox, instance, tmp_path, monkeypatch
 ):
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     real_save = TokenStore.save
     failures = []
 
@@ -201,10 +186,8 @@ def test_a_failed_save_of_a_rotated_token_fails_the_run_and_the_next_run_recover
 
 
 def test_tokens_expiring_mid_sync_are_refreshed_once_and_the_call_replayed(
-    sandbox, instance, tmp_path, watch
+    sandbox, instance, tmp_path
 ):
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     tenant = sandbox.tenant_ids[0]
     # After the second page of invoices Xero expires every access token (the "mutation"
     # hook runs between two pages, so the next call carries a token Xero no longer takes).
@@ -226,7 +209,6 @@ def test_short_lived_tokens_are_refreshed_before_xero_expires_them(instance, tmp
     # of this machine, the first token cannot last the whole sync.
     with Sandbox(tenants=1, scale=0.05, seed=11, limits=True, time_scale=30, token_lifetime=90) as sb:
         watch.sandboxes.append(sb)
-        watch.instances.append(instance)
         report = run_sync(instance, sb, tmp_path, objects=[BY_TABLE["invoices"]], page_size=1,
                           rate_window_seconds=2.0)
         assert report.ok, report.failures
@@ -236,9 +218,7 @@ def test_short_lived_tokens_are_refreshed_before_xero_expires_them(instance, tmp
         assert_matches_truth(sb, tmp_path, [BY_TABLE["invoices"]])
 
 
-def test_a_revoked_connection_fails_with_what_to_do(sandbox, instance, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
+def test_a_revoked_connection_fails_with_what_to_do(sandbox, instance, tmp_path):
     assert run_sync(instance, sandbox, tmp_path, objects=ORGANISATIONS).ok
     stored = json.loads((tmp_path / "tokens.json").read_text())
     requests.post(f"{sandbox.url}/connect/revocation", data={"token": stored["refresh_token"]},
@@ -254,10 +234,8 @@ def test_a_revoked_connection_fails_with_what_to_do(sandbox, instance, tmp_path,
     assert sandbox.stats()["events"]["token_error:invalid_grant"] == 2
 
 
-def test_a_new_xero_refresh_token_replaces_the_store(sandbox, instance, tmp_path, watch):
+def test_a_new_xero_refresh_token_replaces_the_store(sandbox, instance, tmp_path):
     """Someone re-authorised elsewhere and set XERO_REFRESH_TOKEN to the new token."""
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
     sandbox.identity.grace = 0
     assert run_sync(instance, sandbox, tmp_path, objects=ORGANISATIONS).ok
     store = TokenStore(tmp_path / "tokens.json")
@@ -270,9 +248,7 @@ def test_a_new_xero_refresh_token_replaces_the_store(sandbox, instance, tmp_path
     assert not any(e.startswith("token_error") for e in sandbox.stats()["events"])
 
 
-def test_a_custom_connection_needs_no_refresh_token(sandbox, instance, tmp_path, watch):
-    watch.sandboxes.append(sandbox)
-    watch.instances.append(instance)
+def test_a_custom_connection_needs_no_refresh_token(sandbox, instance, tmp_path):
     custom = {"client_id": sandbox.custom_client_id, "client_secret": sandbox.custom_client_secret,
               "refresh_token": None}
     tenant = sandbox.tenant_ids[0]  # the organisation the custom connection is bound to
