@@ -142,14 +142,17 @@ class XeroClient:
         while True:
             if tenant_id and (limited := self._day_limited(tenant_id)):
                 raise limited
-            token = self._tokens.access_token()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            headers = {"Accept": "application/json"}
             if tenant_id:
                 headers["xero-tenant-id"] = tenant_id
             if modified_since is not None:
                 headers["If-Modified-Since"] = ims_header(modified_since)
             try:
                 with throttle.slot() as seen:
+                    # The token is taken once the slot is ours: a wait for Xero's limit can
+                    # outlast a short-lived access token taken before it.
+                    token = self._tokens.access_token()
+                    headers["Authorization"] = f"Bearer {token}"
                     self.stats.calls += 1
                     resp = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
                     seen.minute_remaining = int_header(resp.headers, "X-MinLimit-Remaining")
