@@ -12,8 +12,9 @@ in its metadata and names the tenant in its description, so nothing is lost if
 evaluations are viewed without their partition. The alternative, unpartitioned checks
 reporting the last tenant that ran, would let one tenant's pass hide another's failure.
 
-A check that cannot compare (the trial balance before the report table exists) fails
-with severity WARN and says it was skipped, rather than passing.
+A check that cannot compare (the trial balance before the report table exists) yields
+no result and logs why: Dagster shows a planned check that a successful run did not
+evaluate as skipped, which is the truth, where a WARN failure would not be.
 """
 
 import warnings
@@ -42,6 +43,7 @@ from xero_pipeline.warehouse.check_rules import (
     check_table_keys,
     check_totals,
     check_trial_balance,
+    not_evaluated,
 )
 from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.shaping import (
@@ -78,8 +80,8 @@ def _item_count_rule(obj: XeroObject) -> Rule:
         meta = latest_metadata(context.instance, asset_key(obj.table), tenant)
         count = meta.get(ITEM_COUNT_KEY)
         if count is None:
-            return Finding(False, f"skipped for tenant {tenant}: the last sync of {obj.table} recorded no "
-                                  "itemCount", WARN, {"tenant_id": tenant, "status": "skipped"})
+            return not_evaluated(tenant, f"the last sync of {obj.table} recorded no itemCount",
+                                 {"tenant_id": tenant})
 
         def when(name: str) -> datetime | None:
             raw = meta.get(name) or ""
@@ -134,7 +136,7 @@ def object_rules(obj: XeroObject) -> list[tuple[dg.AssetCheckSpec, Rule]]:
                         lambda conn, tenant, _ctx: check_journals_balance(conn, tenant)))
             out.append((spec(TRIAL_BALANCE_CHECK, obj.table,
                              "Balances summed from journal lines equal Xero's TrialBalance report "
-                             "(xero.report_trial_balance) at the report's date; skipped (WARN) until the "
+                             "(xero.report_trial_balance) at the report's date; skipped until the "
                              "report is loaded.",
                              # After the report in a run that loads both: compare fresh with fresh.
                              deps=[REPORT_TABLE]),
@@ -156,6 +158,10 @@ def build_object_checks(obj: XeroObject) -> dg.AssetChecksDefinition:
         with warehouse.get_connection() as conn:
             findings = [(key, by_key[key](conn, tenant, context)) for key in selected]
         for key, finding in findings:
+            if not finding.evaluated:
+                # No result: Dagster records the planned check as skipped, not failed.
+                context.log.info(f"{key.asset_key.to_user_string()} {key.name}: {finding.description}")
+                continue
             if not finding.passed:
                 context.log.warning(f"{key.asset_key.to_user_string()} {key.name}: {finding.description}")
             yield _result(key, finding)

@@ -71,8 +71,9 @@ def describe_report(report: XeroReport, *, months: int = 12, max_contacts: int =
 
 
 def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
-    # The aged reports read their contacts from the synced invoices, so they run after them.
-    deps = [asset_key("invoices")] if report.per_contact else []
+    # After what it is reconciled against (or, for the aged reports, the invoices that pick
+    # their contacts), so a run compares today's books with today's report.
+    deps = [asset_key(t) for t in report.after]
 
     @dg.asset(
         key=asset_key(report.table),

@@ -14,22 +14,30 @@ class XeroReport:
     scope: str
     params: tuple[str, ...] = field(default=())  # query parameters the report takes
     per_contact: bool = False  # Aged reports need contactId
+    # Tables read in the same run before the report: what it is reconciled against (so
+    # the comparison sees today's books on both sides), or what picks its calls.
+    after: tuple[str, ...] = ()
 
+
+# The journals and the chart they post to: the ledger views and the trial-balance check
+# compare these reports with them.
+_LEDGER = ("organisations", "accounts", "journals")
 
 REPORTS: tuple[XeroReport, ...] = (
-    XeroReport("TrialBalance", "report_trial_balance", "accounting.reports.trialbalance.read", ("date", "paymentsOnly")),
+    XeroReport("TrialBalance", "report_trial_balance", "accounting.reports.trialbalance.read", ("date", "paymentsOnly"),
+               after=_LEDGER),
     XeroReport("ProfitAndLoss", "report_profit_and_loss", "accounting.reports.profitandloss.read",
-               ("fromDate", "toDate", "periods", "timeframe", "standardLayout", "paymentsOnly")),
+               ("fromDate", "toDate", "periods", "timeframe", "standardLayout", "paymentsOnly"), after=_LEDGER),
     XeroReport("BalanceSheet", "report_balance_sheet", "accounting.reports.balancesheet.read",
-               ("date", "periods", "timeframe", "standardLayout", "paymentsOnly")),
+               ("date", "periods", "timeframe", "standardLayout", "paymentsOnly"), after=_LEDGER),
     XeroReport("BankSummary", "report_bank_summary", "accounting.reports.banksummary.read", ("fromDate", "toDate")),
     XeroReport("ExecutiveSummary", "report_executive_summary", "accounting.reports.executivesummary.read", ("date",)),
     XeroReport("BudgetSummary", "report_budget_summary", "accounting.reports.budgetsummary.read",
                ("date", "periods", "timeframe")),
     XeroReport("AgedReceivablesByContact", "report_aged_receivables", "accounting.reports.aged.read",
-               ("contactId", "date", "fromDate", "toDate"), per_contact=True),
+               ("contactId", "date", "fromDate", "toDate"), per_contact=True, after=("invoices",)),
     XeroReport("AgedPayablesByContact", "report_aged_payables", "accounting.reports.aged.read",
-               ("contactId", "date", "fromDate", "toDate"), per_contact=True),
+               ("contactId", "date", "fromDate", "toDate"), per_contact=True, after=("invoices",)),
 )
 
 REPORTS_BY_NAME: dict[str, XeroReport] = {r.name.lower(): r for r in REPORTS}

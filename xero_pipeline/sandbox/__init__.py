@@ -107,6 +107,11 @@ Rate limits and time
     grace, auth code, windows), ``Retry-After`` (rounded up, at least 1 s) and the
     ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
 
+Silent changes: ``Sandbox.change_silently()`` makes the changes Xero does not timestamp
+(a contact's IsSupplier flag, an invoice's SentToContact, the DueDate of a partly paid
+invoice) and deletes an unused account and a user outright, as Xero can. Simulated days
+never do this on their own, so incremental syncs of ordinary days stay exact.
+
 Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Budgets' date filters, Xero's

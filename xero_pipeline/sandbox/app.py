@@ -156,6 +156,15 @@ class Sandbox:
                 out[tid] = simulate_day(books, rng=rng, advance_clock=i == 0)
         return out
 
+    def change_silently(self, tenant_id: str | None = None, *, count: int = 3) -> dict[str, dict[str, list[str]]]:
+        """Changes Xero does not timestamp, and hard deletes (see ``books.silent``)."""
+        from xero_pipeline.sandbox.books.silent import change_silently
+
+        with self._lock:
+            return {tid: change_silently(self.books[tid], rng=random.Random(f"{self.seed}:silent:{tid}"),
+                                         count=count)
+                    for tid in ([tenant_id] if tenant_id else self.tenant_ids)}
+
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 

@@ -46,6 +46,9 @@ class Finding:
     description: str
     severity: str = ERROR
     metadata: dict[str, Any] = field(default_factory=dict)
+    # False when the check could not compare (a side not loaded yet): recorded as skipped,
+    # neither a pass nor a failure.
+    evaluated: bool = True
 
 
 def _keys_text(rows: Sequence[Sequence[Any]]) -> str:
@@ -219,7 +222,12 @@ REPORT_NEEDS = ("tenant_id", "report_date", "account_id", "column_label", "value
 
 
 def _skip(tenant: str, why: str, meta: dict[str, Any]) -> Finding:
-    return Finding(False, f"skipped for tenant {tenant}: {why}", WARN, {**meta, "status": "skipped"})
+    return not_evaluated(tenant, why, meta)
+
+
+def not_evaluated(tenant: str, why: str, meta: dict[str, Any]) -> Finding:
+    return Finding(False, f"not evaluated for tenant {tenant}: {why}", WARN, {**meta, "status": "skipped"},
+                   evaluated=False)
 
 
 def check_trial_balance(conn: Connection, tenant: str) -> Finding:

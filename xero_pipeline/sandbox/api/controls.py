@@ -7,6 +7,7 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 ``POST /_sandbox/refresh-token``             a new demo-app refresh token (a fresh consent)
 ``POST /_sandbox/simulate-day[?tenant_id=]`` one day of bookkeeping; the clock moves once
 ``POST /_sandbox/advance?seconds=N``         move the books' clock forward
+``POST /_sandbox/change-silently[?tenant_id=]`` changes Xero does not timestamp, and hard deletes
 ``POST /_sandbox/faults``                    a fault: ``{"kind", "tenant_id", "path", "count",
                                              "after_page", "seconds"}`` (see ``faults``)
 ``GET  /_sandbox/faults``                    faults still pending
@@ -49,6 +50,8 @@ def handle(sandbox: Sandbox, req: Request) -> Response:
             return json_response(200, {"refresh_token": sandbox.new_refresh_token()})
         if route == "simulate-day" and method == "POST":
             return json_response(200, sandbox.simulate_day(req.arg("tenant_id")))
+        if route == "change-silently" and method == "POST":
+            return json_response(200, sandbox.change_silently(req.arg("tenant_id")))
         if route == "advance" and method == "POST":
             sandbox.advance(float(req.arg("seconds") or 0))
             return json_response(200, {"now": sandbox.clock.now().isoformat()})
