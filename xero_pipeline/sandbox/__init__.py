@@ -39,6 +39,9 @@ Paging and reads
   * The ``pagination`` object appears only on the nine page+pageSize endpoints and only
     when ``page`` is sent; ``itemCount`` is the number of matching records, ``pageCount``
     is ``ceil(itemCount / pageSize)`` (0 when nothing matches).
+  * ``Sandbox(page_size_limit=100)`` serves at most that many rows a page whatever
+    ``pageSize`` asks (as Xero did before pageSize existed); ``pagination.pageSize``
+    and ``pageCount`` describe the pages actually served.
   * Unpaged multi-record reads of documents with line items send ``"LineItems": []``
     (Xero's SDK maintainers report an empty array, XeroAPI/xero-ruby#9, and the spec
     requires BankTransaction.LineItems) and omit Payments, Allocations, CreditNotes,
