@@ -111,6 +111,9 @@ Rate limits and time
     ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
 
 Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
+A ``501`` fault answers with an ``ApiException`` JSON body (``Type``
+``NotImplementedException``; Xero's ErrorNumber and Type for 501 are unverified, SDKs
+read its ``Message``); ``502``/``504`` are a gateway's plain text.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Budgets' date filters, Xero's
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.

@@ -14,10 +14,12 @@ What is retried and what is not:
   429 ``day``: stop this tenant with ``XeroDailyLimitError`` (hours of sleeping helps
   nobody; the next run resumes from the cursor); later calls for the tenant fail the
   same way at once, without spending a request;
-* 5xx, connection errors, timeouts and truncated or malformed JSON: bounded exponential
-  backoff with jitter (reads are safe to repeat);
-* any other 4xx, or a request that cannot even be sent, fails at once with Xero's own
-  message and validation errors, the object and the tenant.
+* 5xx (500, 502, 503, 504 ...), connection errors, timeouts and truncated or malformed
+  JSON: bounded exponential backoff with jitter (reads are safe to repeat);
+* 501 Not Implemented and 505, any other 4xx (400, 404 ...), or a request that cannot
+  even be sent, fail at once with Xero's own message and validation errors, the object
+  and the tenant: the same request gets the same answer, and every repeat would spend a
+  call of the tenant's daily budget.
 
 Error texts pass through ``errors.redact``; the bearer token never appears in them.
 """
@@ -54,6 +56,8 @@ from xero_pipeline.xero.throttle import TenantThrottle
 
 log = logging.getLogger("xero_pipeline.xero.client")
 
+# Statements about the request, not the server's state: a retry is answered the same.
+_FINAL_5XX = frozenset({501, 505})
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
 
@@ -228,7 +232,7 @@ class XeroClient:
                 log.info("%s: 429 %s limit, waiting %.1f s", where, problem, wait)
                 self.stats.throttled_seconds += wait
                 continue
-            if status >= 500:
+            if status >= 500 and status not in _FINAL_5XX:
                 message, _ = problem_text(resp)
                 failures += 1
                 wait = seconds_header(resp.headers, 0.0) if "Retry-After" in resp.headers else None
