@@ -92,6 +92,10 @@ Identity
     connection (else ``unauthorized_client``) and returns no id_token or refresh token.
   * Revoking a refresh token ends its grant and disconnects the app's tenants (Xero:
     "removes all of the user's connections"); unknown tokens are ignored (200).
+  * ``Sandbox(practices=("PRACTICE", "PRACTICEMANAGER"))`` adds Xero HQ / Practice
+    Manager tenants to the demo app's ``/connections`` with that ``tenantType`` (fact
+    sheet §7). What the Accounting API answers for them is undocumented: the sandbox
+    answers 403 ``AuthenticationUnsuccessful``, as for a tenant it does not serve.
   * Authorize auto-consents to every organisation of the demo user; a reconnected tenant
     keeps its connection id and ``createdDateUtc`` and gets a new ``updatedDateUtc``
     and ``authEventId``.

@@ -49,6 +49,7 @@ from xero_pipeline.errors import (
 )
 from xero_pipeline.registry import XeroObject
 from xero_pipeline.xero.auth import TokenManager
+from xero_pipeline.xero.connections import Connected, split_connections
 from xero_pipeline.xero.dates import ims_header, parse_instant
 from xero_pipeline.xero.paging import Pager
 from xero_pipeline.xero.responses import CallStats, Page, int_header, seconds_header
@@ -251,6 +252,10 @@ class XeroClient:
             raise XeroApiError(status=200, message="expected a list of connections", path="/connections",
                                tenant_id=None)
         return body
+
+    def organisations(self) -> Connected:
+        """``/connections`` split into the organisations to sync and the tenants skipped."""
+        return split_connections(self.connections())
 
     def pages(
         self,
