@@ -54,8 +54,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_tenants(args: argparse.Namespace) -> int:
     xero, _ = _resources(args)
-    for c in xero.get_client().connections():
-        print(f"{c['tenantId']}  {c.get('tenantType', '')}  {c.get('tenantName', '')}")
+    connected = xero.get_client().organisations()
+    for c in connected.every:
+        print(connected.describe(c))
     return 0
 
 

@@ -94,9 +94,12 @@ def sync_tenants(
     echo: Callable[[str], None] = print,
 ) -> SyncReport:
     """Materialize ``objects`` for each tenant (all connected ones by default)."""
-    client = xero.get_client()
-    connected = [c["tenantId"] for c in client.connections()]
+    tenancy = xero.get_client().organisations()
+    connected = tenancy.tenant_ids
     if tenant_ids:
+        refused = tenancy.notes(among=tenant_ids)
+        if refused:
+            raise ConfigError("; ".join(refused) + f". Name organisations only: {', '.join(connected) or 'none'}")
         unknown = [t for t in tenant_ids if t not in connected]
         if unknown:
             raise ConfigError(
@@ -105,6 +108,8 @@ def sync_tenants(
         targets = list(tenant_ids)
     else:
         targets = connected
+        for note in tenancy.notes():
+            echo(note)
     added = register_tenants(instance, targets)
     if added:
         echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")

@@ -132,7 +132,7 @@ def object_rules(obj: XeroObject) -> list[tuple[dg.AssetCheckSpec, Rule]]:
             out.append((spec(TOTALS_CHECK, obj.table, "SubTotal = sum(LineAmount) (less TotalTax when "
                              "tax-inclusive) and Total = SubTotal + TotalTax."), totals))
         if obj.table == "journals":
-            out.append((spec(BALANCE_CHECK, obj.table, "Every journal's lines net to zero."),
+            out.append((spec(BALANCE_CHECK, obj.table, "Every live journal has lines and they net to zero."),
                         lambda conn, tenant, _ctx: check_journals_balance(conn, tenant)))
             out.append((spec(TRIAL_BALANCE_CHECK, obj.table,
                              "Balances summed from journal lines equal Xero's TrialBalance report "

@@ -109,7 +109,7 @@ def build_daily_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDef
         day = when.astimezone(zoneinfo.ZoneInfo(tz)).date()
         known = list(context.instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
         try:
-            connected: list[str] | None = [c["tenantId"] for c in xero.get_client().connections()]
+            connected: list[str] | None = xero.get_client().organisations().tenant_ids
             disconnected: set[str] = set()
         except XeroPipelineError as exc:
             context.log.warning(f"could not list Xero connections: {exc}")

@@ -10,7 +10,9 @@
   deleting a dynamic partition hides its materializations, check results and run history
   from the UI and leaves the warehouse rows with no asset partition to explain them, and
   a tenant that reconnects would look brand new. The rows stay in the warehouse;
-* a tenant that comes back gets a catch-up run (incremental from its cursors).
+* a tenant that comes back gets a catch-up run (incremental from its cursors);
+* a tenant that is not an organisation (Xero HQ, Practice Manager) is never registered
+  (``xero/connections``); the tick's message names it.
 
 ``xero_health`` re-evaluates the ``tenant_health`` check for every tenant every 10
 minutes (see ``health``), records a result when a verdict changes (or every 6 h), and
@@ -94,7 +96,8 @@ def _job_has(context: dg.SensorEvaluationContext, job: str, key: dg.AssetKey) ->
 )
 def tenant_sensor(context: dg.SensorEvaluationContext, xero: XeroResource) -> dg.SensorResult:
     now = datetime.now(UTC)
-    names = {c["tenantId"]: c.get("tenantName") or "" for c in xero.get_client().connections()}
+    connected = xero.get_client().organisations()
+    names = connected.names
     known = list(context.instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
     previous = load_cursor(context.cursor)
     plan = plan_tenants(list(names), known, previous, now)
@@ -132,6 +135,8 @@ def tenant_sensor(context: dg.SensorEvaluationContext, xero: XeroResource) -> dg
         ))
 
     summary = f"{len(names)} connected tenant(s), {len(plan.cursor['disconnected'])} disconnected"
+    if connected.skipped:
+        summary += f", {len(connected.skipped)} skipped (not organisations: " + "; ".join(connected.notes()) + ")"
     if plan.disconnected:
         summary += f"; newly disconnected: {', '.join(plan.disconnected)}"
     else:

@@ -25,25 +25,29 @@ from xero_pipeline.warehouse.tenants import COLUMNS, TABLE, merge_tenants, tenan
     description=(
         "Xero /connections: one row per organisation connected to the app, ever. Table `xero.tenants`, key "
         "(tenant_id): name, type, connection id, created/updated dates, and `disconnected_at` once a tenant is "
-        "no longer connected (cleared if it reconnects). Not partitioned: one call describes every tenant."
+        "no longer connected (cleared if it reconnects). Tenants that are not organisations (tenant_type PRACTICE, "
+        "PRACTICEMANAGER) are listed but never synced. Not partitioned: one call describes every tenant."
     ),
 )
 def xero_tenants(
     context: dg.AssetExecutionContext, xero: XeroResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     now = datetime.now(UTC)
-    connections = xero.get_client().connections()
-    rows = tenant_rows(connections, now=now)
+    connected = xero.get_client().organisations()
+    rows = tenant_rows(connected.every, now=now)
     with warehouse.get_connection() as conn:
         counts = merge_tenants(conn, rows, now=now)
     context.log.info(
         f"{counts['connected']} tenant(s) connected, {counts['newly_disconnected']} newly disconnected"
     )
+    for note in connected.notes():
+        context.log.info(note)
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(counts["known"]),
             "connected": dg.MetadataValue.int(counts["connected"]),
             "newly_disconnected": dg.MetadataValue.int(counts["newly_disconnected"]),
+            "not_organisations": dg.MetadataValue.int(len(connected.skipped)),
             "dagster/column_schema": dg.TableSchema(
                 columns=[dg.TableColumn(name, sql_type) for name, sql_type, _ in COLUMNS]
             ),

@@ -39,6 +39,9 @@ Paging and reads
   * The ``pagination`` object appears only on the nine page+pageSize endpoints and only
     when ``page`` is sent; ``itemCount`` is the number of matching records, ``pageCount``
     is ``ceil(itemCount / pageSize)`` (0 when nothing matches).
+  * ``Sandbox(page_size_limit=100)`` serves at most that many rows a page whatever
+    ``pageSize`` asks (as Xero did before pageSize existed); ``pagination.pageSize``
+    and ``pageCount`` describe the pages actually served.
   * Unpaged multi-record reads of documents with line items send ``"LineItems": []``
     (Xero's SDK maintainers report an empty array, XeroAPI/xero-ruby#9, and the spec
     requires BankTransaction.LineItems) and omit Payments, Allocations, CreditNotes,
@@ -89,6 +92,10 @@ Identity
     connection (else ``unauthorized_client``) and returns no id_token or refresh token.
   * Revoking a refresh token ends its grant and disconnects the app's tenants (Xero:
     "removes all of the user's connections"); unknown tokens are ignored (200).
+  * ``Sandbox(practices=("PRACTICE", "PRACTICEMANAGER"))`` adds Xero HQ / Practice
+    Manager tenants to the demo app's ``/connections`` with that ``tenantType`` (fact
+    sheet §7). What the Accounting API answers for them is undocumented: the sandbox
+    answers 403 ``AuthenticationUnsuccessful``, as for a tenant it does not serve.
   * Authorize auto-consents to every organisation of the demo user; a reconnected tenant
     keeps its connection id and ``createdDateUtc`` and gets a new ``updatedDateUtc``
     and ``authEventId``.
@@ -113,6 +120,9 @@ invoice) and deletes an unused account and a user outright, as Xero can. Simulat
 never do this on their own, so incremental syncs of ordinary days stay exact.
 
 Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
+A ``501`` fault answers with an ``ApiException`` JSON body (``Type``
+``NotImplementedException``; Xero's ErrorNumber and Type for 501 are unverified, SDKs
+read its ``Message``); ``502``/``504`` are a gateway's plain text.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Budgets' date filters, Xero's
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from xero_pipeline.registry import OBJECTS
+from xero_pipeline.registry import MAX_PAGE_SIZE, OBJECTS
 from xero_pipeline.sandbox.api import controls
 from xero_pipeline.sandbox.api.accounting import PREFIX, AccountingApi, default_mutation
 from xero_pipeline.sandbox.api.faults import Faults, Stats
@@ -24,6 +24,7 @@ from xero_pipeline.sandbox.api.render import Variant
 from xero_pipeline.sandbox.api.routes import Router
 from xero_pipeline.sandbox.api.server import ServerThread
 from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
+from xero_pipeline.sandbox.identity.connections import practice_tenants
 from xero_pipeline.sandbox.identity.service import Identity
 
 _REVEAL_ALL = Query(reveal=frozenset({"ARCHIVED", "DELETED"}))
@@ -36,12 +37,20 @@ class Sandbox:
     ``unavailable`` ({"ExpenseClaims": 403, "Journals": 401}) makes endpoints answer as
     Xero does to an app or plan without them (401 AuthorizationUnsuccessful, 403, 404);
     change it later through ``sandbox.api.unavailable``.
+    ``page_size_limit`` (below 1000) serves fewer rows on a page than a client asks, as
+    Xero did before pageSize existed (100); ``pagination`` reports the size served.
+    ``practices`` (("PRACTICE", "PRACTICEMANAGER")) adds tenants of those types to the demo
+    app's ``/connections``, as Xero HQ and Practice Manager add them; they have no books,
+    so the Accounting API answers 403 for them (``practice_ids``).
     """
 
     def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
                  limits: bool = True, day_limit: int = DAY_LIMIT, token_lifetime: float = 1800,
                  host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None,
-                 unavailable: dict[str, int] | None = None) -> None:
+                 unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
+                 practices: Sequence[str] = ()) -> None:
+        if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
         if books is None:
             from xero_pipeline.sandbox.seeding.tenants import build_tenants
@@ -56,12 +65,16 @@ class Sandbox:
         self.faults = Faults()
         self._stats = Stats()
         self.limiter = RateLimiter(time=self.time, enabled=limits, day_limit=day_limit)
+        others = practice_tenants(seed, practices)
+        self.practice_ids = list(others)
         self.identity = Identity(seed=seed, time=self.time, clock=self.clock,
-                                 tenants={b.tenant_id: b.name for b in books},
+                                 tenants={b.tenant_id: b.name for b in books} | {t: n for t, (_, n) in others.items()},
+                                 tenant_types={t: kind for t, (kind, _) in others.items()},
                                  token_lifetime=token_lifetime, on_event=self._stats.event)
         self.api = AccountingApi(books={}, identity=self.identity, limiter=self.limiter, faults=self.faults,
                                  stats=self._stats, clock_now=self.clock.now, seed=seed,
                                  mutate=default_mutation(seed), unavailable=unavailable)
+        self.api.reads.page_size_limit = page_size_limit
         for b in books:
             self._add_books(b)
         self.router = Router(sandbox=self, api=self.api, identity=self.identity, faults=self.faults,

@@ -10,8 +10,9 @@ What each check proves:
 * keys: the table's key (tenant_id + Xero id, or parent id + element id/position) is
   unique and never NULL for the tenant. The merge upserts on that key, so a violation
   means a bug or a hand edit, and every join on the table would double count.
-* journals balance: a journal's lines net to zero (Xero posts double entry; the tax is
-  its own line), so a difference is a lost or duplicated line.
+* journals balance: a live journal has lines and they net to zero (Xero posts double
+  entry; the tax is its own line), so a difference is a lost or duplicated line, and a
+  journal with no lines lost them all.
 * totals match lines: SubTotal is the sum of LineAmount (less TotalTax when amounts are
   tax-inclusive) and Total = SubTotal + TotalTax, per document, as Xero computes them.
 * item count: Xero's ``pagination.itemCount`` for the sync's read equals the rows the
@@ -116,12 +117,14 @@ def unbalanced_journals_sql(schema: str = SCHEMA) -> str:
 
 def check_journals_balance(conn: Connection, tenant: str) -> Finding:
     rows = conn.execute(unbalanced_journals_sql(), [tenant]).fetchall()
-    meta: dict[str, Any] = {"tenant_id": tenant, "unbalanced_journals": len(rows)}
+    empty = sum(1 for r in rows if r[3] == 0)
+    meta: dict[str, Any] = {"tenant_id": tenant, "unbalanced_journals": len(rows) - empty,
+                            "journals_without_lines": empty}
     if not rows:
-        return Finding(True, f"tenant {tenant}: every journal's lines net to zero", metadata=meta)
+        return Finding(True, f"tenant {tenant}: every journal has lines and they net to zero", metadata=meta)
     meta["offending_keys"] = _keys_text(rows)
-    return Finding(False, f"tenant {tenant}: {len(rows)} journal(s) do not net to zero "
-                          f"(journal_id/number/off by): {meta['offending_keys']}", metadata=meta)
+    return Finding(False, f"tenant {tenant}: {len(rows) - empty} journal(s) do not net to zero and {empty} have "
+                          f"no lines (journal_id/number/off by/lines): {meta['offending_keys']}", metadata=meta)
 
 
 # ----------------------------------------------------------------------------- totals

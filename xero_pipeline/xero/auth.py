@@ -17,7 +17,10 @@ must re-authorise, which is exactly what breaks most connectors in production. S
 * the store records how it was obtained (``grant``): ``authorization_code`` (written by
   ``xero-pipeline auth`` or seeded from ``XERO_REFRESH_TOKEN``) refreshes, and
   ``client_credentials`` is a custom connection. ``XERO_REFRESH_TOKEN`` only seeds the
-  store; if it changes (someone re-authorised and set a new one) it replaces the store.
+  store, which keeps its digest (``seed``, never the value), also across ``auth``: the
+  variable wins only when it differs from that digest (set anew after re-authorising),
+  never as a daemon's spent leftover over a store ``auth`` renewed in another shell. A
+  variable the store never saw that Xero refuses falls back to the store's own token.
 
 Every token and the client secret are registered with ``errors.register_secret`` and
 never put in a log line or an exception message.
@@ -36,6 +39,7 @@ from typing import Any
 import requests
 
 from xero_pipeline.errors import XeroAuthError, redact, register_secret
+from xero_pipeline.xero.token_errors import INVALID_GRANT, REAUTHORISE, Rejected, rejection
 from xero_pipeline.xero.token_store import TokenStore
 
 __all__ = ["GRANT_AUTHORIZATION_CODE", "GRANT_CLIENT_CREDENTIALS", "TokenManager", "TokenStore"]
@@ -47,9 +51,6 @@ GRANT_CLIENT_CREDENTIALS = "client_credentials"
 REFRESH_MARGIN_SECONDS = 120  # refresh this long before expiry; a long page must not outlive its token
 GRACE_MINUTES = 30
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-_REAUTHORISE = (
-    "run `xero-pipeline auth` to authorise the app again (or set XERO_REFRESH_TOKEN to a new refresh token)"
-)
 
 
 def _fingerprint(secret: str) -> str:
@@ -128,10 +129,16 @@ class TokenManager:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "code_verifier": code_verifier}
         with self._lock, self._store.locked():
+            try:
+                previous = self._store.load()
+            except XeroAuthError:
+                previous = {}  # a broken store is what auth is run to repair
+            # Only the seed digest carries over: which variable the store already absorbed.
+            kept = {"seed": previous.get("seed")} if self._belongs(previous) else {}
             sent_at = time.time()
             # Codes are single-use: a retry after a lost response could only be refused.
             body = self._post(form, retries=0, what="the authorisation code")
-            record = self._record(body, {}, GRANT_AUTHORIZATION_CODE, sent_at)
+            record = self._record(body, kept, GRANT_AUTHORIZATION_CODE, sent_at)
             self._save(record)
             self._cached, self._dead_token, self._fatal = record, None, None
             return record
@@ -154,30 +161,31 @@ class TokenManager:
     def _refresh(self, data: dict[str, Any]) -> dict[str, Any]:
         foreign = not self._belongs(data)
         stored = data.get("refresh_token") if not foreign else None
+        fallback = None
         if self._seed is not None and (self._stale_seed(data) or not stored):
             current, grant = self._seed, GRANT_AUTHORIZATION_CODE
+            fallback = stored if stored != self._seed else None
         elif stored:
             current, grant = stored, GRANT_AUTHORIZATION_CODE
         elif foreign and data.get("refresh_token"):
             raise XeroAuthError(
                 f"the token store {self._store.path} holds tokens of another Xero app (client id "
-                f"{data.get('client_id')}); {_REAUTHORISE}, or point XERO_TOKEN_STORE at another file"
+                f"{data.get('client_id')}); {REAUTHORISE}, or point XERO_TOKEN_STORE at another file"
             )
         else:
             current, grant = None, GRANT_CLIENT_CREDENTIALS
-        if current is not None and current == self._dead_token:
-            raise XeroAuthError(self._invalid_grant_message())
         sent_at = time.time()
-        if current is None:
-            body = self._post({"grant_type": "client_credentials"}, retries=self._max_retries, what="")
-        else:
-            form = {"grant_type": "refresh_token", "refresh_token": current}
-            try:
-                body = self._post(form, retries=self._max_retries, what="the refresh token")
-            except _Rejected as exc:
-                if exc.code == "invalid_grant":
-                    self._dead_token = current
+        try:
+            body = self._grant(current)
+        except Rejected as exc:
+            if exc.code != "invalid_grant" or fallback is None:
                 raise XeroAuthError(str(exc)) from None
+            # A variable the store never recorded (the store was rebuilt by `auth` in a shell
+            # without it) and already spent: the store's token is the newer one.
+            log.warning("XERO_REFRESH_TOKEN was refused (invalid_grant); using the token store's refresh "
+                        "token (from `xero-pipeline auth`). Unset or update XERO_REFRESH_TOKEN.")
+            sent_at = time.time()
+            body = self._grant(fallback)
         new = self._record(body, data if not foreign else {}, grant, sent_at)
         # Saved before anyone uses the new access token: the old refresh token is now
         # spent, and this file is the only place the new one exists.
@@ -185,6 +193,20 @@ class TokenManager:
         self.refreshes += 1
         log.info("obtained a new Xero access token (%s grant, valid %s s)", grant, new["expires_in"])
         return new
+
+    def _grant(self, refresh_token: str | None) -> dict[str, Any]:
+        """One token request: ``refresh_token``, or client credentials when there is none."""
+        if refresh_token is None:
+            return self._post({"grant_type": "client_credentials"}, retries=self._max_retries, what="")
+        if refresh_token == self._dead_token:
+            raise Rejected("invalid_grant", INVALID_GRANT)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        try:
+            return self._post(form, retries=self._max_retries, what="the refresh token")
+        except Rejected as exc:
+            if exc.code == "invalid_grant":
+                self._dead_token = refresh_token
+            raise
 
     def _record(
         self, body: dict[str, Any], previous: dict[str, Any], grant: str, sent_at: float
@@ -213,34 +235,8 @@ class TokenManager:
             raise XeroAuthError(
                 f"could not save the new Xero tokens to {self._store.path} ({reason}). "
                 f"The token store still holds the previous refresh token, which Xero accepts again for "
-                f"{GRACE_MINUTES} minutes: fix the problem and run again within that time, or {_REAUTHORISE}."
+                f"{GRACE_MINUTES} minutes: fix the problem and run again within that time, or {REAUTHORISE}."
             ) from None
-
-    def _invalid_grant_message(self) -> str:
-        return (
-            "Xero rejected the refresh token (invalid_grant): it was rotated more than 30 minutes ago by "
-            "another copy of these tokens, has not been used for 60 days, or the app was disconnected or "
-            f"revoked in Xero. A person has to authorise again: {_REAUTHORISE}."
-        )
-
-    def _rejected(self, error: str, status: int, description: str, what: str, grant_type: str) -> _Rejected:
-        if error == "invalid_grant" and grant_type == "refresh_token":
-            return _Rejected(error, self._invalid_grant_message())
-        if error == "invalid_grant":
-            return _Rejected(error, f"Xero rejected {what} (invalid_grant): it expired (codes live "
-                                    "5 minutes), was already used, or the redirect URI differs; run "
-                                    "`xero-pipeline auth` again.")
-        if error == "invalid_client":
-            self._fatal = ("Xero rejected the client credentials (invalid_client): check XERO_CLIENT_ID and "
-                           "XERO_CLIENT_SECRET.")
-            return _Rejected(error, self._fatal)
-        if error == "unauthorized_client" and grant_type == "client_credentials":
-            self._fatal = ("this app is not a Xero custom connection, so it cannot use the "
-                           f"client-credentials grant, and no refresh token is configured: {_REAUTHORISE}.")
-            return _Rejected(error, self._fatal)
-        detail = f" ({description})" if description else ""
-        return _Rejected(error, f"Xero's token endpoint refused the {grant_type} request: {error}{detail} "
-                                f"(HTTP {status}).")
 
     def _post(self, form: dict[str, str], *, retries: int, what: str) -> dict[str, Any]:
         basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
@@ -263,9 +259,12 @@ class TokenManager:
                     register_secret(body.get("id_token"))
                     return body
                 if resp.status_code not in (200, 429) and resp.status_code < 500 and isinstance(body, dict):
-                    raise self._rejected(str(body.get("error") or "error"), resp.status_code,
-                                         redact(str(body.get("error_description") or ""))[:200], what,
-                                         form["grant_type"])
+                    refused = rejection(str(body.get("error") or "error"), resp.status_code,
+                                        redact(str(body.get("error_description") or ""))[:200], what,
+                                        form["grant_type"])
+                    if refused.fatal:
+                        self._fatal = str(refused)
+                    raise refused
                 problem = f"HTTP {resp.status_code}" + (" with a malformed body" * (resp.status_code == 200))
                 transient = resp.status_code == 200 or resp.status_code >= 500 or resp.status_code == 429
             if not transient or attempt >= retries:
@@ -280,11 +279,3 @@ class TokenManager:
             # Repeating the same refresh token is safe: Xero's grace period covers a lost response.
             time.sleep(min(self._backoff * 2**attempt, 10.0) * (0.5 + random.random() / 2))
             attempt += 1
-
-
-class _Rejected(XeroAuthError):
-    """The token endpoint answered with an OAuth error (no point in retrying)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code

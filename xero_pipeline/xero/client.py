@@ -14,10 +14,12 @@ What is retried and what is not:
   429 ``day``: stop this tenant with ``XeroDailyLimitError`` (hours of sleeping helps
   nobody; the next run resumes from the cursor); later calls for the tenant fail the
   same way at once, without spending a request;
-* 5xx, connection errors, timeouts and truncated or malformed JSON: bounded exponential
-  backoff with jitter (reads are safe to repeat);
-* any other 4xx, or a request that cannot even be sent, fails at once with Xero's own
-  message and validation errors, the object and the tenant.
+* 5xx (500, 502, 503, 504 ...), connection errors, timeouts and truncated or malformed
+  JSON: bounded exponential backoff with jitter (reads are safe to repeat);
+* 501 Not Implemented and 505, any other 4xx (400, 404 ...), or a request that cannot
+  even be sent, fail at once with Xero's own message and validation errors, the object
+  and the tenant: the same request gets the same answer, and every repeat would spend a
+  call of the tenant's daily budget.
 
 Error texts pass through ``errors.redact``; the bearer token never appears in them.
 """
@@ -47,6 +49,7 @@ from xero_pipeline.errors import (
 )
 from xero_pipeline.registry import XeroObject
 from xero_pipeline.xero.auth import TokenManager
+from xero_pipeline.xero.connections import Connected, split_connections
 from xero_pipeline.xero.dates import ims_header, parse_instant
 from xero_pipeline.xero.paging import Pager
 from xero_pipeline.xero.responses import CallStats, Page, int_header, seconds_header
@@ -54,6 +57,8 @@ from xero_pipeline.xero.throttle import TenantThrottle
 
 log = logging.getLogger("xero_pipeline.xero.client")
 
+# Statements about the request, not the server's state: a retry is answered the same.
+_FINAL_5XX = frozenset({501, 505})
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
 
@@ -231,7 +236,7 @@ class XeroClient:
                 log.info("%s: 429 %s limit, waiting %.1f s", where, problem, wait)
                 self.stats.throttled_seconds += wait
                 continue
-            if status >= 500:
+            if status >= 500 and status not in _FINAL_5XX:
                 message, _ = problem_text(resp)
                 failures += 1
                 wait = seconds_header(resp.headers, 0.0) if "Retry-After" in resp.headers else None
@@ -250,6 +255,10 @@ class XeroClient:
             raise XeroApiError(status=200, message="expected a list of connections", path="/connections",
                                tenant_id=None)
         return body
+
+    def organisations(self) -> Connected:
+        """``/connections`` split into the organisations to sync and the tenants skipped."""
+        return split_connections(self.connections())
 
     def pages(
         self,

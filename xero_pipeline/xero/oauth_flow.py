@@ -190,8 +190,9 @@ def run_auth(
     echo(f"Saved the tokens to {settings.token_store} (granted {len(granted)} scope(s)).")
     if granted and missing:
         echo(f"Xero did not grant: {', '.join(missing)}; objects needing them will fail until it does.")
-    connections = XeroClient(api_url=settings.api_url, tokens=tokens).connections()
-    echo(f"{len(connections)} organisation(s) connected:")
+    connected = XeroClient(api_url=settings.api_url, tokens=tokens).organisations()
+    connections = connected.every
+    echo(f"{len(connected.organisations)} organisation(s) connected:")
     for c in connections:
-        echo(f"  {c['tenantId']}  {c.get('tenantType', '')}  {c.get('tenantName', '')}")
+        echo(f"  {connected.describe(c)}")
     return AuthResult(scopes=granted, connections=connections, redirect_uri=redirect_uri)

@@ -65,9 +65,14 @@ class Pager:
             case Paging.NONE:
                 self.done = True
             case Paging.PAGE_SIZE:
-                # pageCount saves the final empty request when the last page is full.
                 count = (pagination or {}).get("pageCount")
-                self.done = len(records) < self.page_size or (count is not None and self.page >= int(count))
+                if count is None:
+                    self.done = len(records) < self.page_size
+                else:
+                    # Xero may serve fewer rows than asked (a clamp, the old fixed 100), so a
+                    # short page ends nothing while pageCount says more; a full last page
+                    # costs no extra empty request.
+                    self.done = not records or self.page >= int(count)
             case Paging.PAGE_ONLY:
                 self.done = len(records) < FIXED_PAGE_SIZE
             case Paging.OFFSET:

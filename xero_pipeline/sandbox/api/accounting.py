@@ -29,6 +29,7 @@ PREFIX = "/api.xro/2.0/"
 UNAVAILABLE = b"The Xero API is temporarily unavailable"
 
 _429_KINDS = frozenset({"429_minute", "429_day"})
+_GATEWAY = {"502": b"Bad Gateway", "504": b"Gateway Timeout"}
 
 
 class AccountingApi:
@@ -123,6 +124,11 @@ class AccountingApi:
         if fault.kind == "500":
             body = render.api_exception(500, "UnhandledException", "An unhandled error occurred")
             return Response(500, body, JSON, after=resp.after)
+        if fault.kind == "501":
+            body = render.api_exception(501, "NotImplementedException", "The method has not been implemented")
+            return Response(501, body, JSON, after=resp.after)
+        if fault.kind in _GATEWAY:
+            return Response(int(fault.kind), _GATEWAY[fault.kind], TEXT, after=resp.after)
         if fault.kind == "truncated":
             resp.truncate = True
         elif fault.kind == "reset":

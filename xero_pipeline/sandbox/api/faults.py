@@ -10,6 +10,9 @@ Kinds (see ``FAULT_KINDS``):
 
 * ``503``: plain-text "The Xero API is temporarily unavailable", as Xero's outage page.
 * ``500``: an unhandled-error ``ApiException`` body.
+* ``501``: Not Implemented, an ``ApiException`` body (Xero answers so to a method it does
+  not have, e.g. POST Organisation); the same request always gets it again.
+* ``502`` / ``504``: a gateway's plain-text Bad Gateway / Gateway Timeout.
 * ``truncated``: 200 whose JSON stops mid-body (Content-Length matches what is sent).
 * ``reset``: the connection is reset with no response at all.
 * ``slow``: the response is delayed ``seconds`` (Xero seconds, divided by the time scale).
@@ -26,9 +29,10 @@ import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-FAULT_KINDS = ("503", "500", "truncated", "reset", "slow", "429_minute", "429_day", "expire_tokens",
+STATUS_KINDS = ("500", "501", "502", "503", "504")
+FAULT_KINDS = (*STATUS_KINDS, "truncated", "reset", "slow", "429_minute", "429_day", "expire_tokens",
                "mutate", "insert")
-REQUEST_KINDS = frozenset({"503", "500", "truncated", "reset", "slow", "429_minute", "429_day"})
+REQUEST_KINDS = frozenset({*STATUS_KINDS, "truncated", "reset", "slow", "429_minute", "429_day"})
 AFTER_KINDS = frozenset({"mutate", "insert"})
 
 _ids = itertools.count(1)

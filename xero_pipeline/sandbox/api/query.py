@@ -259,7 +259,9 @@ class Page:
     pagination: dict[str, int] | None  # only PAGE_SIZE endpoints report it
 
 
-def paginate(books: TenantBooks, obj: XeroObject, keys: list[str], params: Params) -> Page:
+def paginate(books: TenantBooks, obj: XeroObject, keys: list[str], params: Params, *,
+             size_limit: int = MAX_PAGE_SIZE) -> Page:
+    """One page of ``keys``; ``size_limit`` is the most rows a page+pageSize page holds."""
     if obj.paging is Paging.OFFSET:
         # offset is an exclusive lower bound on JournalNumber, not a row count.
         offset = params.integer("offset", 0)
@@ -270,7 +272,7 @@ def paginate(books: TenantBooks, obj: XeroObject, keys: list[str], params: Param
         page = max(1, params.integer("page", 1))
         if obj.paging is Paging.PAGE_SIZE:
             # Xero's cap is 1000; what it does above that is undocumented: we clamp.
-            size = min(max(1, params.integer("pageSize", DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE)
+            size = min(max(1, params.integer("pageSize", DEFAULT_PAGE_SIZE)), size_limit)
         else:
             size = FIXED_PAGE_SIZE
         start = (page - 1) * size

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from xero_pipeline.registry import BY_PATH, REPORTS_BY_NAME, Paging, XeroObject
+from xero_pipeline.registry import BY_PATH, MAX_PAGE_SIZE, REPORTS_BY_NAME, Paging, XeroObject
 from xero_pipeline.registry.fields import field_kinds
 from xero_pipeline.sandbox.api.query import Params, Selector, build_query, paginate
 from xero_pipeline.sandbox.api.render import (
@@ -58,6 +58,7 @@ class Reads:
         self.now = clock_now
         self.cache = RenderCache()
         self.selector = Selector()
+        self.page_size_limit = MAX_PAGE_SIZE  # the most rows a page+pageSize page holds
 
     def _envelope(self, req: Request, rid: str, key: str, items: list[bytes],
                   pagination: dict[str, int] | None = None) -> Response:
@@ -94,7 +95,7 @@ class Reads:
         params = Params(req.query)
         query = build_query(obj, params, req.header("If-Modified-Since"))
         keys = self.selector.select(books, obj, query)
-        page = paginate(books, obj, keys, params)
+        page = paginate(books, obj, keys, params, size_limit=self.page_size_limit)
         lines = (page.paged or not obj.lines_need_paging) and not obj.filled_singly
         variant = self._variant(obj, req, params, lines=lines)
         if _ARCHIVABLE[obj.path] and "ARCHIVED" not in query.reveal:

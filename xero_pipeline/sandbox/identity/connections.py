@@ -1,5 +1,9 @@
 """Which organisations each app is connected to, as Xero's ``/connections`` lists them.
 
+Besides organisations, the demo user may hold Xero HQ (``PRACTICE``) and Practice
+Manager (``PRACTICEMANAGER``) tenants: ``/connections`` lists them with that
+``tenantType``; the Accounting API has no books for them and answers 403.
+
 A connection is per (app, tenant). Disconnecting keeps it aside, so that a reconnection
 keeps its id and ``createdDateUtc`` and only gets a new ``updatedDateUtc`` and
 ``authEventId``, as Xero does. Connection ids are derived from the seed.
@@ -9,15 +13,30 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Sequence
 
 from xero_pipeline.sandbox.books.store import Connection, SandboxClock
 from xero_pipeline.sandbox.identity.oauth import AccessToken, App, derive, xero_utc
 
 
+_PRACTICE_NAMES = {"PRACTICE": "Xero HQ Practice", "PRACTICEMANAGER": "Practice Manager"}
+
+
+def practice_tenants(seed: int, kinds: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """tenant id -> (tenantType, name) for tenants that are not organisations."""
+    out = {}
+    for i, kind in enumerate(kinds):
+        if kind not in _PRACTICE_NAMES:
+            raise ValueError(f"practices takes {' or '.join(_PRACTICE_NAMES)}, not {kind!r}")
+        out[str(uuid.UUID(derive(seed, f"practice:{i}", 32)))] = (kind, f"Demo {_PRACTICE_NAMES[kind]} {i + 1}")
+    return out
+
+
 class Connections:
     def __init__(self, *, seed: int, clock: SandboxClock, tenants: dict[str, str], apps: tuple[App, ...],
-                 lock: threading.RLock) -> None:
-        self.tenants = dict(tenants)  # every organisation the demo user can consent to
+                 lock: threading.RLock, tenant_types: dict[str, str] | None = None) -> None:
+        self.tenants = dict(tenants)  # every tenant the demo user can consent to
+        self.types = dict(tenant_types or {})  # tenantType when not ORGANISATION (PRACTICE ...)
         self._seed = seed
         self._clock = clock
         self._apps = apps  # the first is the one connect() uses by default
@@ -40,7 +59,8 @@ class Connections:
                 conn.updated, conn.auth_event_id = now, event
             else:
                 conn_id = str(uuid.UUID(derive(self._seed, f"conn:{app.client_id}:{tenant_id}", 32)))
-                conn = Connection(conn_id, tenant_id, self.tenants.get(tenant_id, tenant_id), now, now, event)
+                conn = Connection(conn_id, tenant_id, self.tenants.get(tenant_id, tenant_id), now, now, event,
+                                  self.types.get(tenant_id, "ORGANISATION"))
             app.connections[tenant_id] = conn
             return conn
 

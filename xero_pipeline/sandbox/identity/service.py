@@ -55,7 +55,7 @@ __all__ = ["AccessToken", "Identity", "OAuthError", "has_scope"]
 
 class Identity:
     def __init__(self, *, seed: int, time: ScaledTime, clock: SandboxClock, tenants: dict[str, str],
-                 token_lifetime: float = 1800, grace: float = GRACE_SECONDS,
+                 tenant_types: dict[str, str] | None = None, token_lifetime: float = 1800, grace: float = GRACE_SECONDS,
                  code_lifetime: float = CODE_SECONDS,
                  on_event: Callable[[str], None] = lambda e: None) -> None:
         self.time = time
@@ -74,7 +74,7 @@ class Identity:
         self._refresh: dict[str, RefreshToken] = {}
         self._codes: dict[str, AuthCode] = {}
         self.connections = Connections(seed=seed, clock=clock, tenants=tenants, apps=(self.demo, self.custom),
-                                       lock=self._lock)
+                                       lock=self._lock, tenant_types=tenant_types)
         initial_event = str(uuid.UUID(derive(seed, "auth-event", 32)))
         for tid in self.connections.tenants:
             self.connections.connect(tid, auth_event_id=initial_event)
