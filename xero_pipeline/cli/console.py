@@ -1,9 +1,10 @@
 """The Dagster logger of the CLI's runs: warnings on stderr, failures left to the runner.
 
 Dagster's default console logger prints each failed step with its whole stack trace;
-the runner already prints one line per failure (``runner._collect``), so events at
-ERROR are not repeated here. Warnings from the steps (a warehouse locked by another
-writer, a report cut short) are shown as they happen.
+the runner already prints one line per failure (``runner._collect``), so records at
+ERROR (failed steps, steps skipped after them, the run's failure) are not repeated
+here. Warnings from the steps (a warehouse locked by another writer, a report cut
+short) are shown as they happen.
 
 It is also where an interrupted step becomes a cancellation: Dagster ends an interrupted
 run as CANCELED only if the run is CANCELING when the interruption reaches the top of the
@@ -33,7 +34,7 @@ class _Handler(logging.Handler):
         if event is not None and event.is_step_failure and was_interrupted(event.step_failure_data.error):
             self._cancel(meta.get("run_id"))
             return
-        if event is not None and record.levelno >= logging.ERROR:
+        if record.levelno >= logging.ERROR:  # failed or skipped steps: the runner has a line for each
             return
         step = f" ({meta['step_key']})" if meta.get("step_key") else ""
         text = meta.get("orig_message") or record.getMessage()
