@@ -9,8 +9,12 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from xero_pipeline.errors import XeroPipelineError
+
+if TYPE_CHECKING:
+    from xero_pipeline.cli.interrupts import SignalWatch
 
 EXAMPLE_SQL = """\
 -- Who owes us the most (open sales invoices, per organisation)?
@@ -33,6 +37,20 @@ def _resources(args: argparse.Namespace):
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from xero_pipeline.cli.interrupts import SignalWatch, SyncInterrupted
+
+    # From the first line: a Ctrl-C while Dagster loads is as clean as one mid-sync.
+    with SignalWatch() as signals:
+        try:
+            return _sync(args, signals)
+        except KeyboardInterrupt as exc:
+            if not isinstance(exc, SyncInterrupted):
+                exc = SyncInterrupted(where=None, signum=signals.received())
+            print(exc, file=sys.stderr, flush=True)
+            return 130
+
+
+def _sync(args: argparse.Namespace, signals: SignalWatch) -> int:
     import dagster as dg
 
     from xero_pipeline.cli.runner import (
@@ -45,9 +63,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     xero, warehouse = _resources(args)
     ensure_dagster_home()
     with dg.DagsterInstance.get() as instance:
-        report = sync_tenants(
-            instance=instance, xero=xero, warehouse=warehouse, tenant_ids=args.tenant or None, objects=objects
-        )
+        report = sync_tenants(instance=instance, xero=xero, warehouse=warehouse, tenant_ids=args.tenant or None,
+                              objects=objects, signals=signals)
     print(f"{len(report.outcomes)} materialization(s), {len(report.failures)} failure(s)")
     return 0 if report.ok else 1
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 import dagster as dg
 
+from xero_pipeline.cli.console import cli_console
+from xero_pipeline.cli.interrupts import SESSION_TAG, SignalWatch, SyncInterrupted, cancel_unfinished, was_interrupted
 from xero_pipeline.defs.assets import build_object_asset
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
@@ -92,8 +95,27 @@ def sync_tenants(
     tenant_ids: Sequence[str] | None = None,
     objects: Sequence[XeroObject] = OBJECTS,
     echo: Callable[[str], None] = print,
+    signals: SignalWatch | None = None,
 ) -> SyncReport:
-    """Materialize ``objects`` for each tenant (all connected ones by default)."""
+    """Materialize ``objects`` for each tenant (all connected ones by default).
+
+    An interruption (Ctrl-C, SIGTERM: see ``interrupts``) raises ``SyncInterrupted``: the
+    current run ends CANCELED, no later tenant starts, and no run is left unfinished.
+    """
+    session = uuid.uuid4().hex
+    runs = _Runs(instance, {"xero": xero, "warehouse": warehouse},
+                 {"xero/trigger": "cli", SESSION_TAG: session}, signals)
+    try:
+        return _sync(runs, xero, tenant_ids, objects, echo)
+    except KeyboardInterrupt as exc:
+        where = exc.where if isinstance(exc, SyncInterrupted) else runs.where()
+        error = SyncInterrupted(where=where, signum=signals.received() if signals else None)
+        cancel_unfinished(instance, session, reason=str(error))
+        raise error from None
+
+
+def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, objects: Sequence[XeroObject],
+          echo: Callable[[str], None]) -> SyncReport:
     tenancy = xero.get_client().organisations()
     connected = tenancy.tenant_ids
     if tenant_ids:
@@ -110,7 +132,7 @@ def sync_tenants(
         targets = connected
         for note in tenancy.notes():
             echo(note)
-    added = register_tenants(instance, targets)
+    added = register_tenants(runs.instance, targets)
     if added:
         echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")
     assets = [build_object_asset(o) for o in objects]
@@ -123,21 +145,12 @@ def sync_tenants(
     # unpartitioned asset in a partitioned run), or alone when no tenant is connected.
     tenants_table = [xero_tenants, tenants_key_check]
     if not targets:
-        _collect(dg.materialize(tenants_table, instance=instance, raise_on_error=False,
-                                resources={"xero": xero, "warehouse": warehouse},
-                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                                tags={"xero/trigger": "cli"}), "all tenants", report, echo)
+        _collect(result := runs.run("the tenant list", tenants_table), "all tenants", report, echo)
+        runs.stop_if_interrupted(result)
     for i, tenant in enumerate(targets):
         echo(f"tenant {tenant}: syncing {len(objects)} object(s)")
-        result = dg.materialize(
-            [*assets, *checks, *(tenants_table if i == 0 else [])],
-            instance=instance,
-            partition_key=tenant,
-            resources={"xero": xero, "warehouse": warehouse},
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            tags={"xero/tenant": tenant, "xero/trigger": "cli"},
-        )
+        result = runs.run(f"tenant {tenant}", [*assets, *checks, *(tenants_table if i == 0 else [])],
+                          partition_key=tenant, tags={"xero/tenant": tenant})
         for event in result.get_asset_materialization_events():
             mat = event.step_materialization_data.materialization
             table = mat.asset_key.path[-1]
@@ -152,19 +165,74 @@ def sync_tenants(
                     f"{meta.get('api_calls', 0)} calls"
                 )
         _collect(result, tenant, report, echo)
+        runs.stop_if_interrupted(result)
     if full:
-        _collect(dg.materialize(build_view_assets(), instance=instance, raise_on_error=False,
-                                resources={"warehouse": warehouse}, tags={"xero/trigger": "cli"},
-                                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}),
-                 "all tenants", report, echo)
+        result = runs.run("the ledger views", build_view_assets(), resources={"warehouse": runs.resources["warehouse"]})
+        _collect(result, "all tenants", report, echo)
+        runs.stop_if_interrupted(result)
     return report
+
+
+class _Runs:
+    """Starts the command's runs in process, one at a time, and notices an interruption."""
+
+    JOB = "__ephemeral_asset_job__"  # the name ``dg.materialize`` gives its runs
+
+    def __init__(self, instance: dg.DagsterInstance, resources: dict[str, Any], tags: dict[str, str],
+                 signals: SignalWatch | None) -> None:
+        self.instance = instance
+        self.resources = resources
+        self.tags = tags
+        self.signals = signals
+        self.during: str | None = None  # what the latest run syncs: "tenant X", "the ledger views"
+        self.finished = False
+
+    def where(self) -> str | None:
+        if self.during is None:
+            return None
+        return f"after {self.during}" if self.finished else f"during {self.during}"
+
+    def run(self, during: str, assets: Sequence[Any], *, partition_key: str | None = None,
+            tags: dict[str, str] | None = None, resources: dict[str, Any] | None = None) -> Any:
+        """``dg.materialize``, with the CLI's console logger (see ``console``)."""
+        if self.signals is not None and self.signals.received():
+            where = f"after {self.during}, before {during}" if self.during else None
+            raise SyncInterrupted(where=where, signum=self.signals.received())
+        self.during, self.finished = during, False
+        defs = dg.Definitions(assets=assets, resources=resources or self.resources, jobs=[dg.define_asset_job(self.JOB)])
+        job = defs.resolve_job_def(self.JOB).with_logger_defs({"console": cli_console(self.instance)})
+        result = job.execute_in_process(
+            run_config={"loggers": {"console": {}}},  # a logger runs only when configured
+            instance=self.instance, partition_key=partition_key, raise_on_error=False, tags={**self.tags, **(tags or {})}
+        )
+        # A run that ran to its end (the signal came after its last step) stopped "after", not "during".
+        self.finished = not self._interrupted(result)
+        return result
+
+    def _interrupted(self, result: Any) -> bool:
+        return self.instance.get_run_by_id(result.run_id).status == dg.DagsterRunStatus.CANCELED or any(
+            e.is_step_failure and was_interrupted(e.step_failure_data.error) for e in result.all_events
+        )
+
+    def stop_if_interrupted(self, result: Any) -> None:
+        signum = self.signals.received() if self.signals is not None else None
+        if signum or self._interrupted(result):
+            raise SyncInterrupted(where=self.where(), signum=signum)
 
 
 def _collect(result: Any, tenant: str, report: SyncReport, echo: Callable[[str], None]) -> None:
     """Step failures and failed ERROR checks become failures; WARN checks are only shown."""
+    steps_failed = False
     for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE and not steps_failed and not was_interrupted(error):
+            # A run that failed before any step (a resource that would not start) has no step failure.
+            message = error.message.strip() if error else event.message or "the run failed"
+            report.failures.append((tenant, "run", message))
+            echo(f"  FAILED run: {message}")
         if event.is_step_failure:
-            error = event.step_failure_data.error
+            steps_failed = True
+        if event.is_step_failure and not was_interrupted(error):
             # Dagster wraps what the step raised; the user needs the inner message.
             while error and error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
                 error = error.cause

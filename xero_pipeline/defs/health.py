@@ -8,15 +8,18 @@ tenant now.
 Why not ``build_last_update_freshness_checks`` or a ``FreshnessPolicy``: both look at the
 latest materialization of *any* partition, so one fresh tenant would hide a stale one.
 And a freshness check that runs inside the sync is blind to the case that matters most:
-no run at all. So health is derived from the instance (runs and their events) per tenant:
+no run at all. So health is derived from the instance (runs and their events) per tenant,
+and per object within a tenant: a run in which one object failed still synced the others.
 
-* stale: no successful run for the tenant in ``STALE_AFTER`` (26 h: a daily schedule plus
-  two hours of slack);
+* stale: an object of the tenant (or all of them) not synced in ``STALE_AFTER`` (26 h: a
+  daily schedule plus two hours of slack), however many failed runs came since; an
+  object that has never synced and failed in every run for that long;
+* the latest run did not sync some objects: named, with the first line of the error;
 * token failing: the latest run failed with ``XeroAuthError``;
 * daily limit: the latest run failed with ``XeroDailyLimitError``, or the last
   ``day_limit_remaining`` recorded by a materialization in the past 24 h is low;
-* any other failure of the latest run, a disconnected tenant (recorded by the tenant
-  sensor as an observation on ``xero/organisations``), a first sync still pending.
+* a disconnected tenant (recorded by the tenant sensor as an observation on
+  ``xero/organisations``), a first sync still pending.
 
 ``tenant_records`` reads those facts from the instance; ``health_rules`` holds the rules.
 """
@@ -30,7 +33,7 @@ import dagster as dg
 
 from xero_pipeline.defs.health_rules import TenantHealth, assess
 from xero_pipeline.defs.partitions import tenant_partitions
-from xero_pipeline.defs.tenant_records import ORGANISATIONS, gather_facts
+from xero_pipeline.defs.tenant_records import ORGANISATIONS, gather_all_facts, gather_facts
 
 CHECK_NAME = "tenant_health"
 CHECK_KEY = dg.AssetCheckKey(ORGANISATIONS, CHECK_NAME)
@@ -71,7 +74,7 @@ def health_events(
     instance: dg.DagsterInstance, tenants: list[str], *, now: datetime, cursor: Mapping[str, Any]
 ) -> tuple[list[TenantHealth], list[dg.AssetCheckEvaluation], dict[str, Any]]:
     """Every tenant's verdict, the evaluations worth recording (changed or due) and the next cursor."""
-    verdicts = [assess(gather_facts(instance, t), now=now) for t in tenants]
+    verdicts = [assess(facts, now=now) for facts in gather_all_facts(instance, tenants).values()]
     events: list[dg.AssetCheckEvaluation] = []
     next_cursor: dict[str, Any] = {}
     for health in verdicts:
@@ -95,9 +98,10 @@ with warnings.catch_warnings():
         name=CHECK_NAME,
         partitions_def=tenant_partitions,
         description=(
-            "Is this tenant healthy? Fails (ERROR) when it has had no successful sync in 26 h or Xero rejects the "
-            "app's tokens; warns when it is near or out of its daily Xero call limit, its latest run failed, it "
-            "is disconnected, or its first sync is pending. Evaluated every 10 minutes by the xero_health sensor."
+            "Is this tenant healthy? Fails (ERROR) when any of its objects has had no successful sync in 26 h or "
+            "Xero rejects the app's tokens; warns when it is near or out of its daily Xero call limit, its latest "
+            "run did not sync some objects (named), it is disconnected, or its first sync is pending. Evaluated "
+            "every 10 minutes by the xero_health sensor."
         ),
     )
     def tenant_health_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:

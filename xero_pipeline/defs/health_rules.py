@@ -7,7 +7,8 @@ each rule is tested with facts made by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
@@ -19,6 +20,8 @@ class FailedRun:
     ended_at: datetime
     error_classes: frozenset[str]
     message: str
+    # The objects ("xero/journals") the run was to sync and did not; empty when not known.
+    objects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,19 @@ class TenantFacts:
     """What the instance knows about one tenant; gathered by ``gather_facts``."""
 
     tenant_id: str
-    last_success_at: datetime | None = None
-    failures: tuple[FailedRun, ...] = ()  # finished runs since the last success, newest first
+    # Each object's last sync ("xero/invoices" -> when it was last materialized for the tenant),
+    # whichever run did it: a run where another object failed still synced this one.
+    synced: Mapping[str, datetime] = field(default_factory=dict)
+    failures: tuple[FailedRun, ...] = ()  # finished sync runs since the last that succeeded, newest first
     day_limit_remaining: int | None = None
     day_limit: int = DEFAULT_DAILY_CALLS  # the plan's daily calls, as the last sync recorded it
     budget_read_at: datetime | None = None
     disconnected_at: datetime | None = None
+
+    @property
+    def last_success_at(self) -> datetime | None:
+        """The tenant's latest sync of any object."""
+        return max(self.synced.values(), default=None)
 
 
 STALE_AFTER = timedelta(hours=26)
@@ -124,6 +134,13 @@ def assess(
             f"Xero's daily call limit for this tenant ran out in run {latest.run_id[:8]} at "
             f"{_when(latest.ended_at)}; the next run continues from where it stopped",
         ))
+    elif latest and latest.objects:
+        # The run's other objects synced: only these are behind.
+        findings.append(Concern(
+            "failed", False,
+            f"the latest run {latest.run_id[:8]} ({_when(latest.ended_at)}) did not sync {_names(latest.objects)}: "
+            f"{latest.message}",
+        ))
     elif latest:
         findings.append(Concern(
             "failed", False,
@@ -139,18 +156,44 @@ def assess(
     if facts.last_success_at is None:
         if facts.failures:
             findings.append(Concern(
-                "never_synced", True, f"it has never synced successfully ({len(facts.failures)} failed run(s))"
+                "never_synced", True, f"it has never synced successfully (its last {len(facts.failures)} run(s) failed)"
             ))
         else:
             findings.append(Concern("first_sync_pending", False, "its first sync has not finished yet"))
-    elif age is not None and age > stale_after:
-        findings.append(Concern(
-            "stale", True,
-            f"no successful sync for {_hours(age)} (last at {_when(facts.last_success_at)}; "
-            f"expected within {_hours(stale_after)})",
-        ))
+    elif behind := _behind(facts, now=now, stale_after=stale_after):
+        findings.append(Concern("stale", True, behind))
 
     summary = f"last successful sync {_hours(age)} ago" if age is not None else "never synced"
     if budget is not None:
         summary += f", {budget:,} daily Xero calls left"
     return TenantHealth(facts.tenant_id, tuple(findings), summary, hours, budget)
+
+
+def _names(objects: Sequence[str], shown: int = 6) -> str:
+    more = f" and {len(objects) - shown} more" if len(objects) > shown else ""
+    return ", ".join(objects[:shown]) + more
+
+
+def _behind(facts: TenantFacts, *, now: datetime, stale_after: timedelta) -> str:
+    """Which objects have not synced within ``stale_after``, in words ("" when none)."""
+    expected = f"expected within {_hours(stale_after)}"
+    old = sorted((t, o) for o, t in facts.synced.items() if now - t > stale_after)
+    parts: list[str] = []
+    if old and len(old) == len(facts.synced):
+        last = facts.last_success_at or old[-1][0]
+        parts.append(f"no successful sync for {_hours(now - last)} (last at {_when(last)}; {expected})")
+    elif len(old) == 1:
+        (t, o), = old
+        parts.append(f"no sync of {o} for {_hours(now - t)} (last at {_when(t)}; {expected}); the other objects "
+                     "are up to date")
+    elif old:
+        listed = _names([f"{o} ({_hours(now - t)})" for t, o in old])
+        parts.append(f"no sync within {_hours(stale_after)} of {len(old)} objects: {listed}; the other objects "
+                     "are up to date")
+    # An object that failed in every run since the last full success, and never synced before.
+    latest = facts.failures[0] if facts.failures else None
+    never = [o for o in (latest.objects if latest else ()) if o not in facts.synced]
+    since = facts.failures[-1].ended_at if facts.failures else now
+    if never and now - since > stale_after:
+        parts.append(f"no sync ever of {_names(never)} (every run since {_when(since)} failed)")
+    return "; ".join(parts)

@@ -1,8 +1,11 @@
 """What the Dagster instance records about each tenant, read for the health check and the schedule.
 
+* each object's last sync: the latest materialization of its asset for the tenant's
+  partition, whichever run made it (a run in which another object failed still synced
+  this one), however many failed runs came after;
 * its runs (tag ``dagster/partition``, set on every partitioned run, whoever launched it):
-  the last success that materialized something, the failures since, and the error
-  classes and first line of each failure;
+  the sync runs that failed since the last one that succeeded, and for the latest of
+  them the error classes, the first line of the error and the objects it did not sync;
 * the last ``day_limit_remaining`` a materialization recorded (Xero's rate-limit headers);
 * connection changes, which the tenant sensor records as observations on the tenant's
   ``xero/organisations`` partition (``connection_observation``), so that the schedule
@@ -10,19 +13,22 @@
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import DAY_LIMIT_KEY
+from xero_pipeline.defs.assets import DAY_LIMIT_KEY, asset_key
 from xero_pipeline.defs.health_rules import FailedRun, TenantFacts
+from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
 
 ORGANISATIONS = dg.AssetKey(["xero", "organisations"])
 PARTITION_TAG = "dagster/partition"
 CONNECTION_KEY = "xero/connection"
+# What a tenant syncs, one asset each: the objects (their child tables ride along) and the reports.
+TENANT_ASSETS = tuple(asset_key(x.table) for x in (*OBJECTS, *REPORTS))
 
 
 def _ts(value: float | datetime | None) -> datetime | None:
@@ -33,12 +39,16 @@ def _ts(value: float | datetime | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC)
 
 
-def _materialized(instance: dg.DagsterInstance, run_id: str) -> bool:
-    """A sync writes something; a run that only evaluated checks (the UI's "Execute") is not one."""
-    materializations = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1
-    )
-    return bool(materializations.records)
+def _run_assets(instance: dg.DagsterInstance, run_id: str, event_type: dg.DagsterEventType) -> set[dg.AssetKey]:
+    records = instance.get_records_for_run(run_id, of_type=event_type, limit=1000).records
+    keys = (getattr(r.event_log_entry.dagster_event, "asset_key", None) for r in records)
+    return {k for k in keys if k is not None}
+
+
+def _plans_a_sync(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """A sync plans materializations; a run that only evaluates checks (the UI's "Execute") is not one."""
+    planned = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, limit=1)
+    return bool(planned.records)
 
 
 # "xero_pipeline.errors.XeroAuthError: ..." or "ValueError: ...": the class is already known.
@@ -69,22 +79,42 @@ def _failed_run(instance: dg.DagsterInstance, record: Any) -> FailedRun:
             lines = chain[-1].message.strip().splitlines()
             message = _CLASS_PREFIX.sub("", lines[0]) if lines else ""
     ended = _ts(record.end_time) or _ts(record.update_timestamp) or datetime.now(UTC)
-    return FailedRun(run.run_id, ended, frozenset(classes), (message or "see the run's logs")[:400])
+    missed = (_run_assets(instance, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+              - _run_assets(instance, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION))
+    objects = tuple(k.to_user_string() for k in TENANT_ASSETS if k in missed)
+    return FailedRun(run.run_id, ended, frozenset(classes), (message or "see the run's logs")[:400], objects)
 
 
-def _budget(instance: dg.DagsterInstance, records: list[Any]) -> tuple[int | None, int | None, datetime | None]:
-    """The last ``day_limit_remaining`` a materialization recorded (and its plan's limit), from the latest runs."""
-    for record in records[:3]:
-        events = instance.get_records_for_run(
-            record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, ascending=False, limit=500
+def _last_syncs(instance: dg.DagsterInstance, tenant_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """Each tenant's latest materialization record of each of its assets that has one.
+
+    Two queries per asset for any number of tenants, so the health sensor's tick costs
+    the same for 2 tenants as for 200.
+    """
+    found: dict[str, list[Any]] = {t: [] for t in tenant_ids}
+    for key in TENANT_ASSETS:
+        latest = instance.get_latest_storage_id_by_partition(
+            key, dg.DagsterEventType.ASSET_MATERIALIZATION, partitions=set(tenant_ids)
+        )
+        if not latest:
+            continue
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, storage_ids=list(latest.values())), limit=len(latest)
         ).records
-        for event in events:
-            mat = event.event_log_entry.asset_materialization
-            raw = mat.metadata.get("day_limit_remaining") if mat else None
-            value = getattr(raw, "value", raw)
-            if isinstance(value, int) and value >= 0:  # -1: Xero sent no limit headers
-                limit = getattr(mat.metadata.get(DAY_LIMIT_KEY), "value", None)
-                return value, limit if isinstance(limit, int) else None, _ts(event.event_log_entry.timestamp)
+        for record in records:
+            found[record.partition_key].append(record)
+    return found
+
+
+def _budget(records: list[Any]) -> tuple[int | None, int | None, datetime | None]:
+    """The last ``day_limit_remaining`` a materialization recorded (and its plan's limit)."""
+    for record in sorted(records, key=lambda r: r.timestamp, reverse=True):
+        mat = record.asset_materialization
+        raw = mat.metadata.get("day_limit_remaining") if mat else None
+        value = getattr(raw, "value", raw)
+        if isinstance(value, int) and value >= 0:  # -1: Xero sent no limit headers
+            limit = getattr(mat.metadata.get(DAY_LIMIT_KEY), "value", None)
+            return value, limit if isinstance(limit, int) else None, _ts(record.timestamp)
     return None, None, None
 
 
@@ -126,6 +156,16 @@ def connection_observation(tenant_id: str, *, connected: bool, at: datetime, nam
 
 
 def gather_facts(instance: dg.DagsterInstance, tenant_id: str, *, max_runs: int = 20) -> TenantFacts:
+    return gather_all_facts(instance, [tenant_id], max_runs=max_runs)[tenant_id]
+
+
+def gather_all_facts(instance: dg.DagsterInstance, tenant_ids: Sequence[str], *,
+                     max_runs: int = 20) -> dict[str, TenantFacts]:
+    syncs = _last_syncs(instance, tenant_ids)
+    return {t: _facts(instance, t, syncs[t], max_runs=max_runs) for t in tenant_ids}
+
+
+def _facts(instance: dg.DagsterInstance, tenant_id: str, syncs: list[Any], *, max_runs: int) -> TenantFacts:
     records = list(instance.get_run_records(
         filters=dg.RunsFilter(
             tags={PARTITION_TAG: tenant_id}, statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
@@ -133,23 +173,21 @@ def gather_facts(instance: dg.DagsterInstance, tenant_id: str, *, max_runs: int 
         limit=max_runs,
     ))
     records.sort(key=lambda r: r.end_time or 0, reverse=True)
-    last_success: datetime | None = None
     failures: list[FailedRun] = []
     for record in records:
+        run_id = record.dagster_run.run_id
+        if not _plans_a_sync(instance, run_id):
+            continue
         if record.dagster_run.status == dg.DagsterRunStatus.SUCCESS:
-            if not _materialized(instance, record.dagster_run.run_id):
-                continue
-            last_success = _ts(record.end_time)
             break
-        if len(failures) < 5:  # enough to say what is wrong; older ones only add cost
+        if not failures:  # the latest failure says what is wrong; older ones only say since when
             failures.append(_failed_run(instance, record))
         else:
-            failures.append(FailedRun(record.dagster_run.run_id, _ts(record.end_time) or datetime.now(UTC),
-                                      frozenset(), ""))
-    remaining, limit, read_at = _budget(instance, records)
+            failures.append(FailedRun(run_id, _ts(record.end_time) or datetime.now(UTC), frozenset(), ""))
+    remaining, limit, read_at = _budget(syncs)
     return TenantFacts(
         tenant_id=tenant_id,
-        last_success_at=last_success,
+        synced={r.asset_key.to_user_string(): _ts(r.timestamp) for r in syncs},
         failures=tuple(failures),
         day_limit_remaining=remaining,
         day_limit=limit or DEFAULT_DAILY_CALLS,

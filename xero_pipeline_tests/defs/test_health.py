@@ -25,6 +25,11 @@ def failed(*classes: str, message: str = "boom", ago: timedelta = timedelta(hour
     return FailedRun("0123456789abcdef", NOW - ago, frozenset(classes), message)
 
 
+def at(**ago: float) -> dict[str, datetime]:
+    """A tenant whose objects all last synced ``ago``."""
+    return {"xero/invoices": NOW - timedelta(**ago), "xero/contacts": NOW - timedelta(**ago)}
+
+
 def codes(facts: TenantFacts, **kwargs) -> list[str]:
     return [f.code for f in assess(facts, now=NOW, **kwargs).concerns]
 
@@ -33,22 +38,22 @@ def codes(facts: TenantFacts, **kwargs) -> list[str]:
 
 
 def test_recently_synced_with_budget_left_is_healthy():
-    health = assess(TenantFacts(T, last_success_at=NOW - timedelta(hours=3), day_limit_remaining=4200,
+    health = assess(TenantFacts(T, synced=at(hours=3), day_limit_remaining=4200,
                                 budget_read_at=NOW - timedelta(hours=3)), now=NOW)
     assert health.passed and health.signature == "ok"
     assert health.description == "Healthy: last successful sync 3.0 h ago, 4,200 daily Xero calls left."
 
 
 def test_no_successful_sync_in_26_hours_fails_with_how_long():
-    health = assess(TenantFacts(T, last_success_at=NOW - timedelta(hours=27)), now=NOW)
+    health = assess(TenantFacts(T, synced=at(hours=27)), now=NOW)
     assert [f.code for f in health.concerns] == ["stale"]
     assert health.failing
     assert "No successful sync for 27 h (last at 2026-05-31 09:00 UTC" in health.description
-    assert codes(TenantFacts(T, last_success_at=NOW - timedelta(hours=25))) == []
+    assert codes(TenantFacts(T, synced=at(hours=25))) == []
 
 
 def test_a_failing_token_is_an_error_that_quotes_xero():
-    facts = TenantFacts(T, last_success_at=NOW - timedelta(hours=2),
+    facts = TenantFacts(T, synced=at(hours=2),
                         failures=(failed("XeroAuthError", message="Xero rejected the refresh token (invalid_grant)"),))
     health = assess(facts, now=NOW)
     assert [f.code for f in health.concerns] == ["token"]
@@ -58,24 +63,24 @@ def test_a_failing_token_is_an_error_that_quotes_xero():
 
 
 def test_near_or_out_of_the_daily_limit_warns():
-    low = TenantFacts(T, last_success_at=NOW - timedelta(hours=1), day_limit_remaining=120,
+    low = TenantFacts(T, synced=at(hours=1), day_limit_remaining=120,
                       budget_read_at=NOW - timedelta(hours=1))
     health = assess(low, now=NOW)
     assert [f.code for f in health.concerns] == ["near_limit"]
     assert not health.failing and "Only 120 of Xero's daily calls" in health.description
     assert codes(low, near_limit_calls=100) == []
     # Xero's day is rolling: a reading from yesterday says nothing about today.
-    stale_reading = TenantFacts(T, last_success_at=NOW - timedelta(hours=1), day_limit_remaining=120,
+    stale_reading = TenantFacts(T, synced=at(hours=1), day_limit_remaining=120,
                                 budget_read_at=NOW - timedelta(hours=30))
     assert codes(stale_reading) == []
-    out = TenantFacts(T, last_success_at=NOW - timedelta(hours=2), failures=(failed("XeroDailyLimitError"),))
+    out = TenantFacts(T, synced=at(hours=2), failures=(failed("XeroDailyLimitError"),))
     assert codes(out) == ["daily_limit"]
 
 
 def test_other_states_are_named():
     assert codes(TenantFacts(T)) == ["first_sync_pending"]
     assert codes(TenantFacts(T, failures=(failed("XeroUnavailableError"),))) == ["failed", "never_synced"]
-    gone = assess(TenantFacts(T, last_success_at=NOW - timedelta(days=9), disconnected_at=NOW - timedelta(days=8)),
+    gone = assess(TenantFacts(T, synced=at(days=9), disconnected_at=NOW - timedelta(days=8)),
                   now=NOW)
     # A disconnected tenant is not expected to sync: flagged, but not "stale".
     assert [f.code for f in gone.concerns] == ["disconnected"] and not gone.failing
