@@ -23,7 +23,8 @@ Modules: ``app`` (facade, CLI), and by folder:
   context), ``invoicing``, ``settlement`` (payments, allocations), ``banking`` (spend and
   receive money, transfers, overpayments, prepayments), ``manual_journals``, ``claims``
   (expense claims), ``orders`` (documents that never post), ``ledger`` (journals),
-  ``activity`` (a simulated day), ``edits`` (mutation faults' edits).
+  ``activity`` (a simulated day), ``edits`` (mutation faults' edits), ``drift`` (fields Xero
+  adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``).
 * ``seeding/``: ``tenants`` (``build_tenants``), ``history`` (the history clock), ``org``
   (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post).
 * ``reports/``: ``build`` (reports by name), ``balances`` (trial balance, balance sheet),
@@ -106,6 +107,11 @@ Rate limits and time
   * ``time_scale`` divides every identity and rate-limit duration (token lifetime,
     grace, auth code, windows), ``Retry-After`` (rounded up, at least 1 s) and the
     ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
+
+Fields Xero adds later
+  * ``set_field`` gives a collection's records a field in stored order; ``None`` removes
+    it (Xero omits nulls). By default each changed record's UpdatedDateUTC moves, as an
+    edit of the value would; ``touch=False`` sends it on unchanged records.
 
 Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
