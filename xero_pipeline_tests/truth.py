@@ -37,7 +37,9 @@ def _norm(kind: str, value: Any) -> Any:
     return value
 
 
-def _expected(obj: XeroObject, tenant: str, records: Iterable[dict]) -> dict[str, dict[tuple, dict]]:
+def _expected(obj: XeroObject, tenant: str, records: Iterable[dict]) -> tuple[RecordShaper, dict[str, dict[tuple, dict]]]:
+    """The rows the records make, and the shaper that made them: its column kinds include
+    fields the spec lacks and columns widened for values of another kind."""
     shaper = RecordShaper(obj, tenant_id=tenant, synced_at=datetime.now(UTC))
     out: dict[str, dict[tuple, dict]] = {s.table: {} for s in shaper.shapes()}
     for seq, record in enumerate(records):
@@ -47,7 +49,7 @@ def _expected(obj: XeroObject, tenant: str, records: Iterable[dict]) -> dict[str
             shape = shaper.children[table][1]
             for row in rows:
                 out[table][tuple(row[k] for k in shape.key)] = row
-    return out
+    return shaper, out
 
 
 def _actual(conn: duckdb.DuckDBPyConnection, shape: TableShape, tenant: str, live_only: bool) -> dict[tuple, dict]:
@@ -70,8 +72,7 @@ def diff_warehouse(db: Path, truth: dict[str, dict[str, list[dict]]], objects: I
     try:
         for tenant, collections in truth.items():
             for obj in objects:
-                expected = _expected(obj, tenant, collections.get(obj.path, []))
-                shaper = RecordShaper(obj, tenant_id=tenant, synced_at=datetime.now(UTC))
+                shaper, expected = _expected(obj, tenant, collections.get(obj.path, []))
                 for shape in shaper.shapes():
                     is_parent = shape.table == obj.table
                     want = expected[shape.table]

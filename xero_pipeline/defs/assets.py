@@ -120,6 +120,8 @@ def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -
         DAY_LIMIT_KEY: dg.MetadataValue.int(day_limit),
         "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
         "new_columns": dg.MetadataValue.text(", ".join(load.new_columns) or "none"),
+        # Columns altered to a wider type so no value Xero sent was rounded or refused.
+        "columns_widened": dg.MetadataValue.text(", ".join(map(str, load.widened)) or "none"),
     }
     if result.item_count is not None:
         since = result.item_count_since
@@ -203,6 +205,8 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
             f"{result.load.inserted} new, {result.load.updated} changed, {result.load.deleted} deleted, "
             f"{result.load.row_count} rows now"
         )
+        for change in result.load.widened:
+            context.log.warning(f"tenant {tenant}: widened {change}: Xero sent values the old type could not hold")
         shape = parent_shape(obj)
         yield dg.MaterializeResult(asset_key=key, metadata=_parent_metadata(result, shape, day_limit=xero.daily_call_limit))
         for child in obj.children:

@@ -23,7 +23,8 @@ Modules: ``app`` (facade, CLI), and by folder:
   context), ``invoicing``, ``settlement`` (payments, allocations), ``banking`` (spend and
   receive money, transfers, overpayments, prepayments), ``manual_journals``, ``claims``
   (expense claims), ``orders`` (documents that never post), ``ledger`` (journals),
-  ``activity`` (a simulated day), ``edits`` (mutation faults' edits).
+  ``activity`` (a simulated day), ``edits`` (mutation faults' edits), ``drift`` (fields Xero
+  adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``).
 * ``seeding/``: ``tenants`` (``build_tenants``), ``history`` (the history clock), ``org``
   (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post).
 * ``reports/``: ``build`` (reports by name), ``balances`` (trial balance, balance sheet),
@@ -118,6 +119,11 @@ Silent changes: ``Sandbox.change_silently()`` makes the changes Xero does not ti
 (a contact's IsSupplier flag, an invoice's SentToContact, the DueDate of a partly paid
 invoice) and deletes an unused account and a user outright, as Xero can. Simulated days
 never do this on their own, so incremental syncs of ordinary days stay exact.
+
+Fields Xero adds later
+  * ``set_field`` gives a collection's records a field in stored order; ``None`` removes
+    it (Xero omits nulls). By default each changed record's UpdatedDateUTC moves, as an
+    edit of the value would; ``touch=False`` sends it on unchanged records.
 
 Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
 A ``501`` fault answers with an ``ApiException`` JSON body (``Type``

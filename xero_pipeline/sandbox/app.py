@@ -181,6 +181,16 @@ class Sandbox:
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)
 
+    def set_field(self, path: str, field: str, values: Sequence[Any], *, tenant_id: str | None = None,
+                  touch: bool = True) -> dict[str, list[str]]:
+        """A field Xero added later, on the first ``len(values)`` records of ``path`` in every
+        tenant (or one); returns the changed keys per tenant (see ``books.drift``)."""
+        from xero_pipeline.sandbox.books.drift import set_field
+
+        with self._lock:
+            return {tid: set_field(self.books[tid], path, field, values, touch=touch)
+                    for tid in ([tenant_id] if tenant_id else self.tenant_ids)}
+
     def ground_truth_bytes(self, *, tenant_id: str | None = None) -> bytes:
         """JSON of every collection per tenant as a perfect full read returns it.
 

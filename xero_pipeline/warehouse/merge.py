@@ -30,16 +30,22 @@ from xero_pipeline.warehouse.shaping import TableShape
 from xero_pipeline.warehouse.spool import Spool
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.tables import ensure_table
+from xero_pipeline.warehouse.widening import Widening, spool_read_type, widen_columns
 
 _TEMP_TABLES = ("stg_parent", "stg_changed", "stg_gone", "stg_child")
 
 
 def read_spool_sql(shape: TableShape, path: Path) -> str:
     """A SELECT over one spool file with every column typed as the table declares."""
-    types = {name: c.sql_type for name, c in shape.columns.items()}
+    types, casts = {}, []
+    for name, c in shape.columns.items():
+        types[name], cast = spool_read_type(c.kind, shape.stored.get(name, c.kind))
+        if cast:
+            casts.append(f"CAST({q(name)} AS {cast}) AS {q(name)}")
     types["_seq"] = "BIGINT"
     struct = ", ".join(f"{lit(name)}: {lit(t)}" for name, t in types.items())
-    return load("merge/read_spool", path=lit(str(path)), columns=struct)
+    replace = f"REPLACE ({', '.join(casts)})" if casts else ""
+    return load("merge/read_spool", path=lit(str(path)), columns=struct, replace=replace)
 
 
 def _columns(names: Iterable[str], prefix: str = "") -> str:
@@ -61,6 +67,7 @@ class LoadStats:
     child_row_count: dict[str, int] = field(default_factory=dict)  # held for the tenant afterwards
     row_count: int = 0  # live parent rows for the tenant after the load
     new_columns: list[str] = field(default_factory=list)
+    widened: list[Widening] = field(default_factory=list)  # columns altered to hold this load's values
 
 
 def merge(
@@ -86,6 +93,7 @@ def merge(
     with transaction(conn):
         for shape in shaper.shapes():
             stats.new_columns += ensure_table(conn, shape, schema)
+            stats.widened += widen_columns(conn, shape, schema)
         if spool.rows.get(parent.table, 0) > 0:
             spooled = read_spool_sql(parent, spool.path(parent.table))
             conn.execute(load("merge/stage_parents", spooled=spooled, pk=pk))

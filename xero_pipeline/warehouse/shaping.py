@@ -14,7 +14,10 @@ Rules a warehouse user relies on:
 * a nested object with an id (``Contact.ContactID``) also gets a flat ``contact_id``
   column, because that is what people join on;
 * a field Xero adds tomorrow becomes a new column with a type inferred from its value,
-  instead of failing the load.
+  instead of failing the load; a number makes it ``DECIMAL``, never ``BIGINT`` (only the
+  spec makes a column an integer);
+* a value its column cannot hold exactly widens the column (``values.wider_kind``)
+  instead of being rounded or failing the load; ``widening`` widens the table to match.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 
 from xero_pipeline.registry import Child, XeroObject
 from xero_pipeline.registry.fields import field_kinds
-from xero_pipeline.warehouse.values import CONVERTERS, Column, infer_kind, sql_kind
+from xero_pipeline.warehouse.values import CONVERTERS, Column, Misfit, infer_kind, sql_kind, wider_kind
 
 # Fields that only carry the outcome of a write request; a read has nothing useful in them.
 WRITE_ONLY_FIELDS = frozenset(
@@ -55,6 +58,9 @@ class TableShape:
     id_columns: dict[str, tuple[str, str]]  # nested object field -> (column, id field)
     skip: frozenset[str] = frozenset()  # child arrays and write-only fields
     added: list[Column] = field(default_factory=list)  # columns Xero sent but the spec lacks
+    # How each column is typed in the warehouse table, when that is wider than its kind
+    # here; set by ``widening.widen_columns`` inside the merge, read by the spool reader.
+    stored: dict[str, str] = field(default_factory=dict)
 
     def _learn(self, xero_field: str, value: Any) -> tuple[str, str]:
         name = snake(xero_field)
@@ -66,6 +72,15 @@ class TableShape:
         self.fields[xero_field] = (name, kind)
         self.added.append(col)
         return name, kind
+
+    def _widen(self, column: str, kind: str, value: Any) -> str:
+        wider = wider_kind(kind, value)
+        self.columns[column] = Column(column, wider)
+        for xero_field, (name, _) in list(self.fields.items()):
+            if name == column:
+                self.fields[xero_field] = (name, wider)
+        self.added = [Column(column, wider) if c.name == column else c for c in self.added]
+        return wider
 
     def row(self, record: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
         """One warehouse row: ``base`` (tenant and parent keys) plus the record's fields."""
@@ -80,7 +95,13 @@ class TableShape:
                     continue
                 spec = self._learn(xero_field, value)
             column, kind = spec
-            out[column] = CONVERTERS[kind](value)
+            try:
+                out[column] = CONVERTERS[kind](value)
+            except Misfit:
+                # Rows spooled before keep their values: each kind's spool text reads
+                # into any wider kind (widening.spool_read_type; only a number spooled
+                # before its column turned JSON lands as a JSON string of its digits).
+                out[column] = CONVERTERS[self._widen(column, kind, value)](value)
             flat = self.id_columns.get(xero_field)
             if flat is not None and isinstance(value, dict):
                 out[flat[0]] = value.get(flat[1])

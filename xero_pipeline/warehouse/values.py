@@ -3,11 +3,17 @@ the conversion of each value, and the JSON text of rows and nested objects.
 
 Pure functions, no I/O; ``shaping`` decides which columns a table has and uses these
 to fill them.
+
+A conversion never changes a value: one its column's kind cannot hold exactly (12.99
+for a BIGINT, text for a DECIMAL, an object for a VARCHAR, a 14th decimal place) raises
+``Misfit``, and the column widens to ``wider_kind`` instead. Kinds only ever widen, along
+integer -> decimal -> string -> json (dates and booleans -> string -> json).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,13 +39,24 @@ def sql_kind(kind: str) -> str:
     return "json" if kind.startswith(("object:", "array:")) else kind
 
 
+def kind_of_type(sql_type: str) -> str | None:
+    """The kind of a column DuckDB reports as ``sql_type``; None for a type we never make."""
+    return _KIND_OF_TYPE.get(sql_type.replace(" ", "").upper())
+
+
+_KIND_OF_TYPE = {t.replace(" ", ""): k for k, t in SQL_TYPES.items()}
+
+
 def infer_kind(value: Any) -> str:
-    """The kind of a field the spec does not know, from one of its values."""
+    """The kind of a field the spec does not know, from one of its values.
+
+    A number is ``decimal`` even when it is whole: the first value of a new money field
+    is often ``0``, and a BIGINT column would round every later ``12.99``. Only the spec
+    makes a column ``integer``.
+    """
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, (Decimal, float)):
+    if isinstance(value, (int, Decimal, float)):
         return "decimal"
     if isinstance(value, (dict, list)):
         return "json"
@@ -48,12 +65,40 @@ def infer_kind(value: Any) -> str:
     return "string"
 
 
+def wider_kind(kind: str, value: Any) -> str:
+    """The narrowest kind that holds both what ``kind`` holds and ``value`` (which it cannot)."""
+    if isinstance(value, (dict, list)):
+        return "json"
+    if kind == "integer":
+        try:
+            _fitting_decimal(value)
+            return "decimal"
+        except Misfit:
+            pass
+    return "string"
+
+
+def join_kinds(a: str, b: str) -> str:
+    """The narrowest kind holding every value of both kinds (a column's type and a load's)."""
+    if a == b:
+        return a
+    if "json" in (a, b):
+        return "json"
+    if {a, b} == {"integer", "decimal"}:
+        return "decimal"
+    return "string"
+
+
 def json_default(value: Any) -> Any:
     """``json.dumps``' ``default``: the values Xero's parsed JSON holds that JSON lacks."""
     if isinstance(value, Decimal):
-        # Only nested JSON columns pass through here; their amounts are 2-4 dp, which a
-        # float's shortest repr reproduces exactly.
-        return float(value)
+        # Only nested JSON values pass through here. Their amounts have 2-4 dp, which a
+        # float's shortest repr reproduces exactly; one it would change stays as text.
+        text = str(value)
+        if len(text) <= 15 and "E" not in text:  # at most 15 digits: the float is exact
+            return float(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else text
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
@@ -64,33 +109,118 @@ def to_json_text(value: Any) -> str:
     return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
+class Misfit(ValueError):
+    """A value a column's kind cannot hold without changing it; the column must widen."""
+
+
+_INT_RANGE = (-(2**63), 2**63 - 1)  # BIGINT
+_PLAIN_INT = re.compile(r"-?[0-9]+\Z")
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
+DECIMAL_SCALE, DECIMAL_INTEGER_DIGITS = 10, 28  # DECIMAL(38, 10)
+
+
+def _fitting_decimal(value: Any) -> Decimal:
+    """``value`` as a Decimal that DECIMAL(38, 10) holds exactly, or ``Misfit``."""
+    t = type(value)
+    if t is Decimal:
+        d = value
+    elif t is int:
+        d = Decimal(value)
+    elif t is str and _PLAIN_NUMBER.match(value):  # numbers sent as strings (the SDK accepts them)
+        d = Decimal(value)
+    elif t is float:
+        d = Decimal(repr(value))
+    else:
+        raise Misfit
+    if not d.is_finite():
+        raise Misfit
+    if d.is_zero():
+        return d
+    if d.as_tuple().exponent < -DECIMAL_SCALE and d.normalize().as_tuple().exponent < -DECIMAL_SCALE:
+        raise Misfit  # more decimal places than the column keeps: DuckDB would round
+    if d.adjusted() >= DECIMAL_INTEGER_DIGITS:
+        raise Misfit
+    return d
+
+
+def _parsed(value: Any, parse: Callable[[str], Any], kind: type) -> Any:
+    """A Xero date string parsed, or a value already of ``kind``; anything else misfits."""
+    if isinstance(value, str):
+        try:
+            return parse(value)
+        except (ValueError, OverflowError):
+            raise Misfit from None
+    if isinstance(value, kind):
+        return value
+    raise Misfit
+
+
 def _convert_instant(value: Any) -> str | None:
-    parsed = parse_instant(value) if isinstance(value, str) else value
+    parsed = None if value is None or value == "" else _parsed(value, parse_instant, datetime)
     return None if parsed is None else parsed.replace(tzinfo=None).isoformat(sep=" ")
 
 
 def _convert_date(value: Any) -> str | None:
-    parsed = parse_date(value) if isinstance(value, str) else value
+    parsed = None if value is None or value == "" else _parsed(value, parse_date, date)
     return None if parsed is None else parsed.isoformat()
 
 
 def _convert_decimal(value: Any) -> str | None:
     # Strings, because the NDJSON spool must not turn 0.1 into 0.1000000000000000055.
-    return None if value is None or value == "" else str(value)
+    if type(value) is Decimal:
+        # The common case, decided on the text: plain digits with at most 28 before the
+        # point and 10 after it.
+        text = str(value)
+        dot = text.find(".")
+        whole, places = (len(text), 0) if dot < 0 else (dot, len(text) - dot - 1)
+        if whole - (text[0] == "-") <= DECIMAL_INTEGER_DIGITS and places <= DECIMAL_SCALE \
+                and text[-1].isdigit() and "E" not in text:
+            return text
+    if value is None or value == "":
+        return None
+    return str(_fitting_decimal(value))
 
 
 def _convert_integer(value: Any) -> int | None:
-    return None if value is None or value == "" else int(value)
+    if value is None or value == "":
+        return None
+    t = type(value)
+    if t is int:
+        n = value
+    elif t is Decimal and value.is_finite() and value == value.to_integral_value():
+        n = int(value)
+    elif t is str and _PLAIN_INT.match(value):
+        n = int(value)
+    else:
+        raise Misfit  # a fraction, text, true/false: int() would truncate or fail
+    if not _INT_RANGE[0] <= n <= _INT_RANGE[1]:
+        raise Misfit
+    return n
 
 
 def _convert_boolean(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if type(value) is bool:
+        return value
     if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return None if value is None else bool(value)
+        text = value.strip().lower()
+        if text in ("true", "false"):
+            return text == "true"
+        if not text:
+            return None
+    raise Misfit
 
 
 def _convert_string(value: Any) -> str | None:
-    return None if value is None else str(value)
+    t = type(value)
+    if t is str or value is None:
+        return value
+    if t is bool:
+        return "true" if value else "false"  # as JSON, and as DuckDB casts a BOOLEAN column
+    if t is dict or t is list:
+        raise Misfit  # str() would store Python's repr of it
+    return repr(value) if t is float else str(value)
 
 
 def _convert_json(value: Any) -> Any:

@@ -8,6 +8,8 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 ``POST /_sandbox/simulate-day[?tenant_id=]`` one day of bookkeeping; the clock moves once
 ``POST /_sandbox/advance?seconds=N``         move the books' clock forward
 ``POST /_sandbox/change-silently[?tenant_id=]`` changes Xero does not timestamp, and hard deletes
+``POST /_sandbox/fields``                    a field Xero added later: ``{"path", "field", "values",
+                                             "tenant_id", "touch"}`` (see ``books.drift``)
 ``POST /_sandbox/faults``                    a fault: ``{"kind", "tenant_id", "path", "count",
                                              "after_page", "seconds"}`` (see ``faults``)
 ``GET  /_sandbox/faults``                    faults still pending
@@ -22,6 +24,8 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from xero_pipeline.sandbox.api.wire import (
@@ -55,6 +59,12 @@ def handle(sandbox: Sandbox, req: Request) -> Response:
         if route == "advance" and method == "POST":
             sandbox.advance(float(req.arg("seconds") or 0))
             return json_response(200, {"now": sandbox.clock.now().isoformat()})
+        if route == "fields" and method == "POST":
+            # Decimal, as a client parses Xero's numbers: 12.99 must stay 12.99.
+            body = json.loads(req.body or b"{}", parse_float=Decimal)
+            changed = sandbox.set_field(str(body["path"]), str(body["field"]), list(body["values"]),
+                                        tenant_id=body.get("tenant_id"), touch=bool(body.get("touch", True)))
+            return json_response(200, {"changed": changed})
         if route == "faults":
             if method == "POST":
                 body = req.json()

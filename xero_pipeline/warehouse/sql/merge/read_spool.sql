@@ -1,4 +1,5 @@
 -- One spool file, every column typed as the table declares (and _seq, the record's
--- position in the load).
-SELECT * FROM read_json(${path}, format = 'newline_delimited', columns = {${columns}},
+-- position in the load); the REPLACE fragment, if any, casts columns read as text
+-- into the table's type.
+SELECT * ${replace} FROM read_json(${path}, format = 'newline_delimited', columns = {${columns}},
                         maximum_object_size = 67108864)
