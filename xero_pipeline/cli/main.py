@@ -146,7 +146,7 @@ def _stop_group(proc: subprocess.Popen) -> int:
 
 
 def cmd_sandbox(argv: Sequence[str]) -> int:
-    from xero_pipeline.sandbox.app import run_sandbox_command
+    from xero_pipeline.sandbox.command import run_sandbox_command
 
     return run_sandbox_command(list(argv))
 

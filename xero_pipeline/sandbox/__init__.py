@@ -134,6 +134,7 @@ Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.
 """
 
-from xero_pipeline.sandbox.app import Sandbox, run_sandbox_command
+from xero_pipeline.sandbox.app import Sandbox
+from xero_pipeline.sandbox.command import run_sandbox_command
 
 __all__ = ["Sandbox", "run_sandbox_command"]

@@ -2,6 +2,6 @@
 
 import sys
 
-from xero_pipeline.sandbox.app import run_sandbox_command
+from xero_pipeline.sandbox.command import run_sandbox_command
 
 sys.exit(run_sandbox_command(sys.argv[1:]))
