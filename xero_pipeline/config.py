@@ -8,11 +8,17 @@
 | XERO_TOKEN_STORE     | file where the pipeline keeps rotated tokens (0600)           | data/xero_tokens.json      |
 | XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
 | XERO_IDENTITY_URL    | token endpoint host                                            | https://identity.xero.com  |
-| XERO_WAREHOUSE       | the DuckDB file                                                | data/xero.duckdb           |
+| XERO_WAREHOUSE       | the DuckDB file (relative: from the checkout)                  | data/warehouse.duckdb      |
+
+A relative XERO_WAREHOUSE, and the default, start at the checkout the package runs from
+(``make install``), so every command finds the same warehouse from any directory; an
+installed package without a checkout uses the current directory.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,8 +31,20 @@ DEFAULTS = {
     "XERO_TOKEN_STORE": "data/xero_tokens.json",
     "XERO_API_URL": "https://api.xero.com",
     "XERO_IDENTITY_URL": "https://identity.xero.com",
-    "XERO_WAREHOUSE": "data/xero.duckdb",
+    "XERO_WAREHOUSE": "data/warehouse.duckdb",
 }
+# The default file was data/xero.duckdb. DuckDB names a file's catalog after it, and a
+# catalog `xero` beside the schema `xero` made `xero.invoices` ambiguous in other clients.
+OLD_WAREHOUSE_NAME = "xero.duckdb"
+
+
+def _checkout() -> Path | None:
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+CHECKOUT: Path | None = _checkout()
+_keep_old_warehouse = False
 
 
 @dataclass(frozen=True)
@@ -79,7 +97,8 @@ def xero_settings(
     missing = [n for n in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET") if not get(n)]
     if missing:
         raise ConfigError(
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. Set them to your Xero app's "
+            f"{' and '.join(missing)} {'is not set. Set it' if len(missing) == 1 else 'are not set. Set them'} "
+            "to your Xero app's "
             "credentials (developer.xero.com > My Apps), or run `make demo` to try the pipeline against the sandbox."
         )
     return XeroSettings(
@@ -92,6 +111,57 @@ def xero_settings(
     )
 
 
-def warehouse_path(value: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+def warehouse_location(value: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The warehouse file, absolute; nothing is created.
+
+    ``value`` (a ``--warehouse`` argument) is taken from the current directory, as typed;
+    XERO_WAREHOUSE and the default from the checkout (see the module docstring).
+    """
+    if value:
+        return Path(value).expanduser().absolute()
     env = os.environ if env is None else env
-    return _writable_file("XERO_WAREHOUSE", value or env.get("XERO_WAREHOUSE") or DEFAULTS["XERO_WAREHOUSE"])
+    base = CHECKOUT or Path.cwd()
+    configured = (env.get("XERO_WAREHOUSE") or "").strip()
+    if configured:
+        return (base / Path(configured).expanduser()).absolute()
+    return _moved_from_old_name((base / DEFAULTS["XERO_WAREHOUSE"]).absolute())
+
+
+def warehouse_path(value: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """The warehouse file, its directory created and checked writable."""
+    return _writable_file("XERO_WAREHOUSE", str(warehouse_location(value, env)))
+
+
+def _moved_from_old_name(new: Path) -> Path:
+    """Rename a warehouse left under the old default name, with its WAL and spool, once.
+
+    Only while no process has it open: DuckDB locks the file with fcntl, so our lock
+    failing means a sync or a DuckDB session holds it, and this process keeps using the
+    old name (a process never renames a file it may itself have opened).
+    """
+    global _keep_old_warehouse
+    old = new.with_name(OLD_WAREHOUSE_NAME)
+    if new.exists() or not old.is_file():
+        return new
+    if _keep_old_warehouse:
+        return old
+    try:
+        fd = os.open(old, os.O_RDWR)
+    except OSError:  # not ours to move (read-only): use it where it is
+        return old
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            _keep_old_warehouse = True
+            return old
+        for suffix in ("", ".wal", ".spool"):
+            if Path(f"{old}{suffix}").exists():
+                os.rename(f"{old}{suffix}", f"{new}{suffix}")
+    finally:
+        os.close(fd)
+    logging.getLogger(__name__).warning(
+        f"moved the warehouse {old} to {new}: the default file's new name, under which "
+        "`SELECT * FROM xero.invoices` works in any DuckDB client"
+    )
+    return new

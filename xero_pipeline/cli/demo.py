@@ -10,28 +10,39 @@ from pathlib import Path
 import dagster as dg
 
 from xero_pipeline.cli.runner import ensure_dagster_home, sync_tenants
+from xero_pipeline.cli.sql_output import query_text
+from xero_pipeline.config import warehouse_location
 from xero_pipeline.defs.assets import asset_key
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.registry import OBJECTS
-from xero_pipeline.warehouse.read import connect_read_only, run_query
+from xero_pipeline.warehouse.read import connect_read_only
 
 DEMO_TIME_SCALE = 10.0  # the sandbox's minute lasts 6 s, so Xero's 60-a-minute limit is felt but brief
-DEMO_TOKENS = Path("data/sandbox_tokens.json")
-DEMO_STATE = Path("data/demo.json")
+# The demo's own files live beside its warehouse (data/ of the checkout by default).
+TOKENS_NAME = "sandbox_tokens.json"
+STATE_NAME = "demo.json"
+
+
+def demo_warehouse(value: str | None) -> Path:
+    """``--warehouse``, else the default file (never $XERO_WAREHOUSE: the demo replaces its file)."""
+    return warehouse_location(value, env={})
 
 
 @contextmanager
-def sandbox_environment(*, tenants: int, scale: float, seed: int) -> Iterator[dict[str, str]]:
-    """A running sandbox and the XERO_* settings that point the pipeline at it."""
+def sandbox_environment(*, tenants: int, scale: float, seed: int, data: Path | None = None
+                        ) -> Iterator[dict[str, str]]:
+    """A running sandbox and the XERO_* settings that point the pipeline at it (tokens kept in ``data``)."""
     from xero_pipeline.sandbox import Sandbox
 
+    tokens = (data or demo_warehouse(None).parent) / TOKENS_NAME
+    tokens.parent.mkdir(parents=True, exist_ok=True)
     # The sandbox's refresh tokens die with it; a token rotated by an earlier run is useless.
-    DEMO_TOKENS.unlink(missing_ok=True)
+    tokens.unlink(missing_ok=True)
     sandbox = Sandbox(tenants=tenants, scale=scale, seed=seed, time_scale=DEMO_TIME_SCALE)
     sandbox.start()
     try:
         yield {
-            **sandbox.pipeline_env(token_store=str(DEMO_TOKENS.resolve())),
+            **sandbox.pipeline_env(token_store=str(tokens)),
             "XERO_RATE_WINDOW_SECONDS": str(60 / DEMO_TIME_SCALE),
         }
     finally:
@@ -40,22 +51,23 @@ def sandbox_environment(*, tenants: int, scale: float, seed: int) -> Iterator[di
 
 def _reset_if_changed(instance: dg.DagsterInstance, warehouse: Path, params: dict) -> None:
     """A different sandbox world makes the old warehouse and cursors meaningless."""
-    previous = json.loads(DEMO_STATE.read_text()) if DEMO_STATE.exists() else None
+    state = warehouse.parent / STATE_NAME
+    previous = json.loads(state.read_text()) if state.exists() else None
     if previous == params:
         return
     warehouse.unlink(missing_ok=True)
     Path(str(warehouse) + ".wal").unlink(missing_ok=True)
     keys = [asset_key(t) for o in OBJECTS for t in (o.table, *(c.table for c in o.children))]
     instance.wipe_assets(keys)
-    DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
-    DEMO_STATE.write_text(json.dumps(params))
+    state.write_text(json.dumps(params))
 
 
-def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str) -> int:
+def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str | None) -> int:
     ensure_dagster_home()
-    db = Path(warehouse)
+    db = demo_warehouse(warehouse)
     db.parent.mkdir(parents=True, exist_ok=True)
-    with dg.DagsterInstance.get() as instance, sandbox_environment(tenants=tenants, scale=scale, seed=seed) as env:
+    with (dg.DagsterInstance.get() as instance,
+          sandbox_environment(tenants=tenants, scale=scale, seed=seed, data=db.parent) as env):
         _reset_if_changed(instance, db, {"tenants": tenants, "scale": scale, "seed": seed})
         print(f"sandbox Xero at {env['XERO_API_URL']} with {tenants} organisations (scale {scale})")
         xero = XeroResource(
@@ -70,13 +82,14 @@ def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str) -> int:
         )
         report = sync_tenants(instance=instance, xero=xero, warehouse=WarehouseResource(database=str(db)))
     print("\nRows per table and organisation:")
-    print(run_query(summary_sql(db), path=str(db), max_rows=100))
-    print("\nTry it yourself: xero-pipeline sql \"<query>\"  — for example:\n")
+    print(query_text(summary_sql(db), path=str(db), max_rows=100))
+    option = "" if warehouse_location() == db else f" --warehouse {db}"
+    print(f"\nTry it yourself: xero-pipeline sql{option} \"<query>\"  — for example:\n")
     from xero_pipeline.cli.main import EXAMPLE_SQL
 
     print(EXAMPLE_SQL)
     print()
-    print(run_query(EXAMPLE_SQL.split(";")[0], path=str(db)))
+    print(query_text(EXAMPLE_SQL.split(";")[0], path=str(db)))
     if not report.ok:
         print(f"\n{len(report.failures)} asset(s) failed: see above")
         return 1

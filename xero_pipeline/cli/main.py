@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from xero_pipeline.cli.sql_output import FORMATS
 from xero_pipeline.errors import XeroPipelineError
 
 if TYPE_CHECKING:
@@ -94,9 +95,20 @@ def cmd_auth(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from xero_pipeline.warehouse.read import run_query
+    from xero_pipeline.cli.sql_output import print_query
+    from xero_pipeline.errors import ConfigError
 
-    print(run_query(args.query, path=args.warehouse))
+    if args.max_rows < 0:
+        raise ConfigError(f"--max-rows must be 0 or more, not {args.max_rows}")
+    try:
+        print_query(args.query, path=args.warehouse, fmt=args.format, max_rows=args.max_rows,
+                    out=sys.stdout, err=sys.stderr)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) has had enough. Stop as a Unix filter does, and point stdout
+        # at /dev/null so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     return 0
 
 
@@ -151,44 +163,65 @@ def cmd_sandbox(argv: Sequence[str]) -> int:
     return run_sandbox_command(list(argv))
 
 
+WAREHOUSE_HELP = ("the DuckDB file (default: $XERO_WAREHOUSE, else data/warehouse.duckdb; "
+                  "a relative XERO_WAREHOUSE starts at the checkout, a relative --warehouse here)")
+
+
+def _command(sub: argparse._SubParsersAction, name: str, helptext: str, more: str = "") -> argparse.ArgumentParser:
+    """A subcommand whose own --help starts with what it does."""
+    return sub.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] + "." + more)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xero-pipeline", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("sync", help="sync connected tenants into the warehouse through Dagster")
+    p = _command(sub, "sync", "sync connected tenants into the warehouse through Dagster")
     p.add_argument("--tenant", action="append", help="a tenant id (repeatable); default: every connected tenant")
     p.add_argument("--select", help="tables to sync, e.g. 'invoices,contacts' or 'credit*'; default: all")
-    p.add_argument("--warehouse", help="DuckDB file (default $XERO_WAREHOUSE or data/xero.duckdb)")
+    p.add_argument("--warehouse", help=WAREHOUSE_HELP)
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("auth", help="authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens")
+    p = _command(sub, "auth", "authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens")
     p.add_argument("--port", type=int, default=8749,
                    help="localhost port of the redirect URI http://localhost:PORT/callback (default 8749)")
     p.add_argument("--no-browser", action="store_true", help="only print the consent URL")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the redirect")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the redirect (default 300)")
     p.set_defaults(func=cmd_auth)
 
-    p = sub.add_parser("tenants", help="list the organisations connected to the app")
+    p = _command(sub, "tenants", "list the organisations connected to the app",
+                 " One line each: tenant id, type and name, as Xero's /connections returns them.")
     p.set_defaults(func=cmd_tenants)
 
-    p = sub.add_parser("sql", help="run a read-only query against the warehouse")
-    p.add_argument("query")
-    p.add_argument("--warehouse", help="DuckDB file (default $XERO_WAREHOUSE or data/xero.duckdb)")
+    p = _command(sub, "sql", "run a read-only query against the warehouse",
+                 " Tables are in the schema xero (xero.invoices, ...), views in ledger. Several statements "
+                 "separated by ';' run in order; table and markdown show each one's result.")
+    p.add_argument("query", help='SQL to run, e.g. "SELECT count(*) FROM xero.invoices" (quote it for the shell)')
+    p.add_argument("--format", choices=FORMATS, default="table",
+                   help="table (default), csv, json or markdown. NULL prints as NULL in a table or markdown, as "
+                        "an empty field in csv and as null in json; csv and json print every row of the last "
+                        "statement's result")
+    p.add_argument("--max-rows", type=int, default=200, metavar="N",
+                   help="rows a table or markdown result shows (default 200); csv and json show every row")
+    p.add_argument("--warehouse", help=WAREHOUSE_HELP)
     p.set_defaults(func=cmd_sql)
 
     for name, helptext, func in (
         ("demo", "start the sandbox, sync every tenant through Dagster, print a summary", cmd_demo),
         ("dev", "open the Dagster UI against a local sandbox", cmd_dev),
     ):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("--tenants", type=int, default=2)
-        p.add_argument("--scale", type=float, default=0.2, help="1 is about 3,000 invoices per tenant")
-        p.add_argument("--seed", type=int, default=7)
+        p = _command(sub, name, helptext, " The sandbox is an offline fake Xero on loopback; no account needed.")
+        p.add_argument("--tenants", type=int, default=2, help="how many sandbox organisations (default 2)")
+        p.add_argument("--scale", type=float, default=0.2,
+                       help="size of each organisation's books; 1 is about 3,000 invoices (default 0.2)")
+        p.add_argument("--seed", type=int, default=7,
+                       help="seed of the made-up books: the same seed makes the same data (default 7)")
         if name == "demo":
-            p.add_argument("--warehouse", default="data/xero.duckdb")
+            p.add_argument("--warehouse", help="the DuckDB file to fill, replaced when the sandbox changes "
+                                               "(default data/warehouse.duckdb in the checkout)")
         p.set_defaults(func=func)
 
-    sub.add_parser("sandbox", help="serve the offline Xero sandbox (see `xero-pipeline sandbox --help`)")
+    _command(sub, "sandbox", "serve the offline Xero sandbox", " Its options: `xero-pipeline sandbox --help`.")
     return parser
 
 

@@ -156,13 +156,15 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
             table = mat.asset_key.path[-1]
             meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
             report.outcomes.append(AssetOutcome(tenant, table, meta))
+            rows, calls = meta.get("dagster/row_count", 0), meta.get("api_calls", 0)
+            counts = f"{table:<24} {rows:>7} {'row ' if rows == 1 else 'rows'}"
+            calls_text = f"{calls} call" + ("" if calls == 1 else "s")
             if "report_calls" in meta:
-                echo(f"  {table:<24} {meta.get('dagster/row_count', 0):>7} rows  (snapshot)  {meta['api_calls']} calls")
+                echo(f"  {counts}  (snapshot)  {calls_text}")
             elif "api_calls" in meta:
                 echo(
-                    f"  {table:<24} {meta.get('dagster/row_count', 0):>7} rows  +{meta.get('rows_inserted', 0)} new "
-                    f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  "
-                    f"{meta.get('api_calls', 0)} calls"
+                    f"  {counts}  +{meta.get('rows_inserted', 0)} new "
+                    f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  {calls_text}"
                 )
         _collect(result, tenant, report, echo)
         runs.stop_if_interrupted(result)

@@ -111,7 +111,9 @@ class XeroResource(dg.ConfigurableResource):
 class WarehouseResource(DuckDBResource):
     """The DuckDB warehouse file, opened only for the length of one write transaction."""
 
-    database: str = Field(default="", description="DuckDB file (XERO_WAREHOUSE, default data/xero.duckdb).")
+    database: str = Field(
+        default="", description="DuckDB file (XERO_WAREHOUSE, default data/warehouse.duckdb in the checkout)."
+    )
     lock_timeout_seconds: float = Field(
         default=120.0, description="How long a write waits for another process to release the file."
     )
@@ -170,7 +172,7 @@ def lock_holder(message: str) -> str:
     if not found:
         return "another process (DuckDB did not say which)"
     program, pid = found.groups()
-    try:  # the command line says more than the program ("duckdb -readonly data/xero.duckdb"); Linux only
+    try:  # the command line says more than the program ("duckdb -readonly data/warehouse.duckdb"); Linux only
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             program = " ".join(fh.read().replace(b"\0", b" ").decode(errors="replace").split())[:200] or program
     except OSError:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from xero_pipeline.errors import ConfigError
 from xero_pipeline.warehouse.names import lit
 
 CATALOG = "warehouse"
@@ -19,10 +22,12 @@ class Connection(Protocol):
 def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | None = None) -> Any:
     """A connection whose default catalog is the warehouse file, attached as ``warehouse``.
 
-    DuckDB names a file's catalog after the file, so ``data/xero.duckdb`` would be catalog
-    ``xero`` holding schema ``xero``, and ``xero.invoices`` would be ambiguous. Attaching
-    under a fixed alias keeps every query (ours and users') plain ``xero.<table>``.
-    Raises ``duckdb.IOException`` when another process holds the file's lock.
+    Other clients name the file's catalog after the file (``data/warehouse.duckdb`` is
+    ``warehouse`` there too); the fixed alias keeps our own queries independent of the
+    name a user gives the file. Everything refers to plain ``xero.<table>``, never to a
+    catalog, so the views work under any catalog name.
+    Raises ``duckdb.IOException`` when another process holds the file's lock, and
+    ``ConfigError`` for a file written by a newer DuckDB.
     """
     import duckdb
 
@@ -31,10 +36,32 @@ def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | 
         mode = " (READ_ONLY)" if read_only else ""
         conn.execute(f"ATTACH {lit(str(path))} AS {CATALOG}{mode}")
         conn.execute(f"USE {CATALOG}")
+    except duckdb.IOException as exc:
+        conn.close()
+        found = re.search(r"database file with version number (\d+)", str(exc))
+        if found:
+            raise ConfigError(newer_file_message(Path(path), found.group(1), duckdb.__version__)) from None
+        raise
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def newer_file_message(path: Path, storage_version: str, ours: str) -> str:
+    """What to do with a warehouse written by DuckDB 2.x, whose files 1.4 and 1.5 cannot read."""
+    converted = Path(f"{path}.v1.4")
+    attach = (f"ATTACH {lit(str(path))} AS old (READ_ONLY); "
+              f"ATTACH {lit(str(converted))} AS new (STORAGE_VERSION 'v1.4.0'); COPY FROM DATABASE old TO new")
+    python = "/tmp/duckdb2/bin/python"
+    return (
+        f"{path} was written by a newer DuckDB (storage version {storage_version}) than this pipeline's "
+        f"DuckDB {ours}, the 1.4 LTS line whose files the DuckDB 1.4 and 1.5 clients read. Convert it once "
+        f"with DuckDB 2 in a scratch environment, then replace the file:\n"
+        f"  python3 -m venv /tmp/duckdb2 && /tmp/duckdb2/bin/pip install 'duckdb>=2,<3'\n"
+        f"  {python} -c 'import duckdb, sys; duckdb.connect().execute(sys.argv[1])' {shlex.quote(attach)}\n"
+        f"  mv {shlex.quote(str(converted))} {shlex.quote(str(path))}"
+    )
 
 
 @contextmanager

@@ -6,41 +6,91 @@ open read-only and briefly, and report a lock clearly instead of failing obscure
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import duckdb
 
-from xero_pipeline.config import warehouse_path
+from xero_pipeline.config import warehouse_location
 from xero_pipeline.errors import ConfigError
 from xero_pipeline.warehouse.connection import open_warehouse
 
+BATCH_ROWS = 2048
+# Statements whose result is rows; DuckDB answers the others (SET, USE, ATTACH, ...) with
+# a placeholder column "Success" that means nothing to a reader.
+ROW_STATEMENTS = {"SELECT", "EXPLAIN", "CALL", "PRAGMA", "EXECUTE", "RELATION"}
+
 
 def connect_read_only(path: str | None = None) -> duckdb.DuckDBPyConnection:
-    db = warehouse_path(path)
-    if not Path(db).exists():
-        raise ConfigError(f"there is no warehouse at {db} yet: run `xero-pipeline sync` (or `make demo`) first")
+    db = warehouse_location(path)
+    if not db.is_file():
+        raise ConfigError(f"there is no warehouse at {db} yet: run `xero-pipeline sync` (or `make demo`) first, "
+                          "or name the file with --warehouse or XERO_WAREHOUSE")
     try:
         return open_warehouse(db, read_only=True)
     except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise ConfigError(f"cannot open the warehouse {db}: {exc}") from None
         raise ConfigError(
             f"the warehouse {db} is being written by another process ({exc}); try again when the sync finishes"
         ) from None
 
 
-def run_query(query: str, *, path: str | None = None, max_rows: int = 200) -> str:
-    """Run one query read-only and format the result as a text table."""
-    conn = connect_read_only(path)
+@dataclass
+class Result:
+    """One statement's rows, fetched in batches as they are read (consume before the next)."""
+
+    number: int  # 1-based, among the statements the user wrote
+    last: bool  # the query's last statement
+    columns: list[str]
+    types: list[str]  # DuckDB's type names: "JSON", "DECIMAL(38,10)", ...
+    batches: Iterator[list[tuple]]
+
+
+def split_statements(conn: duckdb.DuckDBPyConnection, query: str) -> list[duckdb.Statement]:
+    """The query's statements, as DuckDB's parser splits them; an empty query is an error."""
     try:
+        statements = conn.extract_statements(query)
+    except duckdb.Error as exc:
+        raise ConfigError(f"query failed: {exc}") from None
+    if not statements:
+        raise ConfigError('the query is empty: give SQL, e.g. xero-pipeline sql "SELECT count(*) FROM xero.invoices"')
+    return statements
+
+
+def _hidden(statement: duckdb.Statement) -> bool:
+    # DuckDB expands a PIVOT into a CREATE TYPE with no text of its own, then the SELECT.
+    return statement.type.name == "CREATE" and not statement.query.strip()
+
+
+def written(statements: list[duckdb.Statement]) -> int:
+    """How many statements the user wrote."""
+    return sum(not _hidden(s) for s in statements)
+
+
+def results(conn: duckdb.DuckDBPyConnection, statements: list[duckdb.Statement]) -> Iterator[Result]:
+    """Run the statements in order, yielding each one that returns rows."""
+    total, number = written(statements), 0
+    for index, statement in enumerate(statements):
+        number += not _hidden(statement)
         try:
-            cursor = conn.execute(query)
+            cursor = conn.execute(statement)  # the object, not its text: a PIVOT's parts have none
+        except duckdb.Error as exc:
+            where = f" (statement {max(number, 1)} of {total})" if total > 1 else ""
+            raise ConfigError(f"query failed{where}: {exc}") from None
+        if (cursor.description is None or statement.type.name not in ROW_STATEMENTS
+                or [d[0] for d in cursor.description] == ["Success"]):
+            continue
+        yield Result(number, index == len(statements) - 1, [d[0] for d in cursor.description],
+                     [str(d[1]) for d in cursor.description], _batches(cursor))
+
+
+def _batches(cursor: duckdb.DuckDBPyConnection) -> Iterator[list[tuple]]:
+    while True:
+        try:
+            batch = cursor.fetchmany(BATCH_ROWS)
         except duckdb.Error as exc:
             raise ConfigError(f"query failed: {exc}") from None
-        if cursor.description is None:
-            return "ok"
-        # Nullable dtypes: counts stay integers ("587", not "587.0") even beside a NULL.
-        frame = cursor.fetch_df().convert_dtypes()
-    finally:
-        conn.close()
-    shown = frame.head(max_rows).to_string(index=False, max_colwidth=60)
-    more = f"\n({len(frame)} rows, {max_rows} shown)" if len(frame) > max_rows else f"\n({len(frame)} rows)"
-    return shown + more
+        if not batch:
+            return
+        yield batch

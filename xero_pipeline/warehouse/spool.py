@@ -1,7 +1,7 @@
 """Spool files: shaped rows of one load, on local disk, between reading Xero and merging.
 
 A spool lives in its own directory ``xero-spool-<pid>-<random>`` under a root next to
-the warehouse (``data/xero.duckdb.spool/``), not in the system temp directory, so the
+the warehouse (``data/warehouse.duckdb.spool/``), not in the system temp directory, so the
 files a killed sync leaves behind are found and removed by the next sync instead of
 piling up in ``/tmp``. A directory is stale when the process named in it is gone (a
 SIGKILL skips every ``finally``), or, for directories whose owner cannot be told

@@ -53,18 +53,21 @@ def test_select_that_matches_nothing_lists_the_choices(capsys):
 def test_demo_then_sql(tmp_path):
     """`make demo` in miniature: sandbox -> Dagster -> DuckDB, a summary, then a query."""
     env = clean_env(tmp_path)
-    result = run_cli("demo", "--scale", "0.01", "--tenants", "2", env=env, cwd=tmp_path)
+    db = tmp_path / "data" / "warehouse.duckdb"
+    result = run_cli("demo", "--scale", "0.01", "--tenants", "2", "--warehouse", str(db), env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Rows per table and organisation" in result.stdout
     assert "Demo Company (NZ)" in result.stdout and "Demo Company (UK)" in result.stdout
-    assert (tmp_path / "data" / "xero.duckdb").exists()
+    assert f"xero-pipeline sql --warehouse {db}" in result.stdout  # the hint finds this demo's file
+    assert db.exists() and (db.parent / "sandbox_tokens.json").exists()  # the demo's files sit together
     assert (tmp_path / "home" / "dagster.yaml").exists()  # a persistent instance, not a temporary one
+    env["XERO_WAREHOUSE"] = str(db)
     query = run_cli(
         "sql", "SELECT count(DISTINCT tenant_id) AS tenants, count(*) > 0 AS has_rows FROM xero.invoices",
         env=env, cwd=tmp_path,
     )
     assert query.returncode == 0, query.stderr
-    assert query.stdout.split()[2:4] == ["2", "True"]
+    assert query.stdout.split()[4:6] == ["2", "true"]  # after the header and its rule
     bad = run_cli("sql", "SELECT * FROM xero.no_such_table", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "query failed" in bad.stderr
     write = run_cli("sql", "DELETE FROM xero.invoices", env=env, cwd=tmp_path)

@@ -159,7 +159,7 @@ def test_the_readme_snapshot_recipe_gives_a_copy_that_never_blocks_a_run(sandbox
     assert sync(instance, sandbox, tmp_path, lock_timeout=60).ok
     readme = (ROOT / "README.md").read_text()
     [recipe] = re.findall(r'duckdb -c "(ATTACH .*?COPY FROM DATABASE warehouse TO snapshot;)"', readme, re.S)
-    recipe = recipe.replace("data/xero.duckdb", str(db)).replace("data/snapshot.duckdb", str(copy))
+    recipe = recipe.replace("data/warehouse.duckdb", str(db)).replace("data/snapshot.duckdb", str(copy))
     reader = Reader(db, "read_only")  # taking a snapshot is itself just another reader
     try:
         conn = duckdb.connect(":memory:")
