@@ -32,11 +32,13 @@ DEFAULT_MAX_CONTACTS = 100
 _WHAT = {
     "TrialBalance": "at each of the last {n} month ends, one call per month end ({n} calls): per account the "
     "month's Debit/Credit and the YTD Debit/YTD Credit balance",
-    "ProfitAndLoss": "for this month and the {m} before it, in one call (periods={m}, timeframe=MONTH): "
-    "one value per account and month",
+    "ProfitAndLoss": "for this month and the {m} before it, one call per calendar month ({n} calls; with "
+    "periods Xero would cut every earlier month to this month's number of days): one value per account and month",
     "BalanceSheet": "at the last {n} month ends, in one call (periods={m}, timeframe=MONTH)",
-    "BankSummary": "for this month to date, in one call: opening balance, cash received, cash spent and "
-    "closing balance per bank account (every month, from journals: `ledger.cash_movements`)",
+    "BankSummary": "for this month to date, in one call: per bank account the opening balance (report_date: "
+    "the day before the month's first, as Xero's 'at the start of fromDate'), cash received and spent "
+    "(period_start..period_end) and the closing balance (report_date: today); every month, from journals: "
+    "`ledger.cash_movements`",
     "ExecutiveSummary": "as at today, in one call: this month against the previous one",
     "BudgetSummary": "of the overall budget for the same {n} months as the profit and loss, in one call, "
     "so budget and actual join on period_start",

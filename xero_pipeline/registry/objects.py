@@ -61,7 +61,9 @@ OBJECTS: tuple[XeroObject, ...] = (
             # One row per account and month: the amounts budget-vs-actual reports join on.
             Child("BudgetBalances", "budget_balances", "BudgetBalance", within="budget_lines"),
         ),
-        status_field=None,
+        status_field=None, filled_singly=("BudgetLines",),
+        notes="Xero lists budgets without their lines and sends a budget's balances only for the months asked "
+        "(at most 24 a request), so each budget is also read by id, month range by month range.",
     ),
     XeroObject(
         "contact_groups", "ContactGroups", "ContactGroups", "ContactGroup", "ContactGroupID",

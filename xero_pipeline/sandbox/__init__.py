@@ -12,7 +12,7 @@ Modules: ``app`` (facade, CLI), and by folder:
 
 * ``api/``: ``server`` (HTTP), ``wire`` (request/response values), ``routes`` (routing,
   identity endpoints), ``accounting`` (the API's gates), ``reads`` (collection, single and
-  report reads), ``query`` (filters, paging), ``where`` + ``compare`` + ``operands``
+  report reads), ``budgets`` (a budget's months), ``query`` (filters, paging), ``where`` + ``compare`` + ``operands``
   (the ``where`` language), ``order`` (the ``order`` language), ``render`` +
   ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
   scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes).
@@ -83,6 +83,22 @@ Paging and reads
     path. A journal read singly drops SourceID/SourceType (Xero's docs). ``GET /Reports``
     lists no published reports. Writes (PUT/POST/DELETE) are a 405: the API is read-only.
 
+Reports and budgets (facts sheet §7)
+  * ProfitAndLoss with ``periods`` applies the ``fromDate``..``toDate`` day range to every
+    earlier period: each starts ``timeframe`` earlier, covers as many days and never
+    reaches into the next period (after a 30-day month each earlier month is its first
+    30 days, February all of February; in February every column is 28 days). Each
+    column's heading is its last day. BalanceSheet columns are the balances at ``date``
+    shifted by ``timeframe``. BankSummary: Opening Balance as at the start of
+    ``fromDate``, Cash Received/Spent from ``fromDate`` to ``toDate``, Closing Balance as
+    at the end of ``toDate``.
+  * ``GET /Budgets`` sends ``"BudgetLines": []``; ``GET /Budgets/{id}`` sends every
+    line, with the balances of the months that ``DateFrom``..``DateTo`` touch (default:
+    the previous, current and next month by the books' clock; only months holding an
+    amount). One date alone means a three-month window from or to it. More than 24
+    months, ``DateTo`` before ``DateFrom`` or a malformed date is a 400
+    ``ValidationException``. ``DateFrom``/``DateTo`` on ``GET /Budgets`` are ignored.
+
 Identity
   * ``expires_in`` is the access-token lifetime in real seconds (lifetime / time scale,
     at least 1). A refresh token replayed within the grace period returns a fresh pair
@@ -130,7 +146,7 @@ A ``501`` fault answers with an ``ApiException`` JSON body (``Type``
 ``NotImplementedException``; Xero's ErrorNumber and Type for 501 are unverified, SDKs
 read its ``Message``); ``502``/``504`` are a gateway's plain text.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
-``createdByMyApp``, ``paymentsOnly`` on journals, Budgets' date filters, Xero's
+``createdByMyApp``, ``paymentsOnly`` on journals, Xero's
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.
 """
 

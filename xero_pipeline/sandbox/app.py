@@ -190,7 +190,8 @@ class Sandbox:
     def ground_truth_bytes(self, *, tenant_id: str | None = None) -> bytes:
         """JSON of every collection per tenant as a perfect full read returns it.
 
-        Full records with line items, unit prices at 4 dp where the endpoint allows it,
+        Full records with line items (budgets with every month of every line, which a
+        reader gathers from several reads by id), unit prices at 4 dp where the endpoint allows it,
         archived and deleted records included, hard-deleted ones absent, in the default
         order, rendered exactly as the API renders them.
         """

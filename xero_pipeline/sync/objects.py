@@ -22,6 +22,7 @@ from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.merge import LoadStats, merge
 from xero_pipeline.warehouse.shaping import RecordShaper
 from xero_pipeline.warehouse.spool import Spool
+from xero_pipeline.xero.budgets import read_budget, reads_by_month_range
 from xero_pipeline.xero.client import XeroClient
 
 ProgressFn = Callable[[str], None]
@@ -88,7 +89,10 @@ def sync_object(
             if obj.cursor is Cursor.JOURNAL_NUMBER and page.records:
                 max_journal = page.last_journal
             records = page.records
-            if obj.filled_singly:
+            if reads_by_month_range(obj):
+                today = (first_server_time or now).date()
+                records = [read_budget(client, obj, tenant_id, r, today=today) for r in records]
+            elif obj.filled_singly:
                 records = [_fill_singly(client, obj, tenant_id, r) for r in records]
             spool.add(records)
             if progress:

@@ -15,11 +15,18 @@ No Dagster here (``report_assets`` wraps it). A report asset, for one tenant:
    report is a snapshot, so rows of a previous load must not linger.
 
 Calls per tenant with the default 12 months: TrialBalance 12 (it has no ``periods``);
-ProfitAndLoss, BalanceSheet and BudgetSummary 1 each (``periods``/``timeframe`` put 12
-months in one response); BankSummary and ExecutiveSummary 1 each (as at today); the aged
-reports one per contact with an open balance, capped; plus one call per tenant and run
-to read Xero's clock: 18 and the aged ones. Xero allows 60 calls a minute per tenant, so
-a daily run that also syncs ~35 objects spends a minute or two, and 5,000 a day.
+ProfitAndLoss 12, one per calendar month (with ``periods`` Xero cuts every earlier month
+to the first one's number of days); BalanceSheet and BudgetSummary 1 each
+(``periods``/``timeframe`` put 12 month ends or budget months in one response);
+BankSummary and ExecutiveSummary 1 each (as at today); the aged reports one per contact
+with an open balance, capped; plus one call per tenant and run to read Xero's clock: 29
+and the aged ones. Xero allows 60 calls a minute per tenant, so a daily run that also
+syncs ~35 objects spends a minute or two, and 5,000 a day.
+
+Dates: ``report_date`` is the day a value is as at, by its end (a balance includes that
+day's journals); ``period_start``/``period_end`` bound a movement and are None for a
+balance. BankSummary's Opening Balance, "as at the start of fromDate" in Xero's words,
+is therefore dated the day before ``fromDate``.
 """
 
 from __future__ import annotations
@@ -122,15 +129,20 @@ def plan_calls(
         params = _with_periods({"date": _iso(ends[0])}, months_back, "MONTH")
         return [ReportCall(report, params, ends[0], tuple(Span(d) for d in ends))]
     if name == "ProfitAndLoss":
-        start, end = months(today, 1)[0]
-        params = _with_periods({"fromDate": _iso(start), "toDate": _iso(end)}, months_back, "MONTH")
-        return [ReportCall(report, params, end, tuple(spans_by_month))]
+        # One call per month, not periods=11: Xero applies the first column's day range to
+        # every earlier period, so after a 30-day month each earlier month loses its 31st
+        # and in February every month is cut to 28 days.
+        return [ReportCall(report, {"fromDate": _iso(start), "toDate": _iso(end)}, end, (Span(end, start, end),))
+                for start, end in months(today, months_back)]
     if name == "BankSummary":
         # This month to date: the bank position now. Earlier months would cost a call each
         # and add nothing: ledger.cash_movements has every month, equal to this report.
-        span = Span(today, first_of_month(today), today)
-        return [ReportCall(report, {"fromDate": _iso(first_of_month(today)), "toDate": _iso(today)}, today,
-                           (span,) * 4)]
+        # Xero's opening balance is as at the start of fromDate, i.e. the end of the day
+        # before: the same "as at the end of report_date" as every other balance stored.
+        start = first_of_month(today)
+        flow = Span(today, start, today)
+        spans = (Span(start - timedelta(days=1)), flow, flow, Span(today))
+        return [ReportCall(report, {"fromDate": _iso(start), "toDate": _iso(today)}, today, spans)]
     if name == "BudgetSummary":
         # The same months as ProfitAndLoss, oldest first as Xero lays budgets out, so that
         # budget and actual join on period_start. Its timeframe is a number of months.

@@ -27,10 +27,12 @@ from xero_pipeline.xero.reports import (
     Span,
     flatten_report,
     month_ends,
+    months,
     parse_amount,
     plan_calls,
 )
 from xero_pipeline_tests.conftest import Api
+from xero_pipeline_tests.journal_truth import CREDIT_SECTIONS, balances, journal_lines, movements
 
 TB = REPORTS_BY_NAME["trialbalance"]
 PL = REPORTS_BY_NAME["profitandloss"]
@@ -132,25 +134,30 @@ def test_plans_count_the_calls_and_date_every_column():
     assert month_ends(today, 3) == [date(2024, 2, 29), date(2024, 1, 31), date(2023, 12, 31)]
     calls = {r.name: plan_calls(r, today=today, contact_ids=["c1", "c2"]) for r in REPORTS}
     assert {k: len(v) for k, v in calls.items()} == {
-        "TrialBalance": 12, "ProfitAndLoss": 1, "BalanceSheet": 1, "BankSummary": 1, "ExecutiveSummary": 1,
+        "TrialBalance": 12, "ProfitAndLoss": 12, "BalanceSheet": 1, "BankSummary": 1, "ExecutiveSummary": 1,
         "BudgetSummary": 1, "AgedReceivablesByContact": 2, "AgedPayablesByContact": 2}
     assert calls["TrialBalance"][0].params == {"date": "2024-02-29"}
     assert calls["TrialBalance"][-1].params == {"date": "2023-03-31"}
-    pl = calls["ProfitAndLoss"][0]
-    assert pl.params == {"fromDate": "2024-03-01", "toDate": "2024-03-31", "periods": "11", "timeframe": "MONTH"}
-    assert pl.span(2) == Span(date(2024, 2, 29), date(2024, 2, 1), date(2024, 2, 29))
-    assert pl.span(12).start == date(2023, 4, 1)
+    pl = calls["ProfitAndLoss"]  # a call per month: Xero would cut earlier periods to March's length
+    assert [c.params for c in pl[:2]] == [{"fromDate": "2024-03-01", "toDate": "2024-03-31"},
+                                          {"fromDate": "2024-02-01", "toDate": "2024-02-29"}]
+    assert pl[1].span(1) == Span(date(2024, 2, 29), date(2024, 2, 1), date(2024, 2, 29))
+    assert pl[11].span(1).start == date(2023, 4, 1) and len(pl[11].spans) == 1
     bs = calls["BalanceSheet"][0]
     assert bs.params["date"] == "2024-02-29" and bs.span(12).report_date == date(2023, 3, 31)
     budget = calls["BudgetSummary"][0]
     assert budget.params == {"date": "2023-04-01", "periods": "12", "timeframe": "1"}
     assert budget.span(12).start == date(2024, 3, 1)  # oldest first, the same months as the P&L
     bank = calls["BankSummary"][0]
-    assert bank.params == {"fromDate": "2024-03-01", "toDate": "2024-03-15"} and bank.span(4).start == date(2024, 3, 1)
+    assert bank.params == {"fromDate": "2024-03-01", "toDate": "2024-03-15"}
+    # Opening balance: as at the end of the day before fromDate; closing: at toDate.
+    assert [bank.span(i) for i in range(1, 5)] == [
+        Span(date(2024, 2, 29)), Span(date(2024, 3, 15), date(2024, 3, 1), date(2024, 3, 15)),
+        Span(date(2024, 3, 15), date(2024, 3, 1), date(2024, 3, 15)), Span(date(2024, 3, 15))]
     aged = calls["AgedReceivablesByContact"]
     assert [(c.contact_id, c.request) for c in aged] == [
         ("c1", "contactId=c1&date=2024-03-15"), ("c2", "contactId=c2&date=2024-03-15")]
-    one = plan_calls(PL, today=today, months_back=1)[0]
+    one = plan_calls(REPORTS_BY_NAME["balancesheet"], today=today, months_back=1)[0]
     assert "periods" not in one.params  # a single column needs no comparison periods
     with pytest.raises(ValueError):
         plan_calls(TB, today=today, months_back=13)
@@ -270,7 +277,7 @@ def test_report_tables_equal_fresh_reads_after_a_full_sync(world):
     calls = sb.stats()["calls"]
     for tenant in sb.tenant_ids:  # the sandbox saw exactly the planned report calls
         assert calls[tenant]["Reports/TrialBalance"] == 12 and calls[tenant]["Reports/BankSummary"] == 1
-        assert calls[tenant]["Reports/ProfitAndLoss"] == 1 and calls[tenant]["Reports/BalanceSheet"] == 1
+        assert calls[tenant]["Reports/ProfitAndLoss"] == 12 and calls[tenant]["Reports/BalanceSheet"] == 1
     assert_reports_match_fresh_reads(sb, db, first)
 
 
@@ -298,3 +305,64 @@ def test_aged_reports_call_at_most_max_contacts_largest_balances_first(world):
     largest = max(due, key=lambda c: due[c])
     stored_contacts = {r[COLUMN_NAMES.index("contact_id")] for r in _stored(tmp / "xero.duckdb", AGED.table)}
     assert stored_contacts == {largest}
+
+
+# ----------------------------------------------------------------------------- periods
+
+
+def load_report(world, report, as_of: date) -> list[dict]:
+    """Materialize one report asset for the first tenant as at ``as_of``; its stored rows."""
+    sb, instance, tmp = world
+    tenant = sb.tenant_ids[0]
+    xero, warehouse = resources(sb, tmp)
+    instance.add_dynamic_partitions("xero_tenant", [tenant])
+    op = f"xero__{report.table}"
+    result = dg.materialize([build_report_asset(report)], instance=instance, partition_key=tenant,
+                            resources={"xero": xero, "warehouse": warehouse},
+                            run_config={"ops": {op: {"config": {"as_of": as_of.isoformat()}}}})
+    assert result.success
+    names = [n for n in COLUMN_NAMES if n != "loaded_at"]
+    return [dict(zip(names, r)) for r in _stored(tmp / "xero.duckdb", report.table, tenant)]
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 2, 14), date(2026, 11, 1), date(2026, 12, 9)],
+                         ids=["28-day month", "30-day month", "31-day month"])
+def test_profit_and_loss_columns_are_whole_months_that_agree_with_the_journals(world, as_of):
+    # Xero cuts every earlier column of a multi-period P&L to the first month's length;
+    # stored as whole months, those columns would disagree with the books.
+    sb = world[0]
+    tenant = sb.tenant_ids[0]
+    lines = journal_lines(sb.ground_truth(tenant_id=tenant)[tenant]["Journals"])
+    stored = load_report(world, PL, as_of)
+    spans = {(r["period_start"], r["period_end"]) for r in stored if r["column_index"]}
+    assert spans == {(first, last) for first, last in months(as_of, 12)}
+    rows = [r for r in stored if r["account_id"]]
+    moved = {span: movements(lines, *span) for span in spans}
+    for r in rows:
+        sign = -1 if r["section"] in CREDIT_SECTIONS else 1
+        want = sign * moved[(r["period_start"], r["period_end"])].get(r["account_id"], Decimal(0))
+        assert r["value"] == want, (r["period_start"], r["section"], r["row_title"])
+    assert {r["account_id"] for r in rows if r["value"]}, "the books should have profit and loss in the window"
+
+
+def test_bank_summary_dates_its_balances_and_its_movements_apart(world):
+    sb = world[0]
+    tenant = sb.tenant_ids[0]
+    lines = journal_lines(sb.ground_truth(tenant_id=tenant)[tenant]["Journals"])
+    as_of = date(2026, 5, 20)
+    rows = [r for r in load_report(world, REPORTS_BY_NAME["banksummary"], as_of) if r["account_id"]]
+    by_label: dict[str, list[dict]] = {}
+    for r in rows:
+        by_label.setdefault(r["column_label"], []).append(r)
+    assert by_label.keys() == {"Opening Balance", "Cash Received", "Cash Spent", "Closing Balance"}
+    # A balance row is as at the end of its report_date: the opening one is the day
+    # before fromDate (Xero: "as at the start of fromDate"), the closing one toDate.
+    for label, at in (("Opening Balance", date(2026, 4, 30)), ("Closing Balance", as_of)):
+        balance = balances(lines, at)
+        for r in by_label[label]:
+            assert (r["report_date"], r["period_start"], r["period_end"]) == (at, None, None), label
+            assert r["value"] == balance.get(r["account_id"], Decimal(0)), (label, r["row_title"])
+    for label in ("Cash Received", "Cash Spent"):
+        assert {(r["report_date"], r["period_start"], r["period_end"]) for r in by_label[label]} == {
+            (as_of, date(2026, 5, 1), as_of)}
+    assert any(r["value"] for r in by_label["Cash Received"])

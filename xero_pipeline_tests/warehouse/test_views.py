@@ -218,13 +218,14 @@ def check_ledger(sb, db: Path) -> None:
             got = {r["account_id"]: (r["balance"], r["movement"]) for r in rows(
                 conn, "SELECT * FROM ledger.trial_balance WHERE tenant_id = ? AND month_end = ?", [tenant, latest])}
             assert got == want and len(got) > 5
-            # Profit and loss by month == Xero's ProfitAndLoss (12 monthly columns).
-            call = plan_calls(REPORTS_BY_NAME["profitandloss"], today=today)[0]
-            want_pl = {(r["account_id"], r["period_start"]): r["value"] for r in _fresh(api, "ProfitAndLoss", call)
-                       if r["account_id"] and r["value"]}
+            # Profit and loss by month == Xero's ProfitAndLoss (a call per month).
+            pl_calls = plan_calls(REPORTS_BY_NAME["profitandloss"], today=today)
+            want_pl = {(r["account_id"], r["period_start"]): r["value"] for call in pl_calls
+                       for r in _fresh(api, "ProfitAndLoss", call) if r["account_id"] and r["value"]}
             got_pl = {(r["account_id"], r["month_start"]): r["amount"] for r in rows(
                 conn, "SELECT * FROM ledger.profit_and_loss_monthly WHERE tenant_id = ? AND amount <> 0 "
-                      "AND month_start >= ? AND month_end <= ?", [tenant, call.span(12).start, call.span(1).end])}
+                      "AND month_start >= ? AND month_end <= ?",
+                [tenant, pl_calls[-1].span(1).start, pl_calls[0].span(1).end])}
             assert got_pl == want_pl and want_pl
             # Cash movements of the last complete month == Xero's BankSummary for it.
             start, end = months(today, 2)[1]

@@ -14,6 +14,7 @@ from typing import Any
 
 from xero_pipeline.registry import BY_PATH, MAX_PAGE_SIZE, REPORTS_BY_NAME, Paging, XeroObject
 from xero_pipeline.registry.fields import field_kinds
+from xero_pipeline.sandbox.api.budgets import budget_window, within
 from xero_pipeline.sandbox.api.query import Params, Selector, build_query, paginate
 from xero_pipeline.sandbox.api.render import (
     RenderCache,
@@ -107,10 +108,25 @@ class Reads:
         key = self._find(books, obj, raw_key)
         if key is None:
             return not_found()
-        variant = self._variant(obj, req, Params(req.query), lines=True)
+        params = Params(req.query)
+        variant = self._variant(obj, req, params, lines=True)
         if obj.paging is Paging.OFFSET:
             variant |= Variant.SINGLE_JOURNAL  # Xero drops SourceID/SourceType here
+        if obj.path == "Budgets":
+            return self._budget(req, books, rid, obj, key, params, variant)
         return self._envelope(req, rid, obj.envelope, self.render_keys(books, obj, [key], variant))
+
+    def _budget(self, req: Request, books: TenantBooks, rid: str, obj: XeroObject, key: str,
+                params: Params, variant: Variant) -> Response:
+        # Its balances depend on DateFrom/DateTo, so this read bypasses the render cache.
+        try:
+            first, last = budget_window(params.items(), today=books.clock.now().date())
+        except ValueError as e:
+            body = api_exception(10, "ValidationException", str(e), xml=not req.wants_json)
+            return Response(400, body, JSON if req.wants_json else XML)
+        with books.lock:
+            record = within(books.collections[obj.path][key], first, last)
+        return self._envelope(req, rid, obj.envelope, [render_record(record, variant, schema=obj.schema)])
 
     def _find(self, books: TenantBooks, obj: XeroObject, raw: str) -> str | None:
         coll = books.collections[obj.path]

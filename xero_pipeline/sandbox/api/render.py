@@ -27,9 +27,11 @@ Record = dict[str, Any]
 # (XeroAPI/xero-ruby#9: "without pagination, it will return empty array as line items")
 # and the spec marks BankTransaction.LineItems as required.
 # A contact group's members are likewise only in a read by id: the spec's list example
-# sends ``"Contacts": []`` (registry: ``filled_singly``).
-DETAIL_FIELDS = ("LineItems", "Allocations", "Payments", "CreditNotes", "Prepayments", "Overpayments", "Contacts")
-EMPTIED_FIELDS = frozenset({"LineItems", "Contacts"})
+# sends ``"Contacts": []`` (registry: ``filled_singly``), and so are a budget's lines
+# (Xero: "Budget lines will not be returned unless requesting a single budget").
+DETAIL_FIELDS = ("LineItems", "Allocations", "Payments", "CreditNotes", "Prepayments", "Overpayments", "Contacts",
+                 "BudgetLines")
+EMPTIED_FIELDS = frozenset({"LineItems", "Contacts", "BudgetLines"})
 
 
 class Variant(enum.IntFlag):

@@ -4,11 +4,17 @@ How the numbers are defined (Xero's layout; the arithmetic is ours where Xero's
 documentation is silent):
 
 * Profit and Loss: movements between ``fromDate`` and ``toDate`` (default: this
-  month), with ``periods`` earlier columns each shifted by ``timeframe``. Tracking
-  filters (``trackingOptionID``/``trackingOptionID2``) keep only lines tagged with
-  the option.
-* Bank Summary: per bank account, money in and out between the dates, netted per
-  source document (a receipt and its reversal cancel rather than showing twice).
+  month), with ``periods`` earlier columns each shifted by ``timeframe``. Xero applies
+  the requested day range to every earlier period: each starts ``timeframe`` earlier
+  and covers as many days as ``fromDate``..``toDate``, never reaching the next period's
+  start. After a 30-day month each earlier month is cut to its first 30 days; in
+  February every column is 28 days (``comparison_periods``). A column's heading is
+  its last day. Tracking filters (``trackingOptionID``/``trackingOptionID2``) keep
+  only lines tagged with the option.
+* Bank Summary: per bank account, the Opening Balance as at the start of ``fromDate``
+  (every journal before it), money in and out from ``fromDate`` to ``toDate``, netted
+  per source document (a receipt and its reversal cancel rather than showing twice),
+  and the Closing Balance as at the end of ``toDate``.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ def profit_and_loss_report(books: TenantBooks, params: dict[str, str]) -> dict:
     periods = param_int(params, "periods", 0, low=0, high=12)
     step = param_timeframe(params)
     options = {o for o in (params.get("trackingoptionid"), params.get("trackingoptionid2")) if o}
-    columns = [(add_months(start, -step * k), add_months(end, -step * k)) for k in range(periods + 1)]
+    columns = comparison_periods(start, end, periods=periods, months=step)
     moves = [_movements(books, s, e, options) for s, e in columns]
     accounts = sorted_accounts(books)
     rows: list[dict] = [header("", *(short_date(e) for _, e in columns))]
@@ -80,6 +86,16 @@ def profit_and_loss_report(books: TenantBooks, params: dict[str, str]) -> dict:
         titles=["Profit and Loss", books.name, f"For the period {long_date(start)} to {long_date(end)}"],
         rows=rows,
     )
+
+
+def comparison_periods(start: date, end: date, *, periods: int, months: int) -> list[tuple[date, date]]:
+    """The (first, last) day of each column, newest first, as Xero computes them."""
+    days = end - start
+    out = [(start, end)]
+    for k in range(1, periods + 1):
+        first = add_months(start, -months * k)
+        out.append((first, min(first + days, out[-1][0] - timedelta(days=1))))
+    return out
 
 
 def _movements(books: TenantBooks, start: date, end: date, options: set[str]) -> dict[str, Decimal]:
