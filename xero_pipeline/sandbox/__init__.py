@@ -108,6 +108,9 @@ Rate limits and time
     ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
 
 Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``controls``.
+A ``mutate`` fault with ``seconds`` stamps its edits that many seconds before they show:
+Xero does not document when in a save UpdatedDateUTC is taken, so a save in flight when a
+read starts may carry a stamp earlier than that read's ``DateTimeUTC`` yet not be in it.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Budgets' date filters, Xero's
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.
