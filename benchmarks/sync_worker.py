@@ -36,6 +36,8 @@ def _summary(r: SyncResult) -> dict[str, Any]:
         "child_rows_read": sum(r.child_rows_read.values()),
         "pages": r.pages,
         "api_calls": r.api_calls,
+        # Of those, the closing If-Modified-Since read a read of several pages ends with.
+        "closing_calls": r.closing_calls,
         # Landed = written to the warehouse by this load: changed parents plus their children.
         "rows_landed": load.inserted + load.updated + sum(load.child_rows.values()),
         "rows_unchanged": load.unchanged,

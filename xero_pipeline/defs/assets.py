@@ -5,7 +5,10 @@ its child tables (``xero/invoice_line_items`` ...) are materialized by the same 
 because they are written in the same transaction as their parents. The step reads the
 partition's last cursor from the instance, syncs, and records the new cursor in the
 materialization metadata, which Dagster stores only after the step succeeded, i.e.
-after the warehouse committed.
+after the warehouse committed. The sync uses that cursor only when the warehouse's own
+sync state agrees with it (``sync.cursors.choose_cursor``); otherwise it reads from
+what the warehouse holds, logs one warning and says so in ``cursor_source`` and
+``cursor_mismatch``.
 
 An endpoint Xero refuses to this app or plan (401/403/404 for that one path: classic
 expenses for apps created since 2026, Journals below the premium tier) fails only its
@@ -122,6 +125,12 @@ def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -
         "new_columns": dg.MetadataValue.text(", ".join(load.new_columns) or "none"),
         # Columns altered to a wider type so no value Xero sent was rounded or refused.
         "columns_widened": dg.MetadataValue.text(", ".join(map(str, load.widened)) or "none"),
+        # instance: the instance's cursor agreed with the warehouse's sync state; warehouse:
+        # they differed and the warehouse's was used; full: nothing to trust, read whole.
+        "cursor_source": dg.MetadataValue.text(result.cursor_source),
+        "cursor_mismatch": dg.MetadataValue.text(result.cursor_mismatch or ""),
+        # The If-Modified-Since read that ends a read of several pages.
+        "closing_calls": dg.MetadataValue.int(result.closing_calls),
     }
     if result.item_count is not None:
         since = result.item_count_since
@@ -183,7 +192,8 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         tenant = context.partition_key
         key = asset_key(obj.table)
         cursor = stored_cursor(context.instance, key, tenant)
-        context.log.info(f"tenant {tenant}: syncing {obj.table} " + (f"since {cursor}" if cursor else "(full)"))
+        context.log.info(f"tenant {tenant}: syncing {obj.table}"
+                         + (f"; the instance's cursor is {cursor}" if cursor else ""))
         try:
             result = sync_object(
                 obj,
@@ -193,6 +203,7 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 cursor=cursor,
                 page_size=xero.page_size,
                 progress=lambda line: context.log.info(f"tenant {tenant}: {line}"),
+                warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
                 # Beside the warehouse, so a killed sync's spool is swept by the next one.
                 spool_root=spool_root(warehouse.path()),
             )

@@ -145,6 +145,10 @@ Faults and statistics: see ``faults`` (kinds, ``after_page`` semantics) and ``co
 A ``501`` fault answers with an ``ApiException`` JSON body (``Type``
 ``NotImplementedException``; Xero's ErrorNumber and Type for 501 are unverified, SDKs
 read its ``Message``); ``502``/``504`` are a gateway's plain text.
+
+A ``mutate`` fault with ``seconds`` stamps its edits that many seconds before they show:
+Xero does not document when in a save UpdatedDateUTC is taken, so a save in flight when a
+read starts may carry a stamp earlier than that read's ``DateTimeUTC`` yet not be in it.
 Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Xero's
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.

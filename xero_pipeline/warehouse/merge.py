@@ -11,7 +11,8 @@ after the delete loses rows. Here a load is:
    ``(tenant_id, primary key)`` (only rows whose content hash changed), replaces the
    children of exactly those parents, and, for full snapshots, marks rows Xero no longer
    returns with ``_deleted_at``;
-3. the caller records the cursor only after that commit.
+3. the same transaction records the sync state (``sync_state``: the cursor this load
+   stands for), and the caller records the cursor in Dagster only after that commit.
 
 A crash before the commit leaves the warehouse as it was; after it, re-running the same
 delta rewrites nothing (same hashes), so loads are idempotent.
@@ -20,7 +21,7 @@ delta rewrites nothing (same hashes), so loads are idempotent.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from xero_pipeline.warehouse.names import SCHEMA, lit, q, qualified
 from xero_pipeline.warehouse.shaping import TableShape
 from xero_pipeline.warehouse.spool import Spool
 from xero_pipeline.warehouse.sql import load
+from xero_pipeline.warehouse.sync_state import SyncState, write_state
 from xero_pipeline.warehouse.tables import ensure_table
 from xero_pipeline.warehouse.widening import Widening, spool_read_type, widen_columns
 
@@ -77,11 +79,13 @@ def merge(
     snapshot: bool,
     now: datetime,
     schema: str = SCHEMA,
+    state: SyncState | None = None,
 ) -> LoadStats:
     """Merge a closed spool into the warehouse inside one transaction.
 
     ``snapshot`` says the spool holds every record Xero has for this tenant, so rows it
-    lacks were deleted in Xero.
+    lacks were deleted in Xero. ``state`` (its row count and time filled in here) is
+    written in the same transaction, so it is true of whatever the commit leaves.
     """
     shaper = spool.shaper
     parent = shaper.parent
@@ -131,6 +135,8 @@ def merge(
         stats.row_count = conn.execute(
             f"SELECT count(*) FROM {target} WHERE tenant_id = ? AND _deleted_at IS NULL", [tenant]
         ).fetchone()[0]
+        if state is not None:
+            write_state(conn, replace(state, row_count=stats.row_count, updated_at=now))
         for temp in _TEMP_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {temp}")
     return stats

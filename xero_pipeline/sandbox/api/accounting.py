@@ -194,7 +194,8 @@ def default_mutation(seed: int) -> Callable[[Fault, TenantBooks, str], None]:
         rng = random.Random(f"{seed}:fault:{fault.id}:{books.tenant_id}")
         if fault.kind == "mutate":
             obj = BY_PATH[(fault.path or path).split("/")[0].lower()]
-            edits.edit_records(books, obj.path, fault.count, rng=rng)
+            edits.edit_records(books, obj.path, fault.count, rng=rng,
+                               committed_after=fault.seconds or 0.0)
         else:
             for _ in range(fault.count):
                 activity.simulate_day(books, rng=rng, advance_clock=False)

@@ -19,6 +19,8 @@ Kinds (see ``FAULT_KINDS``):
 * ``429_minute`` / ``429_day``: a rate-limit response with Xero's headers.
 * ``expire_tokens``: immediate; every current access token expires now.
 * ``mutate``: after the page, ``activity.edit_records`` changes ``count`` records of the path.
+  With ``seconds``, the edits' UpdatedDateUTC is that many seconds before they become
+  visible: a save that took that long to commit (see ``edits``).
 * ``insert``: after the page, one simulated day of activity without moving the clock.
 """
 

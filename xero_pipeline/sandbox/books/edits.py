@@ -6,6 +6,10 @@ Assumptions where the fact sheet is silent:
   description). Collections with nothing harmless to change (currencies, tax rates,
   tracking categories, linked transactions…) are re-saved unchanged, which moves
   UpdatedDateUTC where the collection has one.
+* ``committed_after`` models a save whose UpdatedDateUTC is stamped when it starts but
+  which becomes visible to reads only when it commits, that many seconds later. Xero
+  does not document when in a save the stamp is taken; a reader must not assume every
+  record stamped before its read began was visible to that read.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from xero_pipeline.sandbox.books.profiles import FIRST_NAMES
 from xero_pipeline.sandbox.books.store import Record, TenantBooks
 
 
-def edit_records(books: TenantBooks, path: str, count: int, *, rng: random.Random) -> list[str]:
+def edit_records(books: TenantBooks, path: str, count: int, *, rng: random.Random,
+                 committed_after: float = 0.0) -> list[str]:
     """Make a harmless real edit to ``count`` records of ``path``; returns their keys."""
     obj = BY_PATH[path.lower()]
     if obj.path == "Journals":
@@ -26,9 +31,10 @@ def edit_records(books: TenantBooks, path: str, count: int, *, rng: random.Rando
     with books.lock:
         records = books.records(obj.path)
         chosen = rng.sample(records, min(count, len(records)))
+        stamp = books.clock.now() - timedelta(seconds=committed_after) if committed_after else None
         for rec in chosen:
             _harmless_edit(obj.path, rec, rng)
-            books.put(obj.path, rec)
+            books.put(obj.path, rec, at=stamp)
     return [str(rec[obj.primary_key]) for rec in chosen]
 
 
