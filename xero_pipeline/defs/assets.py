@@ -50,7 +50,9 @@ def _how_it_syncs(obj: XeroObject) -> str:
     if obj.cursor is Cursor.IMS:
         how = (
             "Incremental: each sync asks Xero only for records changed since the previous sync "
-            "(If-Modified-Since, cursor in the materialization metadata) and upserts them."
+            "(If-Modified-Since, cursor in the materialization metadata) and upserts them. Once a week "
+            "(the Xero resource's `reconcile_every_days`) it reads the whole collection instead, to catch changes "
+            "Xero does not timestamp and records it deletes outright."
         )
     elif obj.cursor is Cursor.JOURNAL_NUMBER:
         how = "Incremental by JournalNumber: journals never change, so each sync reads only newer ones."
@@ -202,6 +204,7 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 connect=warehouse.get_connection,
                 cursor=cursor,
                 page_size=xero.page_size,
+                reconcile_every_days=xero.reconcile_every_days,
                 progress=lambda line: context.log.info(f"tenant {tenant}: {line}"),
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
                 # Beside the warehouse, so a killed sync's spool is swept by the next one.

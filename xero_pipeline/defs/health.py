@@ -33,7 +33,11 @@ import dagster as dg
 
 from xero_pipeline.defs.health_rules import TenantHealth, assess
 from xero_pipeline.defs.partitions import tenant_partitions
-from xero_pipeline.defs.tenant_records import ORGANISATIONS, gather_all_facts, gather_facts
+from xero_pipeline.defs.tenant_records import (
+    ORGANISATIONS,
+    gather_all_facts,
+    gather_facts,
+)
 
 CHECK_NAME = "tenant_health"
 CHECK_KEY = dg.AssetCheckKey(ORGANISATIONS, CHECK_NAME)

@@ -21,6 +21,7 @@ from pydantic import Field, PrivateAttr
 
 from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
 from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
@@ -51,6 +52,11 @@ class XeroResource(dg.ConfigurableResource):
     rate_window_seconds: float | None = Field(
         default=None,
         description="Xero's rate-limit minute (60 s; XERO_RATE_WINDOW_SECONDS shortens it for a time-scaled sandbox).",
+    )
+    reconcile_every_days: int = Field(
+        default=DEFAULT_EVERY_DAYS, ge=0,
+        description="Read each If-Modified-Since object whole this often (days; 0: never), to catch changes Xero "
+        "does not timestamp and records it deletes outright. Spread across the days of the period.",
     )
     calls_per_window: int = MINUTE_CALLS
     concurrent_calls: int = CONCURRENT_CALLS

@@ -23,6 +23,7 @@ from xero_pipeline.sync.cursors import (
     next_cursor,
     parse_cursor,
 )
+from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS, reconciliation_due
 from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.merge import LoadStats, merge
 from xero_pipeline.warehouse.shaping import RecordShaper
@@ -38,7 +39,7 @@ ProgressFn = Callable[[str], None]
 class SyncResult:
     obj: XeroObject
     tenant_id: str
-    mode: str  # "full", "incremental" or "snapshot"
+    mode: str  # "full", "incremental", "snapshot" or "reconcile" (see sync.reconcile)
     records_read: int
     pages: int
     api_calls: int
@@ -81,6 +82,7 @@ def sync_object(
     progress: ProgressFn | None = None,
     warn: ProgressFn | None = None,
     spool_root: Path | None = None,
+    reconcile_every_days: int = DEFAULT_EVERY_DAYS,
 ) -> SyncResult:
     """Read what changed since the trusted cursor and merge it in one warehouse transaction.
 
@@ -98,8 +100,16 @@ def sync_object(
     if choice.mismatch and warn:
         warn(f"{obj.table}: {choice.mismatch}")
     previous = parse_cursor(obj, choice.cursor)
-    since = ims_since(previous) if isinstance(previous, datetime) else None
     mode = "snapshot" if obj.full_snapshot else ("incremental" if previous is not None else "full")
+    if mode == "incremental" and obj.cursor is Cursor.IMS and reconciliation_due(
+        tenant_id=tenant_id, table=obj.table, last_full_read=state.full_read_at if state else None, now=now,
+        every_days=reconcile_every_days,
+    ):
+        # Read whole and merged as a snapshot: what Xero changed without a timestamp is
+        # updated, what it deleted outright is marked deleted (see sync.reconcile).
+        mode, previous = "reconcile", None
+    since = ims_since(previous) if isinstance(previous, datetime) else None
+    whole = mode in ("full", "snapshot", "reconcile")
     calls_before = client.stats.calls
     shaper = RecordShaper(obj, tenant_id=tenant_id, synced_at=now)
     spool = Spool(shaper, root=spool_root)
@@ -124,8 +134,9 @@ def sync_object(
                                  max_journal_number=read.max_journal)
         # The warehouse is opened only now: the write lock is never held while Xero is read.
         with connect() as conn:
-            stats = merge(conn, spool, snapshot=obj.full_snapshot, now=now,
-                          state=SyncState(tenant_id, obj.table, new_cursor, sync_mode=mode))
+            stats = merge(conn, spool, snapshot=obj.full_snapshot or mode == "reconcile", now=now,
+                          state=SyncState(tenant_id, obj.table, new_cursor, sync_mode=mode,
+                                          full_read_at=now if whole else None))
         written = time.monotonic()
         child_rows = {t: n for t, n in spool.rows.items() if t != obj.table}
     finally:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from xero_pipeline.warehouse.connection import Connection
@@ -42,6 +42,7 @@ class SyncState:
     updated_at: datetime | None = None
     # Progress of a long read that has not reached its merge yet (None once merged).
     checkpoint: dict[str, Any] | None = None
+    full_read_at: datetime | None = None  # the last read of the whole collection (see sync.reconcile)
 
 
 def ensure_state_table(conn: Connection) -> None:
@@ -54,8 +55,9 @@ def write_state(conn: Connection, state: SyncState) -> None:
     ensure_state_table(conn)
     stamp = state.updated_at.replace(tzinfo=None) if state.updated_at else None
     checkpoint = json.dumps(state.checkpoint) if state.checkpoint is not None else None
+    full = state.full_read_at.replace(tzinfo=None) if state.full_read_at else None
     conn.execute(load("state/write", table=STATE), [
-        state.tenant_id, state.object, state.cursor, state.row_count, state.sync_mode, stamp, checkpoint,
+        state.tenant_id, state.object, state.cursor, state.row_count, state.sync_mode, stamp, checkpoint, full,
     ])
 
 
@@ -66,9 +68,10 @@ def read_state(conn: Connection, tenant_id: str, table: str) -> SyncState | None
     row = conn.execute(load("state/read", table=STATE), [tenant_id, table]).fetchone()
     if row is None:
         return None
-    cursor, row_count, mode, updated_at, checkpoint = row
+    cursor, row_count, mode, updated_at, checkpoint, full_read_at = row
     return SyncState(tenant_id, table, cursor, row_count, mode, updated_at,
-                     json.loads(checkpoint) if checkpoint is not None else None)
+                     json.loads(checkpoint) if checkpoint is not None else None,
+                     full_read_at.replace(tzinfo=UTC) if full_read_at else None)
 
 
 def held_rows(conn: Connection, tenant_id: str, table: str) -> int | None:
