@@ -149,6 +149,12 @@ def _calls_detail(calls: dict[str, Any] | None) -> list[str]:
         out.append(f"| {r['object']} | {r['paging']} | {r['rows']:,} | {r['calls']}{flag} | "
                    f"{r['issue_minimum']} | "
                    f"{r['achievable_minimum']} |")
+    if "reconciliation_calls_per_week" in calls:
+        out += ["", f"Integrity reads: the closing If-Modified-Since reads of this full sync cost "
+                    f"{calls['closing_calls']} call(s) (one per object read in several pages; included above); "
+                    f"the weekly reconciliation reads (every If-Modified-Since object read whole) cost "
+                    f"{calls['reconciliation_calls_per_week']} calls a week per tenant at this size, "
+                    f"{calls['reconciliation_calls_per_day']:.1f} a day once spread over the week."]
     return out + [""]
 
 
