@@ -173,8 +173,9 @@ def _command(sub: argparse._SubParsersAction, name: str, helptext: str, more: st
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xero-pipeline", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="xero-pipeline", description=(__doc__ or "").replace("``", ""))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do; `xero-pipeline COMMAND --help` tells more")
 
     p = _command(sub, "sync", "sync connected tenants into the warehouse through Dagster")
     p.add_argument("--tenant", action="append", help="a tenant id (repeatable); default: every connected tenant")

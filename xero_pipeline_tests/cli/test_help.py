@@ -21,7 +21,7 @@ def commands() -> dict[str, argparse.ArgumentParser]:
 
 
 def test_every_command_and_argument_has_help_text():
-    missing = []
+    missing = [f"xero-pipeline {a.dest}" for a in build_parser()._actions if not a.help]
     listed = {a.dest: a.help for a in next(a for a in build_parser()._actions
                                           if isinstance(a, argparse._SubParsersAction))._choices_actions}
     for name, parser in commands().items():
