@@ -17,7 +17,7 @@ install: $(STAMP)
 
 # Two workers: the suite is mostly waiting on subprocesses and sandbox windows, and CI has 2 cores.
 test: $(STAMP)
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 --dist worksteal
 
 demo: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

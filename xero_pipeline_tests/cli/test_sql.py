@@ -15,6 +15,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import duckdb
 import pytest
 
 from xero_pipeline.config import DEFAULTS
+from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import cli_env, run_cli
 
 COMMAND = Path(sys.executable).parent / "xero-pipeline"  # what `make install` puts on the user's path
@@ -35,12 +37,14 @@ QUERY = (
 
 
 @pytest.fixture(scope="module")
-def warehouse(sandbox, tmp_path_factory) -> Path:
+def warehouse(tmp_path_factory) -> Iterator[Path]:
+    # One sync for the whole module: every test here only reads the file it leaves.
     tmp = tmp_path_factory.mktemp("sql")
     db = tmp / "data" / DEFAULT_NAME
-    result = run_cli("sync", "--select", "invoices,contacts", env=cli_env(sandbox, tmp, XERO_WAREHOUSE=str(db)))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return db
+    with Sandbox(tenants=2, scale=0.02, seed=7, limits=False) as sandbox:
+        result = run_cli("sync", "--select", "invoices,contacts", env=cli_env(sandbox, tmp, XERO_WAREHOUSE=str(db)))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        yield db
 
 
 def user_env(**extra: str) -> dict[str, str]:

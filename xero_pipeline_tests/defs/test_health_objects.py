@@ -14,7 +14,7 @@ from xero_pipeline.defs.health_rules import FailedRun, TenantFacts, assess
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.defs.tenant_records import gather_facts
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline_tests.resource_helpers import instance, run_sync, xero_resource  # noqa: F401 - fixture
+from xero_pipeline_tests.resource_helpers import run_sync, xero_resource
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 T = "tenant-1"

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from xero_pipeline.config import DEFAULTS
+from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import cli_env, run_cli
 
 DEFAULT_NAME = Path(DEFAULTS["XERO_WAREHOUSE"]).name
@@ -23,15 +24,16 @@ CLI = Path(sys.executable).parent / "duckdb"  # the `duckdb` command the duckdb-
 
 
 @pytest.fixture(scope="module")
-def synced(sandbox, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, dict]:
+def synced(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, dict]:
     """`xero-pipeline sync` of every object (so the ledger views too) of one tenant, into a
     warehouse named as the default one is."""
     tmp = tmp_path_factory.mktemp("clients")
     db = tmp / "data" / DEFAULT_NAME
-    tenant = sandbox.tenant_ids[0]
-    result = run_cli("sync", "--tenant", tenant, env=cli_env(sandbox, tmp, XERO_WAREHOUSE=str(db)))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return db, result, sandbox.ground_truth(tenant_id=tenant)
+    with Sandbox(tenants=1, scale=0.01, seed=7, limits=False) as sandbox:
+        tenant = sandbox.tenant_ids[0]
+        result = run_cli("sync", "--tenant", tenant, env=cli_env(sandbox, tmp, XERO_WAREHOUSE=str(db)))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return db, result, sandbox.ground_truth(tenant_id=tenant)
 
 
 def invoices_in(truth: dict) -> int:

@@ -23,7 +23,6 @@ from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.books.store import SandboxClock
 from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline_tests.conftest import Api, make_books
-from xero_pipeline_tests.resource_helpers import instance  # noqa: F401 - fixture
 from xero_pipeline_tests.sync_helpers import resources, run_tenant, step_failures
 from xero_pipeline_tests.truth import diff_warehouse
 

@@ -9,9 +9,7 @@ from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import (
-    instance,  # noqa: F401 - fixture
     run_sync,
-    watch,  # noqa: F401 - fixture
     xero_resource,
 )
 

@@ -16,9 +16,7 @@ from xero_pipeline.xero.paging import Pager
 from xero_pipeline_tests.conftest import N_CONTACTS, N_INVOICES, make_books
 from xero_pipeline_tests.resource_helpers import (
     assert_matches_truth,
-    instance,  # noqa: F401 - fixture
     run_sync,
-    watch,  # noqa: F401 - fixture
     xero_resource,
 )
 

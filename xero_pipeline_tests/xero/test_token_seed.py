@@ -19,9 +19,7 @@ from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline_tests.resource_helpers import (
     assert_matches_truth,
     authorise_in_process,
-    instance,  # noqa: F401 - fixture
     run_sync,
-    watch,  # noqa: F401 - fixture
 )
 
 INVOICES = [BY_TABLE["invoices"]]
