@@ -59,10 +59,7 @@ def _run_requests(env: dict[str, str], home: Path, tenants: list[str]) -> tuple[
     shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.add_dynamic_partitions(TENANT_PARTITIONS_NAME, tenants)
-        try:
-            from xero_pipeline.defs.schedules import build_daily_schedule
-        except ImportError:
-            return "cli", [{"partition_key": t, "tags": {}} for t in tenants]
+        from xero_pipeline.defs.schedules import build_daily_schedule
         xero = XeroResource(client_id=env["XERO_CLIENT_ID"], client_secret=env["XERO_CLIENT_SECRET"],
                             refresh_token=env["XERO_REFRESH_TOKEN"], token_store=env["XERO_TOKEN_STORE"],
                             api_url=env["XERO_API_URL"], identity_url=env["XERO_IDENTITY_URL"])
