@@ -63,6 +63,7 @@ log = logging.getLogger("xero_pipeline.xero.client")
 
 # Statements about the request, not the server's state: a retry is answered the same.
 _FINAL_5XX = frozenset({501, 505})
+DAY_LEFT_TRUSTED = 3600.0  # seconds a X-DayLimit-Remaining reading stands for the tenant's day
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
 
@@ -96,7 +97,9 @@ class XeroClient:
         self._throttles: dict[str, TenantThrottle] = {}
         self._sleep = sleep
         self._day_resets: dict[str, datetime] = {}  # tenant -> when Xero's daily budget comes back
-        self._day_left: dict[str, int] = {}  # tenant -> X-DayLimit-Remaining of its last answer
+        # tenant -> (X-DayLimit-Remaining of its last answer, when): trusted for DAY_LEFT_TRUSTED
+        # only, since Xero's day resets at a time it does not announce.
+        self._day_left: dict[str, tuple[int, float]] = {}
         self.stats = CallStats()
 
     # ------------------------------------------------------------------ low level
@@ -128,7 +131,10 @@ class XeroClient:
 
     def day_left(self, tenant_id: str) -> int | None:
         """The tenant's calls left today as Xero last said (None before its first answer)."""
-        return self._day_left.get(tenant_id)
+        seen = self._day_left.get(tenant_id)
+        if seen is None or time.monotonic() - seen[1] > DAY_LEFT_TRUSTED:
+            return None
+        return seen[0]
 
     def _retry(self, failures: int, problem: str, where: str, *, wait: float | None = None) -> None:
         """Sleep before attempt ``failures + 1``, or give up after ``max_retries``."""
@@ -169,8 +175,7 @@ class XeroClient:
         while True:
             if tenant_id and (limited := self._day_limited(tenant_id)):
                 raise limited
-            if tenant_id and keep is not None and (left := self._day_left.get(tenant_id)) is not None \
-                    and left <= keep:
+            if tenant_id and keep is not None and (left := self.day_left(tenant_id)) is not None and left <= keep:
                 raise XeroBudgetReached(tenant_id=tenant_id, remaining=left, keep=keep)
             headers = {"Accept": "application/json"}
             if tenant_id:
@@ -202,7 +207,7 @@ class XeroClient:
             if day is not None:
                 self.stats.day_remaining = day
                 if tenant_id:
-                    self._day_left[tenant_id] = day
+                    self._day_left[tenant_id] = (day, time.monotonic())
             if seen.minute_remaining is not None:
                 self.stats.minute_remaining = seen.minute_remaining
             if status == 200:
