@@ -116,10 +116,41 @@ Identity
   * Authorize auto-consents to every organisation of the demo user; a reconnected tenant
     keeps its connection id and ``createdDateUtc`` and gets a new ``updatedDateUtc``
     and ``authEventId``.
-  * Scopes: the demo app holds granular read scopes (apps created since March 2026); a
-    write scope or the broad legacy scope also satisfies a read. A missing scope is
-    401 ``AuthorizationUnsuccessful``. The custom connection holds every scope (Xero
-    withholds journals from custom connections created since April 2026; not modelled).
+  * Scopes: the demo user consents to every granular read scope the registry names
+    (``AppProfile.scopes`` narrows that); a write scope or the broad legacy scope also
+    satisfies a read. A missing scope is 401 ``AuthorizationUnsuccessful``.
+  * Access tokens are JWTs signed HS256 with a key derived from the seed (Xero signs
+    RS256; nothing should verify them). Claims, after xero-node's ``XeroAccessToken``
+    and xero-php's ``authentication_event_id``: ``nbf``, ``exp`` (nbf + ``expires_in``,
+    real seconds), ``iss`` https://identity.xero.com, ``aud``
+    https://identity.xero.com/resources, ``client_id``, ``sub`` (the user id without
+    dashes), ``auth_time`` (the consent), ``idp``, ``xero_userid``, ``global_session_id``,
+    ``jti``, ``authentication_event_id``, ``scope`` (a JSON list, equal to the token
+    response's space-separated ``scope``) and ``amr``. Custom-connection tokens carry the
+    same claims. Tokens are looked up by value, so revocation and expiry are unchanged.
+
+App profiles (``Sandbox(profile=AppProfile(...))``, ``Sandbox.set_profile``, ``POST /_sandbox/profile``)
+  * ``plan``: ``starter`` is 1,000 calls a day per (app, organisation), core, plus,
+    advanced (the default) and enterprise 5,000; ``day_limit=`` overrides the plan. Both
+    apps (demo and custom connection) are the same developer's, so they share the plan.
+  * ``app_created`` on or after 2026-03-02: granular scopes only. Asked-for scopes that
+    such an app may not hold (``accounting.classicexpenses(.read)``, the broad
+    ``accounting.transactions(.read)`` and ``accounting.reports.read``) are silently left
+    out of the grant, so ExpenseClaims and Receipts answer 401 ``AuthorizationUnsuccessful``
+    and the token's ``scope`` claim shows what is missing. The custom connection follows
+    ``custom_created`` the same way.
+  * ``journals=False`` (not on the Advanced tier): ``accounting.journals.read`` is still
+    granted, but ``/Journals`` (collection and single) answers the same 401 after the
+    tenant check; no call is counted against the limits. Upgrading takes effect at once,
+    for tokens already issued too. A custom connection created on or after 2026-04-29 is
+    not granted ``accounting.journals.read`` (Xero: its granular scopes "don't include
+    journal access") and ``/Journals`` answers 401; the journals tier is about the demo app.
+  * ``scopes=[...]`` set at run time is the user consenting again with that set: every
+    live grant of the demo app takes it at its next refresh (Xero's behaviour for a
+    stored refresh token after a new consent is undocumented); tokens already issued
+    keep the claims they were signed with. Changing a creation date applies to tokens
+    issued afterwards. The defaults (Advanced, created 2025-06-02) read everything.
+  * A scope refusal is counted in ``stats()`` under the tenant the header names.
 
 Rate limits and time
   * Minute and day windows are rolling; only admitted calls count (a 429 costs no
@@ -156,5 +187,6 @@ high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, we
 
 from xero_pipeline.sandbox.app import Sandbox
 from xero_pipeline.sandbox.command import run_sandbox_command
+from xero_pipeline.sandbox.identity.profile import AppProfile
 
-__all__ = ["Sandbox", "run_sandbox_command"]
+__all__ = ["AppProfile", "Sandbox", "run_sandbox_command"]
