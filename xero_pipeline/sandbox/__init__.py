@@ -15,18 +15,21 @@ Modules: ``app`` (facade, CLI), and by folder:
   report reads), ``budgets`` (a budget's months), ``query`` (filters, paging), ``where`` + ``compare`` + ``operands``
   (the ``where`` language), ``order`` (the ``order`` language), ``render`` +
   ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
-  scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes).
+  scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes), ``history_reads``
+  (journals of a generated history).
 * ``identity/``: ``service`` (apps, tokens, codes), ``connections`` (``/connections``),
-  ``oauth`` (OAuth values, scopes).
+  ``oauth`` (OAuth values, scopes, JWTs), ``profile`` (``AppProfile``: plan, age, tier).
 * ``books/``: ``store`` (the books, clock), ``chart`` (accounts, taxes, rates),
   ``profiles`` (countries), ``parties`` (contacts, items), ``desk`` (the bookkeeper's
   context), ``invoicing``, ``settlement`` (payments, allocations), ``banking`` (spend and
   receive money, transfers, overpayments, prepayments), ``manual_journals``, ``claims``
   (expense claims), ``orders`` (documents that never post), ``ledger`` (journals),
   ``activity`` (a simulated day), ``edits`` (mutation faults' edits), ``drift`` (fields Xero
-  adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``).
+  adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``), ``long_history`` (journals
+  generated on demand).
 * ``seeding/``: ``tenants`` (``build_tenants``), ``history`` (the history clock), ``org``
-  (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post).
+  (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post),
+  ``large`` (generated journal history for a very large organisation).
 * ``reports/``: ``build`` (reports by name), ``balances`` (trial balance, balance sheet),
   ``flows`` (profit and loss, bank summary), ``more`` (executive, budget, aged), ``rows``
   (``ReportWithRow`` building blocks).
@@ -161,6 +164,26 @@ Rate limits and time
   * ``time_scale`` divides every identity and rate-limit duration (token lifetime,
     grace, auth code, windows), ``Retry-After`` (rounded up, at least 1 s) and the
     ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
+    ``time_scale=1440`` makes Xero's day one real minute: a day-limit 429's Retry-After is
+    what is left of that minute, so a week of daily runs takes minutes.
+
+Very large organisations (``Sandbox(history_journals=500_000)``, ``seeding.large``, ``books.long_history``)
+  * A tenant gets journals 1..N generated on demand before its seeded ones, which are
+    renumbered N+1...: JournalNumber stays gapless and in CreatedDateUTC order. Journal n
+    is a pure function of (seed, tenant, n) for a given N: uuid5 ids, CreatedDateUTC in
+    equal steps over the five years before the seeded books' first journal (JournalDate
+    is its day), a SourceType with a SourceID of its own (no document behind it), 2-4
+    lines on the tenant's chart (controls, bank, revenue, expense) with NetAmount =
+    GrossAmount to the cent, TaxAmount 0, no tracking, summing to zero.
+  * Only the page served is built (offset paging and If-Modified-Since as for stored
+    journals; a single read by number is direct, by JournalID a scan of the history).
+    Reports add per-day, per-account totals folded once by streaming the amounts (the
+    first report of such a tenant pays for it: about 3 s for 500,000 journals).
+  * ``ground_truth()`` leaves the history out (it would be hundreds of MB of JSON);
+    ``journal_summary(tenant_id)`` (count, first/last number, sum of numbers, lines,
+    NetAmount per AccountCode, history included) and ``iter_journals(tenant_id)`` (every
+    journal by number, parsed as a client would) cover it. ``change_silently`` never
+    deletes an account the history posts to.
 
 Silent changes: ``Sandbox.change_silently()`` makes the changes Xero does not timestamp
 (a contact's IsSupplier flag, an invoice's SentToContact, the DueDate of a partly paid

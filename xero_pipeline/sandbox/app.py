@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from xero_pipeline.registry import BY_PATH as OBJECTS_BY_PATH
 from xero_pipeline.registry import MAX_PAGE_SIZE, OBJECTS
 from xero_pipeline.sandbox.api import controls
 from xero_pipeline.sandbox.api.accounting import PREFIX, AccountingApi, default_mutation
 from xero_pipeline.sandbox.api.faults import Faults, Stats
+from xero_pipeline.sandbox.api.history_reads import iter_journals, journal_summary
 from xero_pipeline.sandbox.api.limits import RateLimiter, ScaledTime
 from xero_pipeline.sandbox.api.query import Query, install_versioning
 from xero_pipeline.sandbox.api.render import Variant
@@ -23,6 +25,7 @@ from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
 from xero_pipeline.sandbox.identity.connections import practice_tenants
 from xero_pipeline.sandbox.identity.profile import AppProfile
 from xero_pipeline.sandbox.identity.service import Identity
+from xero_pipeline.sandbox.seeding.large import attach_histories
 
 _REVEAL_ALL = Query(reveal=frozenset({"ARCHIVED", "DELETED"}))
 
@@ -42,13 +45,18 @@ class Sandbox:
     ``profile`` says what kind of app the demo app is (plan, creation date, journals tier,
     custom connection's age, consented scopes; see ``identity.profile``); ``day_limit``
     overrides the plan's daily limit. ``set_profile`` changes it at run time.
+    ``history_journals`` (an int for every tenant, or {tenant index or id: count}) gives
+    tenants that many generated journals before their own (``seeding.large``): a very large
+    organisation served in bounded memory. ``ground_truth`` leaves them out; use
+    ``journal_summary`` and ``iter_journals``.
     """
 
     def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
                  limits: bool = True, day_limit: int | None = None, token_lifetime: float = 1800,
                  host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None,
                  unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
-                 practices: Sequence[str] = (), profile: AppProfile | None = None) -> None:
+                 practices: Sequence[str] = (), profile: AppProfile | None = None,
+                 history_journals: int | Mapping[int | str, int] = 0) -> None:
         if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
@@ -60,6 +68,7 @@ class Sandbox:
         else:
             self.clock = books[0].clock if books else SandboxClock()
         self._seeded = len(books)
+        attach_histories(books, history_journals, seed=seed)
         self.books: dict[str, TenantBooks] = {}
         self.time = ScaledTime(time_scale)
         self.faults = Faults()
@@ -230,8 +239,18 @@ class Sandbox:
         return b"{" + b",".join(parts) + b"}"
 
     def ground_truth(self, *, tenant_id: str | None = None) -> dict[str, dict[str, list[dict]]]:
-        """``{tenant_id: {path: [record, ...]}}`` parsed as a client would (Decimal numbers)."""
+        """``{tenant_id: {path: [record, ...]}}`` parsed as a client would (Decimal numbers).
+        Generated history journals are not in it (see ``journal_summary``)."""
         return json.loads(self.ground_truth_bytes(tenant_id=tenant_id), parse_float=Decimal)
+
+    def journal_summary(self, tenant_id: str) -> dict[str, Any]:
+        """Every journal of the tenant, history included, in brief: count, first_number,
+        last_number, number_sum, lines, net_by_account_code ({code: Decimal})."""
+        return journal_summary(self.books[tenant_id])
+
+    def iter_journals(self, tenant_id: str) -> Iterator[dict]:
+        """Every journal of the tenant by number, history included, parsed as a client would."""
+        return iter_journals(self.books[tenant_id], OBJECTS_BY_PATH["journals"], self.api.reads.render_keys)
 
     # --- connections, tokens, faults, stats ----------------------------------------------
 
@@ -286,3 +305,4 @@ class Sandbox:
         self._stats.reset()
         self.limiter.reset_stats()
         self.api.reads.cache.hits = self.api.reads.cache.misses = 0
+

@@ -32,6 +32,8 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
                         help="the app lacks the Advanced tier: /Journals answers 401 AuthorizationUnsuccessful")
     parser.add_argument("--custom-created", default=None, metavar="YYYY-MM-DD",
                         help="custom connections created since 2026-04-29 get no journal access")
+    parser.add_argument("--history-journals", type=int, default=0, metavar="N",
+                        help="N generated journals of history before each organisation's own (a large organisation)")
     parser.add_argument("--no-limits", action="store_true", help="switch rate limits off")
     parser.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     args = parser.parse_args(argv)
@@ -44,7 +46,7 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
 
     sandbox = Sandbox(tenants=args.tenants, scale=args.scale, seed=args.seed, time_scale=args.time_scale,
                       limits=not args.no_limits, day_limit=args.day_limit, host=args.host, port=args.port,
-                      profile=profile)
+                      profile=profile, history_journals=args.history_journals)
     # This process only serves: move the seeded books out of the cyclic collector's reach,
     # or each full collection rescans millions of records (seconds at scale 100).
     gc.freeze()
