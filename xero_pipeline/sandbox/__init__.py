@@ -156,7 +156,8 @@ App profiles (``Sandbox(profile=AppProfile(...))``, ``Sandbox.set_profile``, ``P
   * A scope refusal is counted in ``stats()`` under the tenant the header names.
 
 Rate limits and time
-  * Minute and day windows are rolling; only admitted calls count (a 429 costs no
+  * Minute and day windows are rolling (``Sandbox(day_window="fixed")``: the day opens at
+    a (app, tenant)'s first call and resets 24 h later); only admitted calls count (a 429 costs no
     quota). Checks run day, app-minute, minute, then concurrency; the app-minute problem
     is reported as ``appminute`` (Xero's value is undocumented) and a concurrency 429
     carries ``Retry-After: 1``. Limits apply per (app, tenant); the headers appear on

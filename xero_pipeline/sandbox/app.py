@@ -45,6 +45,8 @@ class Sandbox:
     ``profile`` says what kind of app the demo app is (plan, creation date, journals tier,
     custom connection's age, consented scopes; see ``identity.profile``); ``day_limit``
     overrides the plan's daily limit. ``set_profile`` changes it at run time.
+    ``day_window`` is "rolling" (24 h back from each call) or "fixed" (24 h from a
+    (app, tenant)'s first call; see ``api.limits``).
     ``history_journals`` (an int for every tenant, or {tenant index or id: count}) gives
     tenants that many generated journals before their own (``seeding.large``): a very large
     organisation served in bounded memory. ``ground_truth`` leaves them out; use
@@ -56,7 +58,7 @@ class Sandbox:
                  host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None,
                  unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
                  practices: Sequence[str] = (), profile: AppProfile | None = None,
-                 history_journals: int | Mapping[int | str, int] = 0) -> None:
+                 history_journals: int | Mapping[int | str, int] = 0, day_window: str = "rolling") -> None:
         if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
@@ -76,7 +78,8 @@ class Sandbox:
         profile = profile or AppProfile()
         self._day_limit = day_limit
         self.limiter = RateLimiter(time=self.time, enabled=limits,
-                                   day_limit=day_limit if day_limit is not None else profile.day_limit)
+                                   day_limit=day_limit if day_limit is not None else profile.day_limit,
+                                   day_window=day_window)
         others = practice_tenants(seed, practices)
         self.practice_ids = list(others)
         self.identity = Identity(seed=seed, time=self.time, clock=self.clock,

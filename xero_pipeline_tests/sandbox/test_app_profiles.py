@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import date
 
 import requests
@@ -161,3 +162,24 @@ def test_access_token_is_a_jwt_whose_scope_claim_lists_the_granted_scopes() -> N
         assert Api(sb, token=old_token).get("Journals").status_code == 200
         sb.expire_tokens()
         assert Api(sb, token=old_token).get("Journals").json()["Detail"].startswith("TokenExpired")
+
+
+
+def test_fixed_day_window_resets_a_scaled_day_after_the_first_call() -> None:
+    # time_scale 43200: Xero's day lasts two real seconds.
+    def calls_after_a_day(window: str) -> list[int]:
+        with Sandbox(books=[make_books(SandboxClock())], time_scale=43_200, day_limit=2, day_window=window,
+                     token_lifetime=30 * 86_400) as sb:
+            api = Api(sb)
+            assert api.get("Currencies").status_code == 200
+            time.sleep(1.0)  # half a day
+            assert api.get("Currencies").status_code == 200
+            over = api.get("Currencies")
+            assert over.status_code == 429 and over.headers["X-Rate-Limit-Problem"] == "day"
+            assert over.headers["Retry-After"] == "1"  # both windows: the first call's day ends in 1 s
+            time.sleep(1.1)
+            return [api.get("Currencies").status_code for _ in range(3)]
+
+    # A fixed day starts afresh; a rolling one still holds the call made half a day ago.
+    assert calls_after_a_day("fixed") == [200, 200, 429]
+    assert calls_after_a_day("rolling") == [200, 429, 429]
