@@ -28,6 +28,7 @@ from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, Cursor, XeroObject
 from xero_pipeline.sync.objects import SyncResult, sync_object
+from xero_pipeline.sync.reading import throttled
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
 from xero_pipeline.warehouse.spool import spool_root
 
@@ -40,6 +41,7 @@ ITEM_COUNT_KEY = "xero/item_count"  # pagination.itemCount of the sync's first p
 ITEM_COUNT_SINCE_KEY = "xero/item_count_since"  # the If-Modified-Since it counted from ("" = all)
 READ_STARTED_KEY = "xero/read_started"  # Xero's clock at that first page
 DAY_LIMIT_KEY = "day_limit"  # the plan's daily calls per tenant, from the Xero resource
+PROGRESS_SECONDS = 10.0  # at most one progress line this often per step
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -231,7 +233,7 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 reconcile_every_days=xero.reconcile_every_days,
                 keep=xero.reserve_daily_calls,
                 checkpoint_pages=xero.checkpoint_pages,
-                progress=lambda line: context.log.info(f"tenant {tenant}: {line}"),
+                progress=throttled(lambda line: context.log.info(f"tenant {tenant}: {line}"), seconds=PROGRESS_SECONDS),
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
                 # Beside the warehouse, so a killed sync's spool is swept by the next one.
                 spool_root=spool_root(warehouse.path()),

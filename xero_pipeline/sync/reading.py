@@ -9,6 +9,7 @@ Every other error propagates.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -84,6 +85,20 @@ def walk(
     except (XeroBudgetReached, XeroDailyLimitError) as exc:
         out.stopped = exc
     return out
+
+
+def throttled(fn: ProgressFn, *, seconds: float) -> ProgressFn:
+    """``fn`` called at most once every ``seconds``: a line per page would flood a run's event
+    log (each line is an event Dagster stores) on a read of thousands of pages."""
+    last = [float("-inf")]
+
+    def call(line: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= seconds:
+            last[0] = now
+            fn(line)
+
+    return call
 
 
 def _int(value: Any) -> int | None:
