@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,11 +131,14 @@ class SandboxProcess:
 
 @contextmanager
 def start_sandbox(
-    *, tenants: int, scale: float, limits: bool, time_scale: float = 1.0, seed: int = 7
+    *, tenants: int, scale: float, limits: bool, time_scale: float = 1.0, seed: int = 7,
+    extra: Sequence[str] = (),
 ) -> Iterator[SandboxProcess]:
-    """Build and serve a seeded sandbox in a child process; stop it on exit."""
+    """Build and serve a seeded sandbox in a child process; stop it on exit.
+
+    ``extra``: more of the command's flags (``--plan starter``, ``--history-journals N``)."""
     cmd = [sys.executable, "-m", "xero_pipeline.sandbox", "--port", "0", "--json", "--tenants", str(tenants),
-           "--scale", str(scale), "--seed", str(seed), "--time-scale", str(time_scale)]
+           "--scale", str(scale), "--seed", str(seed), "--time-scale", str(time_scale), *extra]
     if not limits:
         cmd.append("--no-limits")
     started = time.monotonic()

@@ -231,7 +231,6 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 cursor=cursor,
                 page_size=xero.page_size,
                 reconcile_every_days=xero.reconcile_every_days,
-                keep=xero.reserve_daily_calls,
                 checkpoint_pages=xero.checkpoint_pages,
                 progress=throttled(lambda line: context.log.info(f"tenant {tenant}: {line}"), seconds=PROGRESS_SECONDS),
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),

@@ -31,6 +31,7 @@ class CatchUp:
     progress: Mapping[str, object]  # the materialization's catch_up metadata (see sync.objects._progress)
     rows_read: int  # by that sync
     previous_rows_read: int | None = None  # by the sync before it, if that one stopped short too
+    previous_complete: bool = False  # the sync before it read to the end: only today's refresh was missed
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,11 @@ def _catch_up(facts: TenantFacts, *, now: datetime) -> list[Concern]:
     """Progress of reads that span several days: information while they move, an error once they do not."""
     if not facts.catching_up:
         return []
-    parts, stuck = [], []
+    parts, stuck, waiting = [], [], []
     for name, c in sorted(facts.catching_up.items()):
+        if c.previous_complete and c.rows_read == 0:
+            waiting.append(name)  # up to date as of its last sync; today's calls ran out before its turn
+            continue
         p = c.progress
         if "last_journal_number" in p:
             where = (f"journals up to #{p['last_journal_number']:,}" if p.get("last_journal_number")
@@ -200,7 +204,12 @@ def _catch_up(facts: TenantFacts, *, now: datetime) -> list[Concern]:
         parts.append(f"{name}: {where}")
         if c.rows_read == 0 and c.previous_rows_read == 0:
             stuck.append(name)
-    out = [Concern("catching_up", False, "catching up, a few days' calls at a time: " + "; ".join(parts))]
+    out = []
+    if parts:
+        out.append(Concern("catching_up", False, "catching up, a few days' calls at a time: " + "; ".join(parts)))
+    if waiting:
+        out.append(Concern("deferred", False, f"not refreshed in the latest run, whose calls for the day ran out "
+                                              f"before their turn: {_names(waiting)} (current as of their last sync)"))
     if stuck:
         out.append(Concern(
             "no_progress", True,

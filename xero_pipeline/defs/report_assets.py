@@ -128,7 +128,7 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         refused: list[str] = []
         for call in calls:
             try:
-                body = fetch_report(client, tenant, call, keep=xero.reserve_daily_calls)
+                body = fetch_report(client, tenant, call)
             except (XeroBudgetReached, XeroDailyLimitError) as exc:
                 _defer(context, report, tenant, exc, warehouse, parked)
                 return

@@ -115,6 +115,7 @@ class XeroResource(dg.ConfigurableResource):
                 timeout=(self.connect_timeout_seconds, self.read_timeout_seconds),
                 max_retries=self.max_retries,
                 backoff_seconds=self.backoff_seconds,
+                reserve_daily_calls=self.reserve_daily_calls,
                 throttle_factory=lambda: TenantThrottle(
                     per_window=self.calls_per_window,
                     concurrent=self.concurrent_calls,

@@ -217,5 +217,6 @@ def _catching_up(instance: dg.DagsterInstance, tenant_id: str, syncs: list[Any])
         if earlier and _meta(earlier[0], "sync_complete") is False:
             previous = int(_meta(earlier[0], "rows_read") or 0)
         out[record.asset_key.to_user_string()] = CatchUp(
-            dict(_meta(record, "catch_up") or {}), int(_meta(record, "rows_read") or 0), previous)
+            dict(_meta(record, "catch_up") or {}), int(_meta(record, "rows_read") or 0), previous,
+            previous_complete=bool(earlier) and _meta(earlier[0], "sync_complete") is not False)
     return out

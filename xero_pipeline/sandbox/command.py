@@ -34,6 +34,8 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
                         help="custom connections created since 2026-04-29 get no journal access")
     parser.add_argument("--history-journals", type=int, default=0, metavar="N",
                         help="N generated journals of history before each organisation's own (a large organisation)")
+    parser.add_argument("--day-window", choices=("rolling", "fixed"), default="rolling",
+                        help="Xero's day: rolling 24 h, or fixed from each organisation's first call")
     parser.add_argument("--no-limits", action="store_true", help="switch rate limits off")
     parser.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     args = parser.parse_args(argv)
@@ -46,7 +48,7 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
 
     sandbox = Sandbox(tenants=args.tenants, scale=args.scale, seed=args.seed, time_scale=args.time_scale,
                       limits=not args.no_limits, day_limit=args.day_limit, host=args.host, port=args.port,
-                      profile=profile, history_journals=args.history_journals)
+                      profile=profile, history_journals=args.history_journals, day_window=args.day_window)
     # This process only serves: move the seeded books out of the cyclic collector's reach,
     # or each full collection rescans millions of records (seconds at scale 100).
     gc.freeze()

@@ -84,6 +84,7 @@ class XeroClient:
         max_rate_waits: int = 30,
         throttle_factory: Callable[[], TenantThrottle] = TenantThrottle,
         sleep: Callable[[float], None] = time.sleep,
+        reserve_daily_calls: int | None = None,
     ) -> None:
         self._base = api_url.rstrip("/")
         self._tokens = tokens
@@ -96,6 +97,7 @@ class XeroClient:
         self._throttle_factory = throttle_factory
         self._throttles: dict[str, TenantThrottle] = {}
         self._sleep = sleep
+        self._reserve = reserve_daily_calls  # the ``keep`` of every tenant call that names none
         self._day_resets: dict[str, datetime] = {}  # tenant -> when Xero's daily budget comes back
         # tenant -> (X-DayLimit-Remaining of its last answer, when): trusted for DAY_LEFT_TRUSTED
         # only, since Xero's day resets at a time it does not announce.
@@ -163,8 +165,10 @@ class XeroClient:
     ) -> Any:
         """GET one resource, retrying what is worth retrying, and return the parsed body.
 
-        ``keep``: the calls of the tenant's day this request must leave unspent.
+        ``keep``: the calls of the tenant's day this request must leave unspent (default:
+        the client's ``reserve_daily_calls``; None: no floor).
         """
+        keep = self._reserve if keep is None else keep
         url = self._base + url_path
         where = f"GET {url_path}" + (f" ({what})" if what else "")
         where += f" for tenant {tenant_id}" if tenant_id else ""

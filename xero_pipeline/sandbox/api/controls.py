@@ -18,6 +18,7 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 ``GET  /_sandbox/stats``                     request statistics
 ``POST /_sandbox/stats/reset``               zero them
 ``GET  /_sandbox/ground-truth[?tenant_id=]`` every collection as a perfect full read returns it
+``GET  /_sandbox/journal-summary?tenant_id=`` count, numbers, lines and net per account code of every journal (history included)
 ``POST /_sandbox/connections``               ``{"action": "connect"|"disconnect", "tenant_id"}``
 ``GET  /_sandbox/profile``                   the app profile (plan, day limit, dates, journals, scopes)
 ``POST /_sandbox/profile``                   change it: ``{"plan", "app_created", "journals",
@@ -96,6 +97,10 @@ def handle(sandbox: Sandbox, req: Request) -> Response:
             return json_response(200, {"reset": True})
         if route == "ground-truth" and method == "GET":
             return Response(200, sandbox.ground_truth_bytes(tenant_id=req.arg("tenant_id")), JSON)
+        if route == "journal-summary" and method == "GET":
+            summary = sandbox.journal_summary(str(req.arg("tenant_id")))
+            by_code = {k: str(v) for k, v in summary.pop("net_by_account_code").items()}
+            return json_response(200, {**summary, "net_by_account_code": by_code})
         if route == "profile" and method == "GET":
             return json_response(200, sandbox.profile.describe())
         if route == "profile" and method == "POST":
