@@ -89,6 +89,28 @@ def _tenants_row(t: dict[str, Any]) -> list[str]:
             _met(t["meets_target"])]
 
 
+def _catch_up_row(c: dict[str, Any]) -> list[str]:
+    text = (f"{c['journals']:,} journals, {c['plan']} plan ({c['daily_limit']:,} calls a day): equal to Xero after "
+            f"{c['days']} day(s) (ceil(calls / limit) = {c['days_expected']}); journal calls {c['journal_calls']:,} = "
+            f"{c['journal_calls_ratio']}x the fewest ({c['journal_calls_minimum']:,}); {c['failed_runs']} failed runs, "
+            f"health failing on {c['health_failing_days']} day(s); journals equal: {c['journals_equal_to_xero']}")
+    met = (c["journals_equal_to_xero"] and not c["failed_runs"] and not c["health_failing_days"]
+           and c["days"] <= c["days_expected"] and (c["journal_calls_ratio"] or 0) <= 1.02)
+    return ["7", f"Large organisation catching up (day = {c['day_seconds']:g} s)", text,
+            "days <= ceil(calls / limit), calls <= 1.02x, no failed run", _met(met)]
+
+
+def _catch_up_days(c: dict[str, Any] | None) -> list[str]:
+    if not c:
+        return []
+    out = ["## A large organisation catching up, day by day (figure 7)", "",
+           "| day | calls so far | journal calls | journals held | exit | health |", "|---|---|---|---|---|---|"]
+    for d in c["per_day"]:
+        out.append(f"| {d['day']} | {d['calls_so_far']:,} | {d['journal_calls_so_far']:,} | {d['journals_held']:,} | "
+                   f"{d['exit_code']} | {d['health'].replace('|', '/')} |")
+    return [*out, ""]
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     small, big = results.get("sync_small", {}), results.get("sync_big", {})
@@ -106,6 +128,8 @@ def render(results: dict[str, Any]) -> str:
         rows.append(_limits_row(results["limits"]))
     if "tenants" in results:
         rows.append(_tenants_row(results["tenants"]))
+    if "catch_up" in results:
+        rows.append(_catch_up_row(results["catch_up"]))
     out = [
         "# Benchmark results",
         "",
@@ -124,6 +148,7 @@ def render(results: dict[str, Any]) -> str:
     out += _gaps(results)
     out += _calls_detail(small.get("calls"))
     out += _stages(results.get("stages"))
+    out += _catch_up_days(results.get("catch_up"))
     out += _hot_spots(small.get("profile"))
     return "\n".join(out) + "\n"
 
