@@ -248,6 +248,10 @@ class XeroClient:
 
     # ------------------------------------------------------------------ high level
 
+    def granted_scopes(self) -> frozenset[str] | None:
+        """What the app may read, from its access token; None when the token does not say."""
+        return self._tokens.granted_scopes()
+
     def connections(self) -> list[dict[str, Any]]:
         """The organisations these tokens may read (``GET /connections``)."""
         body = self.get_json("/connections", tenant_id=None, what="connected organisations")
