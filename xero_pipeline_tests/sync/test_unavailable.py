@@ -10,12 +10,15 @@ import base64
 import dataclasses
 import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.health import check_fields
+from xero_pipeline.defs.health_rules import TenantFacts, assess
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.defs.view_assets import build_view_assets
@@ -231,3 +234,14 @@ def test_a_scope_missing_from_the_token_costs_no_call_and_a_new_grant_is_asked_a
         assert calls_to(sandbox, "Journals") > 0
         assert metadata(instance, "journals", tenant).get("xero/available") is not False
         assert_matches_truth(sandbox, tmp_path, objects)
+
+
+def test_a_tenant_whose_only_problem_is_unavailable_objects_is_healthy():
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    why = "Xero refused Journals to this app (401 AuthorizationUnsuccessful): it needs the scope accounting.journals.read"
+    facts = TenantFacts("t1", synced={"xero/invoices": now - timedelta(hours=1), "xero/journals": now - timedelta(hours=1)},
+                        unavailable={"xero/journals": why})
+    health = assess(facts, now=now)
+    assert health.passed and not health.failing
+    assert "not available to this app" in health.description and "xero/journals" in health.description
+    assert why in check_fields(health)["metadata"]["not_available"].value
