@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml setup.cfg
 install: $(STAMP)
 
 # Two workers: the suite is mostly waiting on subprocesses and sandbox windows, and CI has 2 cores.
+# loadgroup keeps a module marked xdist_group on one worker, so its module fixture is built once.
 test: $(STAMP)
-	$(BIN)/pytest -q -n 2 --dist worksteal
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 demo: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

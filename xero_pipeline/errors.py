@@ -123,6 +123,22 @@ class XeroUnavailableError(XeroPipelineError):
     """Retries were exhausted on 5xx, timeouts, broken responses or rate limits."""
 
 
+class XeroBudgetReached(XeroPipelineError):
+    """The step stopped before spending the calls it must leave of the tenant's day.
+
+    Progress, not a failure: the caller commits what it read and resumes next run.
+    """
+
+    def __init__(self, *, tenant_id: str, remaining: int, keep: int) -> None:
+        self.tenant_id = tenant_id
+        self.remaining = remaining
+        self.keep = keep
+        super().__init__(
+            f"tenant {tenant_id} has {remaining} of today's Xero calls left and this step must leave {keep}: "
+            "stopping here; the next run continues from what was committed"
+        )
+
+
 class XeroDailyLimitError(XeroPipelineError):
     """The tenant's daily call budget is spent; the next run resumes from the cursor."""
 

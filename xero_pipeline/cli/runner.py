@@ -72,6 +72,8 @@ class SyncReport:
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, step, message
     # Objects and reports Xero does not serve to this app: not failures (tenant, table, reason).
     unavailable: list[tuple[str, str, str]] = field(default_factory=list)
+    # Objects whose read the day's calls cut short: committed so far, not failed.
+    catching_up: list[tuple[str, str]] = field(default_factory=list)  # tenant, table
 
     @property
     def ok(self) -> bool:
@@ -175,6 +177,9 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
                     f"  {counts}  +{meta.get('rows_inserted', 0)} new "
                     f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  {calls_text}"
                 )
+            if meta.get("sync_complete") is False:
+                report.catching_up.append((tenant, table))
+                echo(f"    catching up ({meta.get('stopped_by')}): committed so far, continues on the next run")
         _collect(result, tenant, report, echo)
         runs.stop_if_interrupted(result)
     if full:

@@ -33,6 +33,7 @@ from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, Cursor, XeroObject
 from xero_pipeline.sync.access import Endpoint
 from xero_pipeline.sync.objects import SyncResult, sync_object
+from xero_pipeline.sync.reading import throttled
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
 from xero_pipeline.warehouse.spool import spool_root
 
@@ -45,6 +46,7 @@ ITEM_COUNT_KEY = "xero/item_count"  # pagination.itemCount of the sync's first p
 ITEM_COUNT_SINCE_KEY = "xero/item_count_since"  # the If-Modified-Since it counted from ("" = all)
 READ_STARTED_KEY = "xero/read_started"  # Xero's clock at that first page
 DAY_LIMIT_KEY = "day_limit"  # the plan's daily calls per tenant, from the Xero resource
+PROGRESS_SECONDS = 10.0  # at most one progress line this often per step
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -138,7 +140,14 @@ def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -
         "cursor_mismatch": dg.MetadataValue.text(result.cursor_mismatch or ""),
         # The If-Modified-Since read that ends a read of several pages.
         "closing_calls": dg.MetadataValue.int(result.closing_calls),
+        # False: the day's calls ran out first; what was read is committed and the next
+        # run continues from the checkpoint (see sync.checkpoints). Not a failure.
+        "sync_complete": dg.MetadataValue.bool(result.complete),
+        "stopped_by": dg.MetadataValue.text(result.stopped_by or ""),
+        "commits": dg.MetadataValue.int(result.commits),
     }
+    if result.progress:
+        meta["catch_up"] = dg.MetadataValue.json(result.progress)
     if result.item_count is not None:
         since = result.item_count_since
         meta[ITEM_COUNT_KEY] = dg.MetadataValue.int(result.item_count)
@@ -146,6 +155,22 @@ def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -
         started = result.read_started
         meta[READ_STARTED_KEY] = dg.MetadataValue.text(started.isoformat() if started else "")
     return meta
+
+
+def catch_up_line(result: SyncResult) -> str:
+    """One line on an unfinished read: why it stopped, how far it got, what happens next."""
+    why = {"daily_budget": "the day's call allowance is reached", "xero_day_limit": "Xero's daily limit is spent",
+           "parked": "Xero's daily limit is still spent"}.get(result.stopped_by or "", result.stopped_by or "")
+    p = result.progress
+    if "last_journal_number" in p:
+        where = "no journals yet" if not p["last_journal_number"] else (
+            f"journals up to #{p['last_journal_number']}"
+            + (f" (dated {p['last_journal_date']})" if p.get("last_journal_date") else ""))
+    else:
+        where = f"{p.get('pages_done', 0)} of {p.get('page_count') or '?'} pages"
+    runs = p.get("runs_left")
+    more = f"; about {max(1, round(runs))} more run(s) at this pace" if runs else ""
+    return f"catching up: {why}; committed {where}{more}. The next run continues from there."
 
 
 def refusal(obj: XeroObject, tenant: str, exc: XeroApiError) -> dg.Failure:
@@ -191,8 +216,9 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         ),
     ]
 
+    # dagster/priority orders the ready steps of a run: what must not starve comes first.
     @dg.multi_asset(name=f"xero_{obj.table}", specs=specs, partitions_def=tenant_partitions,
-                    description=describe(obj))
+                    description=describe(obj), op_tags={"dagster/priority": str(obj.run_priority)})
     def _sync(
         context: dg.AssetExecutionContext, xero: XeroResource, warehouse: WarehouseResource
     ) -> Iterator[dg.MaterializeResult]:
@@ -215,7 +241,9 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 cursor=cursor,
                 page_size=xero.page_size,
                 reconcile_every_days=xero.reconcile_every_days,
-                progress=lambda line: context.log.info(f"tenant {tenant}: {line}"),
+                keep=xero.reserve_daily_calls,
+                checkpoint_pages=xero.checkpoint_pages,
+                progress=throttled(lambda line: context.log.info(f"tenant {tenant}: {line}"), seconds=PROGRESS_SECONDS),
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
                 # Beside the warehouse, so a killed sync's spool is swept by the next one.
                 spool_root=spool_root(warehouse.path()),
@@ -234,6 +262,8 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
             f"{result.load.inserted} new, {result.load.updated} changed, {result.load.deleted} deleted, "
             f"{result.load.row_count} rows now"
         )
+        if not result.complete:
+            context.log.warning(f"tenant {tenant}: {obj.table}: {catch_up_line(result)}")
         for change in result.load.widened:
             context.log.warning(f"tenant {tenant}: widened {change}: Xero sent values the old type could not hold")
         shape = parent_shape(obj)

@@ -25,6 +25,15 @@ class FailedRun:
 
 
 @dataclass(frozen=True)
+class CatchUp:
+    """An object whose last sync stopped before the end (the day's calls ran out)."""
+
+    progress: Mapping[str, object]  # the materialization's catch_up metadata (see sync.objects._progress)
+    rows_read: int  # by that sync
+    previous_rows_read: int | None = None  # by the sync before it, if that one stopped short too
+
+
+@dataclass(frozen=True)
 class TenantFacts:
     """What the instance knows about one tenant; gathered by ``gather_facts``."""
 
@@ -40,6 +49,7 @@ class TenantFacts:
     # Objects Xero does not serve to this app ("xero/journals" -> why), from their latest
     # materializations: information, not a concern (they still sync as "not available").
     unavailable: Mapping[str, str] = field(default_factory=dict)
+    catching_up: Mapping[str, CatchUp] = field(default_factory=dict)  # "xero/journals" -> its catch-up
 
     @property
     def last_success_at(self) -> datetime | None:
@@ -150,13 +160,15 @@ def assess(
             "failed", False,
             f"the latest run {latest.run_id[:8]} failed at {_when(latest.ended_at)}: {latest.message}",
         ))
-    if budget is not None and budget <= near_limit_calls and not (latest and latest.error_classes & LIMIT_ERRORS):
+    if budget is not None and budget <= near_limit_calls and not (latest and latest.error_classes & LIMIT_ERRORS) \
+            and not facts.catching_up:  # a catch-up spends the day on purpose and says so itself
         findings.append(Concern(
             "near_limit", False,
             f"only {budget:,} of Xero's daily calls are left for this tenant (as of {_when(facts.budget_read_at)}); "
             "syncs may stop short until the rolling 24 h window frees calls",
         ))
 
+    findings += _catch_up(facts, now=now)
     if facts.last_success_at is None:
         if facts.failures:
             findings.append(Concern(
@@ -173,6 +185,35 @@ def assess(
     if facts.unavailable:
         summary += f"; not available to this app (Xero withholds them): {_names(sorted(facts.unavailable))}"
     return TenantHealth(facts.tenant_id, tuple(findings), summary, hours, budget, facts.unavailable)
+
+
+def _catch_up(facts: TenantFacts, *, now: datetime) -> list[Concern]:
+    """Progress of reads that span several days: information while they move, an error once they do not."""
+    if not facts.catching_up:
+        return []
+    parts, stuck = [], []
+    for name, c in sorted(facts.catching_up.items()):
+        p = c.progress
+        if "last_journal_number" in p:
+            where = (f"journals up to #{p['last_journal_number']:,}" if p.get("last_journal_number")
+                     else "no journals yet") + (f" (dated {p['last_journal_date']})" if p.get("last_journal_date") else "")
+        else:
+            where = f"{p.get('pages_done', 0)} of {p.get('page_count') or '?'} pages"
+        runs = p.get("runs_left")
+        if isinstance(runs, int | float) and runs > 0:
+            days = max(1, round(runs))
+            where += f", about {days} more daily run(s) (done around {(now + timedelta(days=days)):%Y-%m-%d})"
+        parts.append(f"{name}: {where}")
+        if c.rows_read == 0 and c.previous_rows_read == 0:
+            stuck.append(name)
+    out = [Concern("catching_up", False, "catching up, a few days' calls at a time: " + "; ".join(parts))]
+    if stuck:
+        out.append(Concern(
+            "no_progress", True,
+            f"no progress in the last two syncs of {_names(stuck)}: each stopped before reading anything (the "
+            "tenant's daily calls are spent before these objects' turn); raise the plan or reserve fewer calls",
+        ))
+    return out
 
 
 def _names(objects: Sequence[str], shown: int = 6) -> str:

@@ -6,7 +6,7 @@ skip them (they cost API calls and describe the books rather than copy them), wh
 daily ``xero_sync`` job selects both groups so each tenant's run refreshes them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -16,10 +16,11 @@ from xero_pipeline.defs.assets import KINDS, asset_key
 from xero_pipeline.defs.availability import access_gate, is_refusal, unavailable_results
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
-from xero_pipeline.errors import XeroApiError
+from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError
 from xero_pipeline.registry import REPORT_COLUMNS, REPORTS, XeroReport
 from xero_pipeline.sync.access import Endpoint
 from xero_pipeline.warehouse.reports import open_contacts, replace_report_rows
+from xero_pipeline.warehouse.sync_state import park_tenant, parked_until
 from xero_pipeline.xero.reports import (
     AGED_INVOICE_TYPE,
     fetch_report,
@@ -29,6 +30,10 @@ from xero_pipeline.xero.reports import (
 )
 
 REPORTS_GROUP = "xero_reports"
+# After every object (assets.XeroObject.run_priority); the aged reports, one call per
+# contact, take only what the others leave of the day.
+REPORT_PRIORITY = 0
+PER_CONTACT_PRIORITY = -10
 DEFAULT_MAX_CONTACTS = 100
 
 _WHAT = {
@@ -87,18 +92,30 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         kinds=KINDS,
         deps=deps,
         tags={"xero/report": report.name},
+        op_tags={"dagster/priority": str(PER_CONTACT_PRIORITY if report.per_contact else REPORT_PRIORITY)},
+        # Left out when the tenant's calls for the day ran out before it: the last snapshot
+        # stays, and nothing downstream pretends it is today's.
+        output_required=False,
     )
     def _report(
         context: dg.AssetExecutionContext, config: ReportConfig, xero: XeroResource, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+    ) -> Iterator[dg.MaterializeResult]:
         tenant = context.partition_key
         endpoint, gate = Endpoint.of_report(report), access_gate(xero, warehouse, tenant)
         tables = {report.table: asset_key(report.table)}
         if gone := gate.before(endpoint):
             return unavailable_results(context, tenant, endpoint, gone, tables)[0]
         client = xero.get_client()
+        with warehouse.get_connection() as conn:
+            parked = parked_until(conn, tenant, now=datetime.now(UTC))
+        if parked is not None:
+            client.park(tenant, parked)
         calls_before = client.stats.calls
-        today = date.fromisoformat(config.as_of) if config.as_of else xero_today(client, tenant)
+        try:
+            today = date.fromisoformat(config.as_of) if config.as_of else xero_today(client, tenant)
+        except (XeroBudgetReached, XeroDailyLimitError) as exc:
+            _defer(context, report, tenant, exc, warehouse, parked)
+            return
         meta: dict[str, object] = {}
         contacts: list[str] = []
         if report.per_contact:
@@ -117,7 +134,10 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         refused: list[str] = []
         for call in calls:
             try:
-                body = fetch_report(client, tenant, call)
+                body = fetch_report(client, tenant, call, keep=xero.reserve_daily_calls)
+            except (XeroBudgetReached, XeroDailyLimitError) as exc:
+                _defer(context, report, tenant, exc, warehouse, parked)
+                return
             except XeroApiError as exc:
                 if is_refusal(exc):  # a scope the app lacks: not available, the old snapshot kept
                     return unavailable_results(context, tenant, endpoint, gate.refused(endpoint), tables)[0]
@@ -146,9 +166,18 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         })
         if report.per_contact:
             meta["contacts_refused"] = dg.MetadataValue.int(len(refused))
-        return dg.MaterializeResult(metadata=meta)
+        yield dg.MaterializeResult(metadata=meta)
 
     return _report
+
+
+def _defer(context: dg.AssetExecutionContext, report: XeroReport, tenant: str,
+           exc: XeroBudgetReached | XeroDailyLimitError, warehouse: WarehouseResource, parked: datetime | None) -> None:
+    """Leave the report for a run with calls to spare: reports come last in a tenant's day."""
+    if isinstance(exc, XeroDailyLimitError) and parked is None:
+        with warehouse.get_connection() as conn:
+            park_tenant(conn, tenant, exc.resets_at, now=datetime.now(UTC))
+    context.log.warning(f"tenant {tenant}: {report.name} not refreshed today: {exc}. The last snapshot stays.")
 
 
 def build_report_assets(reports: Sequence[XeroReport] = REPORTS) -> list[dg.AssetsDefinition]:

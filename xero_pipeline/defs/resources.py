@@ -71,6 +71,16 @@ class XeroResource(dg.ConfigurableResource):
         description="Calls a day per organisation on the app's Xero plan: 1,000 on Starter, 5,000 on the others.",
     )
 
+    reserve_daily_calls: int = Field(
+        default=0, ge=0,
+        description="Calls of each organisation's day the sync leaves unspent (for other work on the same app). A "
+        "step stops before eating into them, commits what it read and the next run continues from there.",
+    )
+    checkpoint_pages: int = Field(
+        default=20, ge=1,
+        description="A long read commits every this many pages, so a kill or a stop loses at most that many.",
+    )
+
     _client: XeroClient | None = PrivateAttr(default=None)
 
     def settings(self) -> XeroSettings:

@@ -23,7 +23,7 @@ import dagster as dg
 
 from xero_pipeline.defs.assets import DAY_LIMIT_KEY, asset_key
 from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
-from xero_pipeline.defs.health_rules import FailedRun, TenantFacts
+from xero_pipeline.defs.health_rules import CatchUp, FailedRun, TenantFacts
 from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
 
@@ -207,4 +207,29 @@ def _facts(instance: dg.DagsterInstance, tenant_id: str, syncs: list[Any], *, ma
         budget_read_at=read_at,
         disconnected_at=recorded_disconnection(instance, tenant_id),
         unavailable=_unavailable(syncs),
+        catching_up=_catching_up(instance, tenant_id, syncs),
     )
+
+
+def _meta(record: Any, key: str) -> Any:
+    mat = record.asset_materialization
+    raw = mat.metadata.get(key) if mat else None
+    return getattr(raw, "value", raw)
+
+
+def _catching_up(instance: dg.DagsterInstance, tenant_id: str, syncs: list[Any]) -> dict[str, CatchUp]:
+    """Objects whose latest sync stopped short; the sync before it only for those (one query each)."""
+    out: dict[str, CatchUp] = {}
+    for record in syncs:
+        if _meta(record, "sync_complete") is not False:
+            continue
+        earlier = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=record.asset_key, asset_partitions=[tenant_id],
+                                  before_storage_id=record.storage_id), limit=1,
+        ).records
+        previous = None
+        if earlier and _meta(earlier[0], "sync_complete") is False:
+            previous = int(_meta(earlier[0], "rows_read") or 0)
+        out[record.asset_key.to_user_string()] = CatchUp(
+            dict(_meta(record, "catch_up") or {}), int(_meta(record, "rows_read") or 0), previous)
+    return out

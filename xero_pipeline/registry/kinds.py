@@ -87,6 +87,16 @@ class XeroObject:
         return Cursor.NONE
 
     @property
+    def run_priority(self) -> int:
+        """Where the object's step comes in a tenant's run when the day's calls are short.
+
+        Small reference collections first (one call each, and everything else refers to
+        them), then the paged documents, then journals, which on a large organisation can
+        take the rest of the day and more; reports come after all of them.
+        """
+        return {Paging.NONE: 30, Paging.OFFSET: 10}.get(self.paging, 20)
+
+    @property
     def full_snapshot(self) -> bool:
         """Every sync reads the whole collection (no usable change filter)."""
         return self.cursor is Cursor.NONE

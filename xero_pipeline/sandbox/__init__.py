@@ -15,18 +15,21 @@ Modules: ``app`` (facade, CLI), and by folder:
   report reads), ``budgets`` (a budget's months), ``query`` (filters, paging), ``where`` + ``compare`` + ``operands``
   (the ``where`` language), ``order`` (the ``order`` language), ``render`` +
   ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
-  scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes).
+  scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes), ``history_reads``
+  (journals of a generated history).
 * ``identity/``: ``service`` (apps, tokens, codes), ``connections`` (``/connections``),
-  ``oauth`` (OAuth values, scopes).
+  ``oauth`` (OAuth values, scopes, JWTs), ``profile`` (``AppProfile``: plan, age, tier).
 * ``books/``: ``store`` (the books, clock), ``chart`` (accounts, taxes, rates),
   ``profiles`` (countries), ``parties`` (contacts, items), ``desk`` (the bookkeeper's
   context), ``invoicing``, ``settlement`` (payments, allocations), ``banking`` (spend and
   receive money, transfers, overpayments, prepayments), ``manual_journals``, ``claims``
   (expense claims), ``orders`` (documents that never post), ``ledger`` (journals),
   ``activity`` (a simulated day), ``edits`` (mutation faults' edits), ``drift`` (fields Xero
-  adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``).
+  adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``), ``long_history`` (journals
+  generated on demand).
 * ``seeding/``: ``tenants`` (``build_tenants``), ``history`` (the history clock), ``org``
-  (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post).
+  (settings), ``invoices``, ``streams`` (other money), ``orders`` (documents that never post),
+  ``large`` (generated journal history for a very large organisation).
 * ``reports/``: ``build`` (reports by name), ``balances`` (trial balance, balance sheet),
   ``flows`` (profit and loss, bank summary), ``more`` (executive, budget, aged), ``rows``
   (``ReportWithRow`` building blocks).
@@ -116,13 +119,45 @@ Identity
   * Authorize auto-consents to every organisation of the demo user; a reconnected tenant
     keeps its connection id and ``createdDateUtc`` and gets a new ``updatedDateUtc``
     and ``authEventId``.
-  * Scopes: the demo app holds granular read scopes (apps created since March 2026); a
-    write scope or the broad legacy scope also satisfies a read. A missing scope is
-    401 ``AuthorizationUnsuccessful``. The custom connection holds every scope (Xero
-    withholds journals from custom connections created since April 2026; not modelled).
+  * Scopes: the demo user consents to every granular read scope the registry names
+    (``AppProfile.scopes`` narrows that); a write scope or the broad legacy scope also
+    satisfies a read. A missing scope is 401 ``AuthorizationUnsuccessful``.
+  * Access tokens are JWTs signed HS256 with a key derived from the seed (Xero signs
+    RS256; nothing should verify them). Claims, after xero-node's ``XeroAccessToken``
+    and xero-php's ``authentication_event_id``: ``nbf``, ``exp`` (nbf + ``expires_in``,
+    real seconds), ``iss`` https://identity.xero.com, ``aud``
+    https://identity.xero.com/resources, ``client_id``, ``sub`` (the user id without
+    dashes), ``auth_time`` (the consent), ``idp``, ``xero_userid``, ``global_session_id``,
+    ``jti``, ``authentication_event_id``, ``scope`` (a JSON list, equal to the token
+    response's space-separated ``scope``) and ``amr``. Custom-connection tokens carry the
+    same claims. Tokens are looked up by value, so revocation and expiry are unchanged.
+
+App profiles (``Sandbox(profile=AppProfile(...))``, ``Sandbox.set_profile``, ``POST /_sandbox/profile``)
+  * ``plan``: ``starter`` is 1,000 calls a day per (app, organisation), core, plus,
+    advanced (the default) and enterprise 5,000; ``day_limit=`` overrides the plan. Both
+    apps (demo and custom connection) are the same developer's, so they share the plan.
+  * ``app_created`` on or after 2026-03-02: granular scopes only. Asked-for scopes that
+    such an app may not hold (``accounting.classicexpenses(.read)``, the broad
+    ``accounting.transactions(.read)`` and ``accounting.reports.read``) are silently left
+    out of the grant, so ExpenseClaims and Receipts answer 401 ``AuthorizationUnsuccessful``
+    and the token's ``scope`` claim shows what is missing. The custom connection follows
+    ``custom_created`` the same way.
+  * ``journals=False`` (not on the Advanced tier): ``accounting.journals.read`` is still
+    granted, but ``/Journals`` (collection and single) answers the same 401 after the
+    tenant check; no call is counted against the limits. Upgrading takes effect at once,
+    for tokens already issued too. A custom connection created on or after 2026-04-29 is
+    not granted ``accounting.journals.read`` (Xero: its granular scopes "don't include
+    journal access") and ``/Journals`` answers 401; the journals tier is about the demo app.
+  * ``scopes=[...]`` set at run time is the user consenting again with that set: every
+    live grant of the demo app takes it at its next refresh (Xero's behaviour for a
+    stored refresh token after a new consent is undocumented); tokens already issued
+    keep the claims they were signed with. Changing a creation date applies to tokens
+    issued afterwards. The defaults (Advanced, created 2025-06-02) read everything.
+  * A scope refusal is counted in ``stats()`` under the tenant the header names.
 
 Rate limits and time
-  * Minute and day windows are rolling; only admitted calls count (a 429 costs no
+  * Minute and day windows are rolling (``Sandbox(day_window="fixed")``: the day opens at
+    a (app, tenant)'s first call and resets 24 h later); only admitted calls count (a 429 costs no
     quota). Checks run day, app-minute, minute, then concurrency; the app-minute problem
     is reported as ``appminute`` (Xero's value is undocumented) and a concurrency 429
     carries ``Retry-After: 1``. Limits apply per (app, tenant); the headers appear on
@@ -130,6 +165,26 @@ Rate limits and time
   * ``time_scale`` divides every identity and rate-limit duration (token lifetime,
     grace, auth code, windows), ``Retry-After`` (rounded up, at least 1 s) and the
     ``slow`` fault's delay. The books' clock is separate: real time plus ``advance``.
+    ``time_scale=1440`` makes Xero's day one real minute: a day-limit 429's Retry-After is
+    what is left of that minute, so a week of daily runs takes minutes.
+
+Very large organisations (``Sandbox(history_journals=500_000)``, ``seeding.large``, ``books.long_history``)
+  * A tenant gets journals 1..N generated on demand before its seeded ones, which are
+    renumbered N+1...: JournalNumber stays gapless and in CreatedDateUTC order. Journal n
+    is a pure function of (seed, tenant, n) for a given N: uuid5 ids, CreatedDateUTC in
+    equal steps over the five years before the seeded books' first journal (JournalDate
+    is its day), a SourceType with a SourceID of its own (no document behind it), 2-4
+    lines on the tenant's chart (controls, bank, revenue, expense) with NetAmount =
+    GrossAmount to the cent, TaxAmount 0, no tracking, summing to zero.
+  * Only the page served is built (offset paging and If-Modified-Since as for stored
+    journals; a single read by number is direct, by JournalID a scan of the history).
+    Reports add per-day, per-account totals folded once by streaming the amounts (the
+    first report of such a tenant pays for it: about 3 s for 500,000 journals).
+  * ``ground_truth()`` leaves the history out (it would be hundreds of MB of JSON);
+    ``journal_summary(tenant_id)`` (count, first/last number, sum of numbers, lines,
+    NetAmount per AccountCode, history included) and ``iter_journals(tenant_id)`` (every
+    journal by number, parsed as a client would) cover it. ``change_silently`` never
+    deletes an account the history posts to.
 
 Silent changes: ``Sandbox.change_silently()`` makes the changes Xero does not timestamp
 (a contact's IsSupplier flag, an invoice's SentToContact, the DueDate of a partly paid
@@ -156,5 +211,6 @@ high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, we
 
 from xero_pipeline.sandbox.app import Sandbox
 from xero_pipeline.sandbox.command import run_sandbox_command
+from xero_pipeline.sandbox.identity.profile import AppProfile
 
-__all__ = ["Sandbox", "run_sandbox_command"]
+__all__ = ["AppProfile", "Sandbox", "run_sandbox_command"]

@@ -6,22 +6,26 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from xero_pipeline.registry import BY_PATH as OBJECTS_BY_PATH
 from xero_pipeline.registry import MAX_PAGE_SIZE, OBJECTS
 from xero_pipeline.sandbox.api import controls
 from xero_pipeline.sandbox.api.accounting import PREFIX, AccountingApi, default_mutation
 from xero_pipeline.sandbox.api.faults import Faults, Stats
-from xero_pipeline.sandbox.api.limits import DAY_LIMIT, RateLimiter, ScaledTime
+from xero_pipeline.sandbox.api.history_reads import iter_journals, journal_summary
+from xero_pipeline.sandbox.api.limits import RateLimiter, ScaledTime
 from xero_pipeline.sandbox.api.query import Query, install_versioning
 from xero_pipeline.sandbox.api.render import Variant
 from xero_pipeline.sandbox.api.routes import Router
 from xero_pipeline.sandbox.api.server import ServerThread
 from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
 from xero_pipeline.sandbox.identity.connections import practice_tenants
+from xero_pipeline.sandbox.identity.profile import AppProfile
 from xero_pipeline.sandbox.identity.service import Identity
+from xero_pipeline.sandbox.seeding.large import attach_histories
 
 _REVEAL_ALL = Query(reveal=frozenset({"ARCHIVED", "DELETED"}))
 
@@ -38,13 +42,23 @@ class Sandbox:
     ``practices`` (("PRACTICE", "PRACTICEMANAGER")) adds tenants of those types to the demo
     app's ``/connections``, as Xero HQ and Practice Manager add them; they have no books,
     so the Accounting API answers 403 for them (``practice_ids``).
+    ``profile`` says what kind of app the demo app is (plan, creation date, journals tier,
+    custom connection's age, consented scopes; see ``identity.profile``); ``day_limit``
+    overrides the plan's daily limit. ``set_profile`` changes it at run time.
+    ``day_window`` is "rolling" (24 h back from each call) or "fixed" (24 h from a
+    (app, tenant)'s first call; see ``api.limits``).
+    ``history_journals`` (an int for every tenant, or {tenant index or id: count}) gives
+    tenants that many generated journals before their own (``seeding.large``): a very large
+    organisation served in bounded memory. ``ground_truth`` leaves them out; use
+    ``journal_summary`` and ``iter_journals``.
     """
 
     def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
-                 limits: bool = True, day_limit: int = DAY_LIMIT, token_lifetime: float = 1800,
+                 limits: bool = True, day_limit: int | None = None, token_lifetime: float = 1800,
                  host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None,
                  unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
-                 practices: Sequence[str] = ()) -> None:
+                 practices: Sequence[str] = (), profile: AppProfile | None = None,
+                 history_journals: int | Mapping[int | str, int] = 0, day_window: str = "rolling") -> None:
         if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
@@ -56,17 +70,22 @@ class Sandbox:
         else:
             self.clock = books[0].clock if books else SandboxClock()
         self._seeded = len(books)
+        attach_histories(books, history_journals, seed=seed)
         self.books: dict[str, TenantBooks] = {}
         self.time = ScaledTime(time_scale)
         self.faults = Faults()
         self._stats = Stats()
-        self.limiter = RateLimiter(time=self.time, enabled=limits, day_limit=day_limit)
+        profile = profile or AppProfile()
+        self._day_limit = day_limit
+        self.limiter = RateLimiter(time=self.time, enabled=limits,
+                                   day_limit=day_limit if day_limit is not None else profile.day_limit,
+                                   day_window=day_window)
         others = practice_tenants(seed, practices)
         self.practice_ids = list(others)
         self.identity = Identity(seed=seed, time=self.time, clock=self.clock,
                                  tenants={b.tenant_id: b.name for b in books} | {t: n for t, (_, n) in others.items()},
                                  tenant_types={t: kind for t, (kind, _) in others.items()},
-                                 token_lifetime=token_lifetime, on_event=self._stats.event)
+                                 token_lifetime=token_lifetime, profile=profile, on_event=self._stats.event)
         self.api = AccountingApi(books={}, identity=self.identity, limiter=self.limiter, faults=self.faults,
                                  stats=self._stats, clock_now=self.clock.now, seed=seed,
                                  mutate=default_mutation(seed), unavailable=unavailable)
@@ -142,8 +161,23 @@ class Sandbox:
             "tenants": [{"tenant_id": t, "name": b.name, "connected": t in self.identity.demo.connections}
                         for t, b in self.books.items()],
             "time_scale": self.time.scale, "limits": self.limiter.enabled,
-            "day_limit": self.limiter.day_limit,
+            "day_limit": self.limiter.day_limit, "profile": self.profile.describe(),
         }
+
+    @property
+    def profile(self) -> AppProfile:
+        return self.identity.profile
+
+    def set_profile(self, profile: AppProfile | None = None, **changes: object) -> AppProfile:
+        """Change what kind of app this is, now: ``set_profile(journals=True)`` upgrades the
+        demo app to the journals tier, ``set_profile(plan="starter")`` moves it to 1,000 calls
+        a day (unless ``day_limit`` was given), ``set_profile(scopes=[...])`` is the user
+        consenting again with that scope set (the next token refresh carries it)."""
+        new = (profile or self.profile).changed(**changes)
+        self.identity.set_profile(new)
+        if self._day_limit is None:
+            self.limiter.day_limit = new.day_limit
+        return new
 
     def new_refresh_token(self) -> str:
         """Another refresh token for the demo app, as if the user consented again."""
@@ -208,8 +242,18 @@ class Sandbox:
         return b"{" + b",".join(parts) + b"}"
 
     def ground_truth(self, *, tenant_id: str | None = None) -> dict[str, dict[str, list[dict]]]:
-        """``{tenant_id: {path: [record, ...]}}`` parsed as a client would (Decimal numbers)."""
+        """``{tenant_id: {path: [record, ...]}}`` parsed as a client would (Decimal numbers).
+        Generated history journals are not in it (see ``journal_summary``)."""
         return json.loads(self.ground_truth_bytes(tenant_id=tenant_id), parse_float=Decimal)
+
+    def journal_summary(self, tenant_id: str) -> dict[str, Any]:
+        """Every journal of the tenant, history included, in brief: count, first_number,
+        last_number, number_sum, lines, net_by_account_code ({code: Decimal})."""
+        return journal_summary(self.books[tenant_id])
+
+    def iter_journals(self, tenant_id: str) -> Iterator[dict]:
+        """Every journal of the tenant by number, history included, parsed as a client would."""
+        return iter_journals(self.books[tenant_id], OBJECTS_BY_PATH["journals"], self.api.reads.render_keys)
 
     # --- connections, tokens, faults, stats ----------------------------------------------
 
@@ -264,3 +308,4 @@ class Sandbox:
         self._stats.reset()
         self.limiter.reset_stats()
         self.api.reads.cache.hits = self.api.reads.cache.misses = 0
+

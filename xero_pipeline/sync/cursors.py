@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from xero_pipeline.registry import Cursor, XeroObject
-from xero_pipeline.warehouse.sync_state import SyncState
+from xero_pipeline.warehouse.sync_state import PARTIAL, SyncState
 from xero_pipeline.xero.dates import parse_iso
 
 # Each If-Modified-Since read starts this long before the previous read's DateTimeUTC.
@@ -99,6 +99,10 @@ def choose_cursor(obj: XeroObject, *, instance: str | None, state: SyncState | N
             f"{'none' if held is None else held} (changed outside the pipeline?): reading it whole"))
     if state.cursor == instance:
         return CursorChoice(instance, "instance" if instance is not None else "full")
+    if state.sync_mode == PARTIAL and obj.cursor is Cursor.JOURNAL_NUMBER:
+        # A checkpoint committed after the instance's last record of this step (the run
+        # was killed, or is still going): the warehouse's number is where to go on.
+        return CursorChoice(state.cursor, "checkpoint")
     return CursorChoice(state.cursor, "warehouse" if state.cursor is not None else "full", (
         f"the Dagster instance's cursor for {table} is {instance or 'unset'} but the warehouse's sync state "
         f"says {state.cursor or 'unset'} (the warehouse was restored from another copy, or the instance lost or "

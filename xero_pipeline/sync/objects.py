@@ -2,37 +2,40 @@
 
 No Dagster here: the asset factory calls ``sync_object`` and turns its result into a
 materialization, and tests or benchmarks can call it directly.
+
+A sync that runs out of the tenant's daily calls (``keep``, or Xero's own day-limit
+429) is not a failure: it commits what it read with the state that says where it got
+to (``sync.checkpoints``), reports ``complete=False`` and how far it is, and the next
+run continues from there. Long reads also commit every ``checkpoint_pages`` pages, so
+a kill loses at most that many.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from xero_pipeline.errors import XeroApiError
+from xero_pipeline.errors import XeroDailyLimitError
 from xero_pipeline.registry import Cursor, XeroObject
-from xero_pipeline.sync.cursors import (
-    choose_cursor,
-    ims_since,
-    next_cursor,
-    parse_cursor,
+from xero_pipeline.sync.checkpoints import (
+    CHECKPOINT_PAGES,
+    PARTIAL,
+    Checkpoint,
+    checkpointed,
+    journal_runs_left,
+    resume_from,
+    runs_left,
 )
+from xero_pipeline.sync.cursors import CursorChoice, choose_cursor, ims_since, next_cursor, parse_cursor
+from xero_pipeline.sync.loading import Connect, Loader
+from xero_pipeline.sync.reading import ProgressFn, Walk, walk
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS, reconciliation_due
-from xero_pipeline.warehouse.connection import Connection
-from xero_pipeline.warehouse.merge import LoadStats, merge
-from xero_pipeline.warehouse.shaping import RecordShaper
-from xero_pipeline.warehouse.spool import Spool
-from xero_pipeline.warehouse.sync_state import SyncState, held_rows, read_state
-from xero_pipeline.xero.budgets import read_budget, reads_by_month_range
+from xero_pipeline.warehouse.merge import LoadStats
+from xero_pipeline.warehouse.sync_state import SyncState, held_rows, park_tenant, parked_until, read_state
 from xero_pipeline.xero.client import XeroClient
-
-ProgressFn = Callable[[str], None]
 
 
 @dataclass
@@ -59,16 +62,11 @@ class SyncResult:
     cursor_source: str = ""
     cursor_mismatch: str | None = None
     closing_calls: int = 0  # calls of the closing If-Modified-Since read (0: none needed)
-
-
-@dataclass
-class _Pass:
-    """One walk through a collection's pages."""
-
-    pages: int = 0
-    server_time: datetime | None = None  # Xero's clock at the first response
-    item_count: int | None = None
-    max_journal: int | None = None
+    complete: bool = True  # False: stopped by the day's calls; the next run continues
+    stopped_by: str | None = None  # daily_budget, xero_day_limit or parked
+    resumed_from_page: int | None = None  # the checkpoint this read continued from
+    commits: int = 0  # merge transactions (1 + checkpoints; 0 when nothing was read)
+    progress: dict[str, Any] = field(default_factory=dict)  # how far an unfinished read got
 
 
 def sync_object(
@@ -76,138 +74,144 @@ def sync_object(
     *,
     client: XeroClient,
     tenant_id: str,
-    connect: Callable[[], AbstractContextManager[Connection]],
+    connect: Connect,
     cursor: str | None,
     page_size: int = 1000,
     progress: ProgressFn | None = None,
     warn: ProgressFn | None = None,
     spool_root: Path | None = None,
     reconcile_every_days: int = DEFAULT_EVERY_DAYS,
+    keep: int | None = None,
+    checkpoint_pages: int = CHECKPOINT_PAGES,
 ) -> SyncResult:
-    """Read what changed since the trusted cursor and merge it in one warehouse transaction.
+    """Read what changed since the trusted cursor and merge it into the warehouse.
 
     ``cursor`` is the one the Dagster instance recorded; it is used only if the
     warehouse's sync state agrees, otherwise the sync reads from what the warehouse
-    holds and says why through ``warn`` (one line) and the result.
+    holds and says why through ``warn`` (one line) and the result. ``keep`` is how
+    many of the tenant's daily calls this step must leave unspent.
     """
     started = time.monotonic()
     now = datetime.now(UTC)
     state, held = None, None
-    if obj.cursor is not Cursor.NONE:  # objects read whole need no cursor, so no look
-        with connect() as conn:
+    with connect() as conn:
+        parked = parked_until(conn, tenant_id, now=now)
+        if obj.cursor is not Cursor.NONE:  # objects read whole need no cursor, so no look
             state, held = read_state(conn, tenant_id, obj.table), held_rows(conn, tenant_id, obj.table)
+    if parked is not None:
+        client.park(tenant_id, parked)
     choice = choose_cursor(obj, instance=cursor, state=state, held=held)
     if choice.mismatch and warn:
         warn(f"{obj.table}: {choice.mismatch}")
     previous = parse_cursor(obj, choice.cursor)
+    resume = resume_from(obj, state, choice.cursor)
     mode = "snapshot" if obj.full_snapshot else ("incremental" if previous is not None else "full")
-    if mode == "incremental" and obj.cursor is Cursor.IMS and reconciliation_due(
+    if resume is not None:
+        mode = resume.mode
+    elif mode == "incremental" and obj.cursor is Cursor.IMS and reconciliation_due(
         tenant_id=tenant_id, table=obj.table, last_full_read=state.full_read_at if state else None, now=now,
         every_days=reconcile_every_days,
     ):
         # Read whole and merged as a snapshot: what Xero changed without a timestamp is
         # updated, what it deleted outright is marked deleted (see sync.reconcile).
         mode, previous = "reconcile", None
-    since = ims_since(previous) if isinstance(previous, datetime) else None
+    since = resume.since if resume else (ims_since(previous) if isinstance(previous, datetime) else None)
     whole = mode in ("full", "snapshot", "reconcile")
+    may_checkpoint = checkpointed(obj, mode)
     calls_before = client.stats.calls
-    shaper = RecordShaper(obj, tenant_id=tenant_id, synced_at=now)
-    spool = Spool(shaper, root=spool_root)
-    closing: _Pass | None = None
+    loader = Loader(obj, tenant_id=tenant_id, connect=connect, now=now, spool_root=spool_root)
+    read_started = resume.read_started if resume else None
+
+    def partial(w: Walk) -> SyncState:
+        """The state of a read that has committed part of what it is reading."""
+        if obj.cursor is Cursor.JOURNAL_NUMBER:
+            return SyncState(tenant_id, obj.table, next_cursor(obj, previous=previous, first_server_time=None,
+                                                               max_journal_number=w.max_journal), sync_mode=PARTIAL)
+        point = None
+        if may_checkpoint:
+            point = Checkpoint(w.next_page, since, read_started or w.server_time, mode).to_json()
+        return SyncState(tenant_id, obj.table, choice.cursor, sync_mode=PARTIAL, checkpoint=point)
+
+    def on_page(records: list[dict[str, Any]], w: Walk) -> None:
+        loader.add(records)
+        if may_checkpoint and loader.pages_pending >= checkpoint_pages:
+            loader.commit(snapshot=False, state=partial(w))
+            if progress:
+                progress(f"{obj.table}: checkpoint committed after page {w.next_page - 1}")
+
+    closing: Walk | None = None
     closing_calls = 0
     try:
-        read = _read(client, obj, tenant_id, spool, since=since, page_size=page_size, progress=progress,
-                     after_journal=previous if isinstance(previous, int) else 0)
-        if obj.cursor is Cursor.IMS and read.pages > 1 and read.server_time is not None:
-            # Pages are read at different moments, so a record edited after its page was
-            # read would stay stale until the next sync. Records edited since the read
-            # began have a later UpdatedDateUTC: one more read from that moment (with the
-            # overlap) picks them up, and the merge keeps their later copy.
+        read = walk(client, obj, tenant_id, on_page, since=since, page_size=page_size,
+                    first_page=resume.page if resume else 1, keep=keep, progress=progress,
+                    after_journal=previous if isinstance(previous, int) else 0)
+        read_started = read_started or read.server_time
+        stopped = read.stopped
+        if (stopped is None and obj.cursor is Cursor.IMS and read_started is not None
+                and (read.pages > 1 or resume is not None)):
+            # Pages are read at different moments (days apart, for a read resumed from a
+            # checkpoint), so a record edited after its page was read would stay stale
+            # until the next sync. Records edited since the read began have a later
+            # UpdatedDateUTC: one more read from that moment (with the overlap) picks them
+            # up, and the merge keeps their later copy.
             calls_main = client.stats.calls
-            closing = _read(client, obj, tenant_id, spool, since=ims_since(read.server_time),
-                            page_size=page_size, progress=progress, label="closing read, ")
+            closing = walk(client, obj, tenant_id, lambda records, _: loader.add(records),
+                           since=ims_since(read_started), page_size=page_size, keep=keep, progress=progress,
+                           label="closing read, ")
+            stopped = closing.stopped
             closing_calls = client.stats.calls - calls_main
-        spool.close()
         fetched = time.monotonic()
-        last_start = closing.server_time if closing and closing.server_time else read.server_time
-        new_cursor = next_cursor(obj, previous=previous, first_server_time=last_start,
-                                 max_journal_number=read.max_journal)
-        # The warehouse is opened only now: the write lock is never held while Xero is read.
-        with connect() as conn:
-            stats = merge(conn, spool, snapshot=obj.full_snapshot or mode == "reconcile", now=now,
-                          state=SyncState(tenant_id, obj.table, new_cursor, sync_mode=mode,
-                                          full_read_at=now if whole else None))
+        if stopped is None:
+            last_start = closing.server_time if closing and closing.server_time else read_started
+            new_cursor = next_cursor(obj, previous=previous, first_server_time=last_start,
+                                     max_journal_number=read.max_journal)
+            loader.commit(snapshot=obj.full_snapshot or mode == "reconcile", state=SyncState(
+                tenant_id, obj.table, new_cursor, sync_mode=mode, full_read_at=now if whole else None))
+        elif loader.pages_pending or loader.commits or _parking(stopped, parked):
+            # Stopped early: what was read is committed as an upsert (nothing is marked
+            # deleted: the read did not see everything), with where to continue.
+            state_now = partial(read)
+            until = _parking(stopped, parked)
+            loader.commit(snapshot=False, state=state_now, after=None if until is None else (
+                lambda conn: park_tenant(conn, tenant_id, until, now=now)))
+            new_cursor = state_now.cursor
+        else:
+            new_cursor = choice.cursor
         written = time.monotonic()
-        child_rows = {t: n for t, n in spool.rows.items() if t != obj.table}
     finally:
-        spool.discard()
+        loader.discard()
+    stats = loader.stats if loader.commits else LoadStats(row_count=held or 0)
     return SyncResult(
-        obj=obj,
-        tenant_id=tenant_id,
-        mode=mode,
-        records_read=spool.record_count,
-        pages=read.pages + (closing.pages if closing else 0),
-        api_calls=client.stats.calls - calls_before,
-        load=stats,
-        cursor=new_cursor,
-        seconds=written - started,
-        fetch_seconds=fetched - started,
-        write_seconds=written - fetched,
-        day_remaining=client.stats.day_remaining,
-        child_rows_read=child_rows,
-        item_count=read.item_count,
-        item_count_since=since if obj.ims else None,
-        read_started=read.server_time,
-        cursor_source=choice.source,
-        cursor_mismatch=choice.mismatch,
-        closing_calls=closing_calls,
+        obj=obj, tenant_id=tenant_id, mode=mode, records_read=loader.records, pages=read.pages
+        + (closing.pages if closing else 0), api_calls=client.stats.calls - calls_before, load=stats,
+        cursor=new_cursor, seconds=written - started, fetch_seconds=fetched - started,
+        write_seconds=written - fetched, day_remaining=client.day_left(tenant_id),
+        child_rows_read=loader.child_rows_read, item_count=read.item_count,
+        item_count_since=since if obj.ims else None, read_started=read_started,
+        cursor_source=choice.source, cursor_mismatch=choice.mismatch,
+        closing_calls=closing_calls, complete=stopped is None,
+        stopped_by=None if stopped is None else ("parked" if parked else (closing or read).stopped_by),
+        resumed_from_page=resume.page if resume else None, commits=loader.commits,
+        progress=_progress(obj, read, resume, now) if stopped is not None else {},
     )
 
 
-def _read(
-    client: XeroClient, obj: XeroObject, tenant_id: str, spool: Spool, *, since: datetime | None,
-    page_size: int, progress: ProgressFn | None, after_journal: int = 0, label: str = "",
-) -> _Pass:
-    """Spool every page of one read."""
-    walk = _Pass()
-    for page in client.pages(obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
-                             page_size=page_size):
-        walk.pages += 1
-        if walk.server_time is None:
-            walk.server_time = page.server_time
-            count = (page.pagination or {}).get("itemCount")
-            walk.item_count = int(count) if count is not None else None
-        if obj.cursor is Cursor.JOURNAL_NUMBER and page.records:
-            walk.max_journal = page.last_journal
-        records = page.records
-        if reads_by_month_range(obj):
-            today = (walk.server_time or datetime.now(UTC)).date()
-            records = [read_budget(client, obj, tenant_id, r, today=today) for r in records]
-        elif obj.filled_singly:
-            records = [_fill_singly(client, obj, tenant_id, r) for r in records]
-        spool.add(records)
-        if progress:
-            progress(f"{obj.table}: {label}page {page.number}, {len(page.records)} rows "
-                     f"({spool.record_count} so far)")
-    return walk
+def _parking(stopped: Exception | None, parked: datetime | None) -> datetime | None:
+    """When a day-limit 429 met by this read lifts, unless the tenant was parked already."""
+    return stopped.resets_at if isinstance(stopped, XeroDailyLimitError) and parked is None else None
 
 
-def _fill_singly(client: XeroClient, obj: XeroObject, tenant_id: str, record: dict[str, Any]) -> dict[str, Any]:
-    """The record with the arrays Xero only fills on a read by id (a group's members).
+def _progress(obj: XeroObject, read: Walk, resume: Checkpoint | None, now: datetime) -> dict[str, Any]:
+    """How far an unfinished read got, and how many more runs it needs at this run's pace."""
+    if obj.cursor is Cursor.JOURNAL_NUMBER:
+        return {"last_journal_number": read.max_journal, "last_journal_date":
+                read.last_journal_date.isoformat() if read.last_journal_date else None,
+                "runs_left": journal_runs_left(started_at=read.first_journal_date, reached=read.last_journal_date,
+                                               today=now.date())}
+    done = read.next_page - 1
+    return {"pages_done": done, "page_count": read.page_count, "item_count": read.item_count,
+            "resumed_from_page": resume.page if resume else None,
+            "runs_left": runs_left(done=done, total=read.page_count, done_this_run=read.pages)}
 
-    The list read stays the source of the record itself; only the named arrays come
-    from the single read, so a group edited between the two reads is at worst one sync
-    behind, and its hash (over the filled record) changes when its members do.
-    """
-    key = str(record[obj.primary_key])
-    try:
-        body = client.get_json(f"/api.xro/2.0/{obj.path}/{quote(key)}", tenant_id=tenant_id, scope=obj.scope)
-    except XeroApiError as exc:
-        if exc.status != 404:
-            raise
-        # Deleted between the two reads: the next sync's list read will not have it.
-        return record
-    found = next(iter(body.get(obj.envelope) or []), None)
-    if found is None:
-        return record
-    return {**record, **{f: found.get(f) or [] for f in obj.filled_singly}}
+
+__all__ = ["CursorChoice", "SyncResult", "sync_object"]

@@ -28,6 +28,9 @@ from xero_pipeline.warehouse.tables import table_exists
 STATE_SCHEMA = "pipeline"
 STATE_TABLE = "sync_state"
 STATE = qualified(STATE_TABLE, STATE_SCHEMA)
+PARTIAL = "partial"  # sync_mode of a state written by a checkpoint of an unfinished read (sync.checkpoints)
+PARKING_TABLE = "tenant_parking"
+PARKING = qualified(PARKING_TABLE, STATE_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,20 @@ def held_rows(conn: Connection, tenant_id: str, table: str) -> int | None:
     if not table_exists(conn, table):
         return None
     return conn.execute(load("state/held_rows", table=qualified(table)), [tenant_id]).fetchone()[0]
+
+
+def park_tenant(conn: Connection, tenant_id: str, until: datetime, *, now: datetime) -> None:
+    """Record that Xero refuses the tenant's calls until ``until`` (its day limit is spent)."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(STATE_SCHEMA)}")
+    conn.execute(load("state/create_parking", table=PARKING))
+    conn.execute(load("state/park", table=PARKING),
+                 [tenant_id, until.astimezone(UTC).replace(tzinfo=None), now.astimezone(UTC).replace(tzinfo=None)])
+
+
+def parked_until(conn: Connection, tenant_id: str, *, now: datetime) -> datetime | None:
+    """When Xero takes the tenant's calls again, if that is after ``now``."""
+    if not table_exists(conn, PARKING_TABLE, STATE_SCHEMA):
+        return None
+    row = conn.execute(f"SELECT parked_until FROM {PARKING} WHERE tenant_id = ?", [tenant_id]).fetchone()
+    until = row[0].replace(tzinfo=UTC) if row else None
+    return until if until is not None and until > now else None

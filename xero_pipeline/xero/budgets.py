@@ -99,7 +99,8 @@ class _Reading:
 
 
 def read_budget(
-    client: XeroClient, obj: XeroObject, tenant_id: str, record: dict[str, Any], *, today: date
+    client: XeroClient, obj: XeroObject, tenant_id: str, record: dict[str, Any], *, today: date,
+    keep: int | None = None,
 ) -> dict[str, Any]:
     """``record`` as listed, with its ``BudgetLines`` read by id over every month found."""
     path = f"/api.xro/2.0/{obj.path}/{quote(str(record[obj.primary_key]))}"
@@ -110,7 +111,7 @@ def read_budget(
         first, last = window(today, step)
         params = {"DateFrom": first.isoformat(), "DateTo": last.isoformat()}
         try:
-            body = client.get_json(path, tenant_id=tenant_id, params=params, scope=obj.scope,
+            body = client.get_json(path, tenant_id=tenant_id, params=params, scope=obj.scope, keep=keep,
                                    what=f"budget months {first:%Y-%m} to {last:%Y-%m}")
         except XeroApiError as exc:
             if exc.status == 404:  # deleted since the list read; the next sync will not list it

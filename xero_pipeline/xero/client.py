@@ -14,7 +14,10 @@ What is retried and what is not:
   call is repeated; ``concurrent``: this call waits ``Retry-After`` and repeats;
   429 ``day``: stop this tenant with ``XeroDailyLimitError`` (hours of sleeping helps
   nobody; the next run resumes from the cursor); later calls for the tenant fail the
-  same way at once, without spending a request;
+  same way at once, without spending a request (``park``);
+* a call that would eat into what the caller must leave of the tenant's day (``keep``,
+  judged from the last ``X-DayLimit-Remaining`` Xero sent for the tenant) is not made:
+  ``XeroBudgetReached``, so a step stops before Xero refuses it;
 * 5xx (500, 502, 503, 504 ...), connection errors, timeouts and truncated or malformed
   JSON: bounded exponential backoff with jitter (reads are safe to repeat);
 * 501 Not Implemented and 505, any other 4xx (400, 404 ...), or a request that cannot
@@ -41,6 +44,7 @@ import requests
 from xero_pipeline.errors import (
     XeroApiError,
     XeroAuthError,
+    XeroBudgetReached,
     XeroDailyLimitError,
     XeroRequestError,
     XeroScopeError,
@@ -60,6 +64,7 @@ log = logging.getLogger("xero_pipeline.xero.client")
 
 # Statements about the request, not the server's state: a retry is answered the same.
 _FINAL_5XX = frozenset({501, 505})
+DAY_LEFT_TRUSTED = 3600.0  # seconds a X-DayLimit-Remaining reading stands for the tenant's day
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
 
@@ -93,6 +98,9 @@ class XeroClient:
         self._throttles: dict[str, TenantThrottle] = {}
         self._sleep = sleep
         self._day_resets: dict[str, datetime] = {}  # tenant -> when Xero's daily budget comes back
+        # tenant -> (X-DayLimit-Remaining of its last answer, when): trusted for DAY_LEFT_TRUSTED
+        # only, since Xero's day resets at a time it does not announce.
+        self._day_left: dict[str, tuple[int, float]] = {}
         self.stats = CallStats()
 
     # ------------------------------------------------------------------ low level
@@ -112,6 +120,22 @@ class XeroClient:
             del self._day_resets[tenant_id]
             return None
         return XeroDailyLimitError(tenant_id=tenant_id, retry_after=left, resets_at=resets_at)
+
+    def park(self, tenant_id: str, until: datetime) -> None:
+        """Make no call for the tenant until ``until`` (a day-limit 429 seen by another run)."""
+        if until > datetime.now(UTC):
+            self._day_resets[tenant_id] = until
+
+    def parked_until(self, tenant_id: str) -> datetime | None:
+        limited = self._day_limited(tenant_id)
+        return limited.resets_at if limited else None
+
+    def day_left(self, tenant_id: str) -> int | None:
+        """The tenant's calls left today as Xero last said (None before its first answer)."""
+        seen = self._day_left.get(tenant_id)
+        if seen is None or time.monotonic() - seen[1] > DAY_LEFT_TRUSTED:
+            return None
+        return seen[0]
 
     def _retry(self, failures: int, problem: str, where: str, *, wait: float | None = None) -> None:
         """Sleep before attempt ``failures + 1``, or give up after ``max_retries``."""
@@ -136,8 +160,12 @@ class XeroClient:
         modified_since: datetime | None = None,
         scope: str | None = None,
         what: str | None = None,
+        keep: int | None = None,
     ) -> Any:
-        """GET one resource, retrying what is worth retrying, and return the parsed body."""
+        """GET one resource, retrying what is worth retrying, and return the parsed body.
+
+        ``keep``: the calls of the tenant's day this request must leave unspent.
+        """
         url = self._base + url_path
         where = f"GET {url_path}" + (f" ({what})" if what else "")
         where += f" for tenant {tenant_id}" if tenant_id else ""
@@ -148,6 +176,8 @@ class XeroClient:
         while True:
             if tenant_id and (limited := self._day_limited(tenant_id)):
                 raise limited
+            if tenant_id and keep is not None and (left := self.day_left(tenant_id)) is not None and left <= keep:
+                raise XeroBudgetReached(tenant_id=tenant_id, remaining=left, keep=keep)
             headers = {"Accept": "application/json"}
             if tenant_id:
                 headers["xero-tenant-id"] = tenant_id
@@ -177,6 +207,8 @@ class XeroClient:
             day = int_header(resp.headers, "X-DayLimit-Remaining")
             if day is not None:
                 self.stats.day_remaining = day
+                if tenant_id:
+                    self._day_left[tenant_id] = (day, time.monotonic())
             if seen.minute_remaining is not None:
                 self.stats.minute_remaining = seen.minute_remaining
             if status == 200:
@@ -273,14 +305,16 @@ class XeroClient:
         since: datetime | None = None,
         after_journal: int = 0,
         page_size: int = 1000,
+        first_page: int = 1,
+        keep: int | None = None,
     ) -> Iterator[Page]:
-        """Every page of one collection, in order, as Xero returns them."""
-        pager = Pager(obj, page_size=page_size, after_journal=after_journal)
+        """Every page of one collection from ``first_page`` on, in order, as Xero returns them."""
+        pager = Pager(obj, page_size=page_size, after_journal=after_journal, page=first_page)
         path = f"/api.xro/2.0/{obj.path}"
         while not pager.done:
             body = self.get_json(
                 path, tenant_id=tenant_id, params=pager.params(),
-                modified_since=since if obj.ims else None, scope=obj.scope, what=obj.table,
+                modified_since=since if obj.ims else None, scope=obj.scope, what=obj.table, keep=keep,
             )
             records = body.get(obj.envelope) if isinstance(body, dict) else None
             if not isinstance(records, list):

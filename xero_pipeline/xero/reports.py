@@ -190,10 +190,10 @@ def xero_today(client: XeroClient, tenant_id: str, *, max_age_seconds: float = 6
     return today
 
 
-def fetch_report(client: XeroClient, tenant_id: str, call: ReportCall) -> dict[str, Any]:
+def fetch_report(client: XeroClient, tenant_id: str, call: ReportCall, *, keep: int | None = None) -> dict[str, Any]:
     """One report response (the first element of ``Reports``)."""
     path = report_path(call.report)
-    body = client.get_json(path, tenant_id=tenant_id, params=call.params, scope=call.report.scope)
+    body = client.get_json(path, tenant_id=tenant_id, params=call.params, scope=call.report.scope, keep=keep)
     reports = body.get("Reports") if isinstance(body, dict) else None
     if not isinstance(reports, list) or not reports or not isinstance(reports[0], dict):
         raise XeroApiError(status=200, path=path, tenant_id=tenant_id,

@@ -7,7 +7,6 @@ the ledger views say which tenants lack journals."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -179,24 +178,6 @@ def jwt(claims: dict) -> str:
     return f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{_b64(claims)}.c2lnbmF0dXJl"
 
 
-def issue_jwts(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the sandbox's access tokens JWTs with Xero's ``scope`` claim (a list of scopes)."""
-    ident = sandbox.identity
-    issue = ident._issue
-
-    def as_jwt(grant, **kwargs):
-        body = issue(grant, **kwargs)
-        with ident._lock:
-            token = ident._access.pop(body["access_token"])
-            value = jwt({"nbf": 1, "exp": 2, "iss": "https://identity.xero.com", "scope": grant.scope.split(),
-                         "jti": token.value})
-            ident._access[value] = dataclasses.replace(token, value=value)
-        body["access_token"] = value
-        return body
-
-    monkeypatch.setattr(ident, "_issue", as_jwt)
-
-
 def test_granted_scopes_are_read_from_a_jwt_and_unknown_for_an_opaque_token():
     assert token_scopes(jwt({"scope": ["openid", "accounting.journals.read"]})) == frozenset(
         {"openid", "accounting.journals.read"})
@@ -211,11 +192,10 @@ SCOPES: Sequence[str] = ("offline_access", "accounting.invoices.read", "accounti
                          "accounting.settings.read")
 
 
-def test_a_scope_missing_from_the_token_costs_no_call_and_a_new_grant_is_asked_at_once(
-        instance, tmp_path, monkeypatch):
+def test_a_scope_missing_from_the_token_costs_no_call_and_a_new_grant_is_asked_at_once(instance, tmp_path):
+    # The sandbox's access tokens are JWTs whose ``scope`` claim lists what the user consented to.
     with Sandbox(tenants=1, scale=0.02, seed=3, limits=False) as sandbox:
         tenant = sandbox.tenant_ids[0]
-        issue_jwts(sandbox, monkeypatch)
         authorise_in_process(sandbox, tmp_path, scopes=list(SCOPES))
         sandbox.reset_stats()
         objects = [BY_TABLE["invoices"], BY_TABLE["journals"]]

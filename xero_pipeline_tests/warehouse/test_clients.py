@@ -22,6 +22,10 @@ from xero_pipeline_tests.resource_helpers import cli_env, run_cli
 DEFAULT_NAME = Path(DEFAULTS["XERO_WAREHOUSE"]).name
 CLI = Path(sys.executable).parent / "duckdb"  # the `duckdb` command the duckdb-cli package installs
 
+# The module's one sync is a minute of work: keep its tests on one pytest worker, so the
+# module fixture is built once rather than once per worker (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("clients")
+
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, dict]:

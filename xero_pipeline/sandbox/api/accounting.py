@@ -1,7 +1,9 @@
 """The Accounting API under ``/api.xro/2.0/``: every registry object, single records, reports.
 
 A request passes the gates in Xero's order: bearer token (401), scope (401
-AuthorizationUnsuccessful), tenant header and connection (403), rate limits (429),
+AuthorizationUnsuccessful), tenant header and connection (403), the app's tier
+(``/Journals`` without the Advanced tier, or for a custom connection created since
+29 April 2026: 401 AuthorizationUnsuccessful, as for a missing scope), rate limits (429),
 then injected faults, then the read itself. Rate-limit headers go on every response
 that got as far as a tenant. Routes come from the registry: nothing here or in
 ``reads`` names an endpoint except the few per-endpoint quirks Xero itself has
@@ -67,12 +69,15 @@ class AccountingApi:
             return self._finish(endpoint, None, not_found())
         scope, endpoint, serve = target
         if not has_scope(token, scope):
-            denied = self._problem(401, "Unauthorized", "AuthorizationUnsuccessful", rid)
-            return self._finish(endpoint, None, denied)
+            # Counted under the tenant when the header names one, so a test can see how
+            # often a client keeps asking for what it may not read.
+            return self._finish(endpoint, self._tenant(req, token), self._unauthorised(rid))
         tenant_id = self._tenant(req, token)
         if tenant_id is None:
             forbidden = self._problem(403, "Forbidden", "AuthenticationUnsuccessful", rid)
             return self._finish(endpoint, None, forbidden)
+        if endpoint.split("/")[0] == "Journals" and not self.identity.profile.journal_access(token.app):
+            return self._finish(endpoint, tenant_id, self._unauthorised(rid))
         refused = self.unavailable.get(endpoint.split("/")[0].lower())
         if refused is not None:
             return self._finish(endpoint, tenant_id, self._refusal(refused, rid))
@@ -142,9 +147,13 @@ class AccountingApi:
         self.stats.record(endpoint, tenant_id, "reset" if resp.reset else resp.status, problem=problem)
         return resp
 
+    def _unauthorised(self, rid: str) -> Response:
+        """Xero's answer to a missing scope or tier: refreshing the token does not help."""
+        return self._problem(401, "Unauthorized", "AuthorizationUnsuccessful", rid)
+
     def _refusal(self, status: int, rid: str) -> Response:
         if status == 401:
-            return self._problem(401, "Unauthorized", "AuthorizationUnsuccessful", rid)
+            return self._unauthorised(rid)
         if status == 403:
             return self._problem(403, "Forbidden", "AuthenticationUnsuccessful", rid)
         if status == 404:

@@ -19,6 +19,9 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 ``POST /_sandbox/stats/reset``               zero them
 ``GET  /_sandbox/ground-truth[?tenant_id=]`` every collection as a perfect full read returns it
 ``POST /_sandbox/connections``               ``{"action": "connect"|"disconnect", "tenant_id"}``
+``GET  /_sandbox/profile``                   the app profile (plan, day limit, dates, journals, scopes)
+``POST /_sandbox/profile``                   change it: ``{"plan", "app_created", "journals",
+                                             "custom_created", "scopes"}`` (any subset)
 ==========================================  ==================================================
 """
 
@@ -35,6 +38,8 @@ from xero_pipeline.sandbox.api.wire import (
     json_response,
     not_found,
 )
+
+from xero_pipeline.sandbox.identity.profile import AppProfile
 
 if TYPE_CHECKING:
     from xero_pipeline.sandbox.app import Sandbox
@@ -91,6 +96,11 @@ def handle(sandbox: Sandbox, req: Request) -> Response:
             return json_response(200, {"reset": True})
         if route == "ground-truth" and method == "GET":
             return Response(200, sandbox.ground_truth_bytes(tenant_id=req.arg("tenant_id")), JSON)
+        if route == "profile" and method == "GET":
+            return json_response(200, sandbox.profile.describe())
+        if route == "profile" and method == "POST":
+            new = AppProfile.from_mapping(req.json(), base=sandbox.profile)
+            return json_response(200, sandbox.set_profile(new).describe())
         if route == "connections" and method == "POST":
             body = req.json()
             action = body.get("action", "connect")

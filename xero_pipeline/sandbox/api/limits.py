@@ -1,7 +1,9 @@
 """Xero's rate limits: 5 concurrent, 60/minute and 5,000/day per tenant, 10,000/minute per app.
 
-Windows are rolling (Xero's older docs say so; newer pages hint the day is fixed per
-tenant, which is unverified). Only accepted calls are counted: a 429 does not use up
+Windows are rolling (Xero's older docs say so). Newer pages hint the day is a fixed
+window that resets at a different time per tenant, which is unverified:
+``day_window="fixed"`` opens a (app, tenant)'s day at its first call and resets it 24 h
+(scaled) later. Only accepted calls are counted: a 429 does not use up
 quota (Xero's own day-limit responses still show ``X-MinLimit-Remaining: 60``).
 
 All windows run on ``ScaledTime``: real monotonic seconds multiplied by ``time_scale``,
@@ -48,6 +50,7 @@ class ScaledTime:
 @dataclass
 class _Window:
     stamps: deque[float] = field(default_factory=deque)
+    opened: float | None = None  # a fixed window's start
 
     def trim(self, now: float, span: float) -> None:
         cutoff = now - span
@@ -68,7 +71,10 @@ class Decision:
 class RateLimiter:
     def __init__(self, *, time: ScaledTime, enabled: bool = True, day_limit: int = DAY_LIMIT,
                  minute_limit: int = MINUTE_LIMIT, app_minute_limit: int = APP_MINUTE_LIMIT,
-                 concurrent_limit: int = CONCURRENT_LIMIT) -> None:
+                 concurrent_limit: int = CONCURRENT_LIMIT, day_window: str = "rolling") -> None:
+        if day_window not in ("rolling", "fixed"):
+            raise ValueError(f"day_window must be 'rolling' or 'fixed', not {day_window!r}")
+        self.day_window = day_window
         self.time = time
         self.enabled = enabled
         self.day_limit = day_limit
@@ -101,15 +107,22 @@ class RateLimiter:
             day = self._day.setdefault(key, _Window())
             app = self._app.setdefault(app_id, _Window())
             minute.trim(now, _MINUTE)
-            day.trim(now, _DAY)
             app.trim(now, _MINUTE)
+            if self.day_window == "fixed":
+                if day.opened is None or now - day.opened >= _DAY:
+                    day.opened = now
+                    day.stamps.clear()
+                day_ends = day.opened + _DAY
+            else:
+                day.trim(now, _DAY)
+                day_ends = (day.stamps[0] if day.stamps else now) + _DAY
             left_min = self.minute_limit - len(minute.stamps)
             left_day = self.day_limit - len(day.stamps)
             left_app = self.app_minute_limit - len(app.stamps)
             headers = self._headers(left_min, left_day, left_app)
             # The day limit is reported first: it is the one a client must stop for.
             if left_day <= 0:
-                return Decision(headers, "day", self.time.retry_after(day.stamps[0] + _DAY - now))
+                return Decision(headers, "day", self.time.retry_after(day_ends - now))
             if left_app <= 0:
                 return Decision(headers, "appminute", self.time.retry_after(app.stamps[0] + _MINUTE - now))
             if left_min <= 0:

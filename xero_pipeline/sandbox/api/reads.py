@@ -15,6 +15,7 @@ from typing import Any
 from xero_pipeline.registry import BY_PATH, MAX_PAGE_SIZE, REPORTS_BY_NAME, Paging, XeroObject
 from xero_pipeline.registry.fields import field_kinds
 from xero_pipeline.sandbox.api.budgets import budget_window, within
+from xero_pipeline.sandbox.api.history_reads import history_journal, journal_page
 from xero_pipeline.sandbox.api.query import Params, Selector, build_query, paginate
 from xero_pipeline.sandbox.api.render import (
     RenderCache,
@@ -95,6 +96,11 @@ class Reads:
     def collection(self, req: Request, books: TenantBooks, rid: str, obj: XeroObject) -> Response:
         params = Params(req.query)
         query = build_query(obj, params, req.header("If-Modified-Since"))
+        if obj.paging is Paging.OFFSET and books.history is not None:
+            variant = self._variant(obj, req, params, lines=True)
+            items = journal_page(books, obj, query, params.integer("offset", 0), variant,
+                                 selector=self.selector, render_keys=self.render_keys)
+            return self._envelope(req, rid, obj.envelope, items)
         keys = self.selector.select(books, obj, query)
         page = paginate(books, obj, keys, params, size_limit=self.page_size_limit)
         lines = (page.paged or not obj.lines_need_paging) and not obj.filled_singly
@@ -105,13 +111,17 @@ class Reads:
         return self._envelope(req, rid, obj.envelope, items, page.pagination)
 
     def single(self, req: Request, books: TenantBooks, rid: str, obj: XeroObject, raw_key: str) -> Response:
-        key = self._find(books, obj, raw_key)
-        if key is None:
-            return not_found()
         params = Params(req.query)
         variant = self._variant(obj, req, params, lines=True)
         if obj.paging is Paging.OFFSET:
             variant |= Variant.SINGLE_JOURNAL  # Xero drops SourceID/SourceType here
+            if books.history is not None:
+                found = history_journal(books, obj, raw_key, variant)
+                if found is not None:
+                    return self._envelope(req, rid, obj.envelope, [found])
+        key = self._find(books, obj, raw_key)
+        if key is None:
+            return not_found()
         if obj.path == "Budgets":
             return self._budget(req, books, rid, obj, key, params, variant)
         return self._envelope(req, rid, obj.envelope, self.render_keys(books, obj, [key], variant))

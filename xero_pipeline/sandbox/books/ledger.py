@@ -247,6 +247,13 @@ def ledger_index(books: TenantBooks) -> LedgerIndex:
             received[day][acct] += amount
         elif amount < 0:
             spent[day][acct] -= amount
+    if books.history is not None:
+        # The generated history's journals, folded once per day (each has its own source).
+        extra = books.history.totals()
+        for into, days in ((net, extra.net), (received, extra.received), (spent, extra.spent)):
+            for day, amounts in days.items():
+                for acct, amount in amounts.items():
+                    into[day][acct] += amount
     index = LedgerIndex(
         net={d: dict(v) for d, v in net.items()},
         received={d: dict(v) for d, v in received.items()},
@@ -260,6 +267,11 @@ def ledger_index(books: TenantBooks) -> LedgerIndex:
 def trial_balance(books: TenantBooks, *, upto: date | None = None) -> dict[str, Decimal]:
     """Sum of journal NetAmounts per AccountID with JournalDate <= ``upto`` (all if None)."""
     out: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    if books.history is not None:
+        for day, amounts in books.history.totals().net.items():
+            if upto is None or day <= upto:
+                for acct, amount in amounts.items():
+                    out[acct] += amount
     for j in books.records("Journals"):
         if upto is None or j["JournalDate"] <= upto:
             for ln in j["JournalLines"]:

@@ -21,6 +21,8 @@ def _used_accounts(books: TenantBooks) -> set[str]:
     used: set[str] = set()
     for journal in books.records("Journals"):
         used.update(str(line.get("AccountID")) for line in journal.get("JournalLines", []))
+    if books.history is not None:
+        used.update(books.history.account_ids)
     codes = {str(item.get(side, {}).get("AccountCode")) for item in books.records("Items")
              for side in ("SalesDetails", "PurchaseDetails")}
     # Xero refuses to delete a bank account or one an item still names.

@@ -21,9 +21,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xero_pipeline.registry import BY_PATH, OBJECTS
+
+if TYPE_CHECKING:
+    from xero_pipeline.sandbox.books.long_history import JournalHistory
 
 Record = dict[str, Any]
 
@@ -95,6 +98,8 @@ class TenantBooks:
     # The ledger's index: posting key (a document id, or an allocation's) -> JournalIDs
     # in posting order, so a void can reverse exactly what was posted (see ``ledger``).
     posted: dict[str, list[str]] = field(default_factory=dict)
+    # Journals 1..N generated on demand before the stored ones (``seeding.large``), or None.
+    history: JournalHistory | None = None
 
     def put(
         self, path: str, record: Record, *, touch: bool = True, at: datetime | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -53,6 +55,7 @@ class Grant:
     scope: str
     public: bool = False  # PKCE without a client secret
     revoked: bool = False
+    auth_time: int = field(default_factory=lambda: int(datetime.now(UTC).timestamp()))
 
 
 @dataclass
@@ -62,6 +65,7 @@ class AccessToken:
     expires_at: float  # ScaledTime seconds
     expires_wall: datetime  # for Xero's "TokenExpired: token expired at ..." message
     tenant_id: str | None = None  # custom connections are bound to one tenant
+    scope: str = ""  # what was granted when it was issued: its JWT's ``scope`` claim
 
     @property
     def app(self) -> App:
@@ -97,6 +101,14 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def jwt_encode(claims: dict, key: str) -> str:
+    """A compact JWS (HS256): base64url header, payload and signature joined by dots."""
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    body = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    sig = hmac.new(key.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64url(sig)}"
+
+
 def xero_utc(dt: datetime) -> str:
     """``/connections`` dates: ISO, UTC, seven fractional digits, no ``Z``."""
     return dt.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0"
@@ -104,7 +116,7 @@ def xero_utc(dt: datetime) -> str:
 
 def has_scope(token: AccessToken, required: str) -> bool:
     """Granular read scopes, satisfied also by the write scope or a broad legacy scope."""
-    granted = set(token.grant.scope.split())
+    granted = set(token.scope.split())
     if required in granted or required.removesuffix(".read") in granted:
         return True
     if required in _TRANSACTION_SCOPES:

@@ -16,7 +16,11 @@ Xero behaviours modelled (see the fact sheet, section 3):
 * authorisation codes are single-use and live 5 minutes; PKCE (S256 and plain) is
   verified at the token endpoint, and a PKCE grant may omit the client secret;
 * revoking a refresh token ends its grant (its access tokens stop working) and, as
-  Xero documents, removes the user's connections.
+  Xero documents, removes the user's connections;
+* access tokens are JWTs (HS256 with a key derived from the seed) carrying the claims
+  xero-node's ``XeroAccessToken`` declares plus ``authentication_event_id``; ``scope``
+  is the list of scopes granted, which the app ``profile`` may narrow from the scopes
+  asked for. Tokens are still looked up by value, so revocation and expiry work as before.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
 import threading
 import uuid
@@ -49,16 +52,19 @@ from xero_pipeline.sandbox.identity.oauth import (
     b64url,
     derive,
     has_scope,
+    jwt_encode,
 )
+from xero_pipeline.sandbox.identity.profile import AppProfile
 
 __all__ = ["AccessToken", "Identity", "OAuthError", "has_scope"]
 
 class Identity:
     def __init__(self, *, seed: int, time: ScaledTime, clock: SandboxClock, tenants: dict[str, str],
                  tenant_types: dict[str, str] | None = None, token_lifetime: float = 1800, grace: float = GRACE_SECONDS,
-                 code_lifetime: float = CODE_SECONDS,
+                 code_lifetime: float = CODE_SECONDS, profile: AppProfile | None = None,
                  on_event: Callable[[str], None] = lambda e: None) -> None:
         self.time = time
+        self.profile = profile or AppProfile()
         self.token_lifetime = token_lifetime
         self.grace = grace
         self.code_lifetime = code_lifetime
@@ -70,6 +76,7 @@ class Identity:
                           "Xero Pipeline Sandbox (custom connection)", custom=True)
         self.apps = {a.client_id: a for a in (self.demo, self.custom)}
         self.user_id = str(uuid.UUID(derive(seed, "user", 32)))
+        self._signing_key = derive(seed, "access-token-key", 64)
         self._access: dict[str, AccessToken] = {}
         self._refresh: dict[str, RefreshToken] = {}
         self._codes: dict[str, AuthCode] = {}
@@ -81,16 +88,18 @@ class Identity:
         if self.connections.tenants:
             self.connections.connect(next(iter(self.connections.tenants)), app=self.custom,
                                      auth_event_id=initial_event)
-        self._initial_grant = Grant(initial_event, self.demo, " ".join(DEFAULT_SCOPES))
+        self._initial_grant = Grant(initial_event, self.demo, self.profile.consent)
         self._granted: set[str] = set()
 
     # --- tokens ------------------------------------------------------------------------
 
     def _issue(self, grant: Grant, *, tenant_id: str | None = None, refresh: bool = True) -> dict:
         now = self.time.now()
-        access = AccessToken(secrets.token_urlsafe(48), grant, now + self.token_lifetime,
-                             datetime.now(UTC) + timedelta(seconds=self.time.real(self.token_lifetime)),
-                             tenant_id)
+        scope = self.profile.granted(grant.app, grant.scope)
+        lifetime = self.time.real(self.token_lifetime)
+        wall = datetime.now(UTC)
+        access = AccessToken(self._access_jwt(grant, scope, wall, lifetime), grant, now + self.token_lifetime,
+                             wall + timedelta(seconds=lifetime), tenant_id, scope)
         body: dict = {}
         if not grant.app.custom:
             body["id_token"] = self._id_token(grant)
@@ -102,8 +111,30 @@ class Identity:
                 rt = RefreshToken(secrets.token_urlsafe(48), grant, now)
                 self._refresh[rt.value] = rt
                 body["refresh_token"] = rt.value
-        body["scope"] = grant.scope
+        body["scope"] = scope
         return body
+
+    def _access_jwt(self, grant: Grant, scope: str, wall: datetime, lifetime: float) -> str:
+        now = int(wall.timestamp())
+        claims = {"nbf": now, "exp": now + max(1, int(lifetime)), "iss": "https://identity.xero.com",
+                  "aud": "https://identity.xero.com/resources", "client_id": grant.app.client_id,
+                  "sub": self.user_id.replace("-", ""), "auth_time": grant.auth_time, "idp": "Xero",
+                  "xero_userid": self.user_id, "global_session_id": derive(0, grant.auth_event_id, 32),
+                  "jti": secrets.token_hex(16), "authentication_event_id": grant.auth_event_id,
+                  "scope": scope.split(), "amr": ["pwd"]}
+        return jwt_encode(claims, self._signing_key)
+
+    def set_profile(self, profile: AppProfile) -> None:
+        """Tokens issued from now on follow ``profile``. A new scope set is a new consent:
+        the demo app's live grants take it at their next refresh (tokens already issued
+        keep the claims they were signed with)."""
+        with self._lock:
+            reconsent = profile.scopes != self.profile.scopes
+            self.profile = profile
+            if reconsent:
+                grants = {id(t.grant): t.grant for t in self._refresh.values() if t.grant.app is self.demo}
+                for grant in [*grants.values(), self._initial_grant]:
+                    grant.scope = profile.consent
 
     def _id_token(self, grant: Grant) -> str:
         now = int(datetime.now(UTC).timestamp())
@@ -113,10 +144,7 @@ class Identity:
                   "authentication_event_id": grant.auth_event_id, "global_session_id": secrets.token_hex(16),
                   "preferred_username": "demo@example.com", "email": "demo@example.com",
                   "given_name": "Demo", "family_name": "User"}
-        head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        body = b64url(json.dumps(claims).encode())
-        sig = hmac.new(grant.app.client_secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
-        return f"{head}.{body}.{b64url(sig)}"
+        return jwt_encode(claims, grant.app.client_secret)
 
     def initial_refresh_token(self) -> str:
         """A refresh token of a new demo-app grant (the first one is printed for the user).
@@ -126,7 +154,7 @@ class Identity:
         """
         grant = self._initial_grant
         if grant.revoked or grant.app.client_id in self._granted:
-            grant = Grant(str(uuid.uuid4()), self.demo, " ".join(DEFAULT_SCOPES))
+            grant = Grant(str(uuid.uuid4()), self.demo, self.profile.consent)
         self._granted.add(grant.app.client_id)
         return self._issue(grant)["refresh_token"]
 
@@ -263,7 +291,7 @@ class Identity:
         method = params.get("code_challenge_method", "plain" if challenge else "")
         if challenge and method not in ("S256", "plain"):
             return redirect + sep + urlencode({"error": "invalid_request", **state})
-        scope = " ".join((params.get("scope") or " ".join(DEFAULT_SCOPES)).split())
+        scope = " ".join((params.get("scope") or self.profile.consent).split())
         event = str(uuid.uuid4())
         code = AuthCode(secrets.token_urlsafe(32), app, event, redirect, scope, challenge or None,
                         method, self.time.now() + self.code_lifetime)
