@@ -22,6 +22,7 @@ import dagster as dg
 from xero_pipeline.cli.console import cli_console
 from xero_pipeline.cli.interrupts import SESSION_TAG, SignalWatch, SyncInterrupted, cancel_unfinished, was_interrupted
 from xero_pipeline.defs.assets import build_object_asset
+from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.defs.report_assets import build_report_assets
@@ -29,8 +30,9 @@ from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.tenants_asset import xero_tenants
 from xero_pipeline.defs.view_assets import build_view_assets
 from xero_pipeline.errors import ConfigError
-from xero_pipeline.registry import OBJECTS, XeroObject
+from xero_pipeline.registry import BY_TABLE, OBJECTS, REPORTS, XeroObject
 
+_REPORT_TABLES = frozenset(r.table for r in REPORTS)
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 
 
@@ -68,6 +70,8 @@ class AssetOutcome:
 class SyncReport:
     outcomes: list[AssetOutcome] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, step, message
+    # Objects and reports Xero does not serve to this app: not failures (tenant, table, reason).
+    unavailable: list[tuple[str, str, str]] = field(default_factory=list)
     # Objects whose read the day's calls cut short: committed so far, not failed.
     catching_up: list[tuple[str, str]] = field(default_factory=list)  # tenant, table
 
@@ -161,7 +165,12 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
             rows, calls = meta.get("dagster/row_count", 0), meta.get("api_calls", 0)
             counts = f"{table:<24} {rows:>7} {'row ' if rows == 1 else 'rows'}"
             calls_text = f"{calls} call" + ("" if calls == 1 else "s")
-            if "report_calls" in meta:
+            if meta.get(AVAILABLE_KEY) is False:
+                # Said once, for the object or report: its child tables share the reason.
+                if table in BY_TABLE or table in _REPORT_TABLES:
+                    report.unavailable.append((tenant, table, str(meta.get(REASON_KEY, ""))))
+                    echo(f"  {table:<24} not available: {meta.get(REASON_KEY, '')}")
+            elif "report_calls" in meta:
                 echo(f"  {counts}  (snapshot)  {calls_text}")
             elif "api_calls" in meta:
                 echo(

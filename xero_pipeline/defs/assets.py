@@ -10,8 +10,11 @@ sync state agrees with it (``sync.cursors.choose_cursor``); otherwise it reads f
 what the warehouse holds, logs one warning and says so in ``cursor_source`` and
 ``cursor_mismatch``.
 
-An endpoint Xero refuses to this app or plan (401/403/404 for that one path: classic
-expenses for apps created since 2026, Journals below the premium tier) fails only its
+An endpoint Xero refuses to this app for scope or tier (401 AuthorizationUnsuccessful:
+classic expenses for apps created since 2026, Journals below the Advanced tier) is not
+available, not failed: the step succeeds and says why (``defs.availability``), and
+Xero is asked again at most every ``recheck_unavailable_days`` or when the granted
+scopes change (``sync.access``). Any other 401/403/404 for that one path fails only its
 own step, with a message naming the cause; the in-process executor carries on with
 the run's other steps. A retired endpoint (Employees) is an asset in its own group,
 outside the sync job, that fails at once without calling Xero.
@@ -22,11 +25,13 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
+from xero_pipeline.defs.availability import access_gate, is_refusal, unavailable_results
 from xero_pipeline.defs.materializations import CURSOR_KEY, stored_cursor
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, Cursor, XeroObject
+from xero_pipeline.sync.access import Endpoint
 from xero_pipeline.sync.objects import SyncResult, sync_object
 from xero_pipeline.sync.reading import throttled
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
@@ -219,6 +224,11 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult]:
         tenant = context.partition_key
         key = asset_key(obj.table)
+        endpoint, gate = Endpoint.of_object(obj), access_gate(xero, warehouse, tenant)
+        tables = {obj.table: key, **{c.table: asset_key(c.table) for c in obj.children}}
+        if gone := gate.before(endpoint):
+            yield from unavailable_results(context, tenant, endpoint, gone, tables)
+            return
         cursor = stored_cursor(context.instance, key, tenant)
         context.log.info(f"tenant {tenant}: syncing {obj.table}"
                          + (f"; the instance's cursor is {cursor}" if cursor else ""))
@@ -238,9 +248,14 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 spool_root=spool_root(warehouse.path()),
             )
         except XeroApiError as exc:
+            if is_refusal(exc):
+                yield from unavailable_results(context, tenant, endpoint, gate.refused(endpoint), tables)
+                return
             if exc.status not in (401, 403, 404):
                 raise
             raise refusal(obj, tenant, exc) from None
+        if gate.served(endpoint):
+            context.log.info(f"tenant {tenant}: Xero serves {obj.path} to this app again")
         context.log.info(
             f"tenant {tenant}: {obj.table} {result.mode}: read {result.records_read} in {result.api_calls} calls, "
             f"{result.load.inserted} new, {result.load.updated} changed, {result.load.deleted} deleted, "

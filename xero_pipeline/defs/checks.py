@@ -14,7 +14,8 @@ reporting the last tenant that ran, would let one tenant's pass hide another's f
 
 A check that cannot compare (the trial balance before the report table exists) yields
 no result and logs why: Dagster shows a planned check that a successful run did not
-evaluate as skipped, which is the truth, where a WARN failure would not be.
+evaluate as skipped, which is the truth, where a WARN failure would not be. So do all
+the checks of an object Xero does not make available to this app (``defs.availability``).
 """
 
 import warnings
@@ -29,6 +30,7 @@ from xero_pipeline.defs.assets import (
     READ_STARTED_KEY,
     asset_key,
 )
+from xero_pipeline.defs.availability import was_unavailable
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource
@@ -155,6 +157,10 @@ def build_object_checks(obj: XeroObject) -> dg.AssetChecksDefinition:
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[dg.AssetCheckResult]:
         tenant = context.partition_key
+        if reason := was_unavailable(context.instance, asset_key(obj.table), tenant):
+            context.log.info(f"tenant {tenant}: {obj.table} is not available to this app, so its checks are not "
+                             f"evaluated: {reason}")
+            return
         selected = [k for k in by_key if k in context.selected_asset_check_keys]
         # A read the day's calls cut short holds a true subset of Xero: keys and totals can be
         # judged, but not whether the whole read window or the ledger is there yet.

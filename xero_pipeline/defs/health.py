@@ -21,6 +21,10 @@ and per object within a tenant: a run in which one object failed still synced th
 * a disconnected tenant (recorded by the tenant sensor as an observation on
   ``xero/organisations``), a first sync still pending.
 
+Objects Xero does not make available to the app (a scope or tier it lacks) are no
+concern: a tenant with only those stays healthy, and they are listed as information
+(in the summary and the ``not_available`` metadata).
+
 ``tenant_records`` reads those facts from the instance; ``health_rules`` holds the rules.
 """
 
@@ -55,6 +59,10 @@ def check_fields(health: TenantHealth) -> dict[str, Any]:
         metadata["hours_since_success"] = dg.MetadataValue.float(health.hours_since_success)
     if health.day_limit_remaining is not None:
         metadata["day_limit_remaining"] = dg.MetadataValue.int(health.day_limit_remaining)
+    if health.unavailable:
+        # Information, not a concern: what Xero withholds from the app, and why.
+        metadata["not_available"] = dg.MetadataValue.md(
+            "\n".join(f"- {asset}: {why}" for asset, why in sorted(health.unavailable.items())))
     return {
         "passed": health.passed,
         "severity": dg.AssetCheckSeverity.ERROR if health.failing else dg.AssetCheckSeverity.WARN,

@@ -47,6 +47,9 @@ class TenantFacts:
     day_limit: int = DEFAULT_DAILY_CALLS  # the plan's daily calls, as the last sync recorded it
     budget_read_at: datetime | None = None
     disconnected_at: datetime | None = None
+    # Objects Xero does not serve to this app ("xero/journals" -> why), from their latest
+    # materializations: information, not a concern (they still sync as "not available").
+    unavailable: Mapping[str, str] = field(default_factory=dict)
     catching_up: Mapping[str, CatchUp] = field(default_factory=dict)  # "xero/journals" -> its catch-up
 
     @property
@@ -76,6 +79,7 @@ class TenantHealth:
     summary: str
     hours_since_success: float | None
     day_limit_remaining: int | None
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # see TenantFacts.unavailable
 
     @property
     def passed(self) -> bool:
@@ -179,7 +183,9 @@ def assess(
     summary = f"last successful sync {_hours(age)} ago" if age is not None else "never synced"
     if budget is not None:
         summary += f", {budget:,} daily Xero calls left"
-    return TenantHealth(facts.tenant_id, tuple(findings), summary, hours, budget)
+    if facts.unavailable:
+        summary += f"; not available to this app (Xero withholds them): {_names(sorted(facts.unavailable))}"
+    return TenantHealth(facts.tenant_id, tuple(findings), summary, hours, budget, facts.unavailable)
 
 
 def _catch_up(facts: TenantFacts, *, now: datetime) -> list[Concern]:

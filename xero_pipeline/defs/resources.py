@@ -21,6 +21,7 @@ from pydantic import Field, PrivateAttr
 
 from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
 from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.xero.auth import TokenManager, TokenStore
@@ -57,6 +58,11 @@ class XeroResource(dg.ConfigurableResource):
         default=DEFAULT_EVERY_DAYS, ge=0,
         description="Read each If-Modified-Since object whole this often (days; 0: never), to catch changes Xero "
         "does not timestamp and records it deletes outright. Spread across the days of the period.",
+    )
+    recheck_unavailable_days: int = Field(
+        default=DEFAULT_RECHECK_DAYS, ge=0,
+        description="Ask Xero again for an object it refused to this app (a scope or tier the app lacks) after "
+        "this many days (0: every sync); at once when the access token's granted scopes change.",
     )
     calls_per_window: int = MINUTE_CALLS
     concurrent_calls: int = CONCURRENT_CALLS

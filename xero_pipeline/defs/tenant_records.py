@@ -7,6 +7,8 @@
   the sync runs that failed since the last one that succeeded, and for the latest of
   them the error classes, the first line of the error and the objects it did not sync;
 * the last ``day_limit_remaining`` a materialization recorded (Xero's rate-limit headers);
+* the objects and reports whose latest materialization says Xero does not make them
+  available to this app (``defs.availability``), with the reason;
 * connection changes, which the tenant sensor records as observations on the tenant's
   ``xero/organisations`` partition (``connection_observation``), so that the schedule
   and the health check see a disconnection without asking Xero.
@@ -20,6 +22,7 @@ from typing import Any
 import dagster as dg
 
 from xero_pipeline.defs.assets import DAY_LIMIT_KEY, asset_key
+from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.health_rules import CatchUp, FailedRun, TenantFacts
 from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
@@ -118,6 +121,16 @@ def _budget(records: list[Any]) -> tuple[int | None, int | None, datetime | None
     return None, None, None
 
 
+def _unavailable(records: list[Any]) -> dict[str, str]:
+    """Asset -> reason, for each latest materialization that says the object is not available."""
+    found: dict[str, str] = {}
+    for record in records:
+        meta = record.asset_materialization.metadata if record.asset_materialization else {}
+        if getattr(meta.get(AVAILABLE_KEY), "value", None) is False:
+            found[record.asset_key.to_user_string()] = str(getattr(meta.get(REASON_KEY), "value", ""))
+    return found
+
+
 def recorded_connection(instance: dg.DagsterInstance, tenant_id: str) -> tuple[str, datetime] | None:
     """The tenant sensor's latest connection record for a tenant: ("connected"|"disconnected", when)."""
     result = instance.fetch_observations(
@@ -193,6 +206,7 @@ def _facts(instance: dg.DagsterInstance, tenant_id: str, syncs: list[Any], *, ma
         day_limit=limit or DEFAULT_DAILY_CALLS,
         budget_read_at=read_at,
         disconnected_at=recorded_disconnection(instance, tenant_id),
+        unavailable=_unavailable(syncs),
         catching_up=_catching_up(instance, tenant_id, syncs),
     )
 

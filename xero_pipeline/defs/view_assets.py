@@ -5,6 +5,9 @@ counts the view's rows, which binds and runs the SQL against the current tables,
 renamed column fails the asset rather than a user's query. It first creates, empty and
 with the synced shape, any raw table the view reads that no sync has made yet (an
 endpoint withheld from the app, such as classic expense claims, never makes one).
+When Xero withholds a view's source from a tenant (journals without the Advanced tier),
+the view is empty for that tenant for that reason: the asset logs a warning naming the
+tenants and lists them in its metadata, and ``ledger.sources`` says so to anyone querying.
 
 Not partitioned: a view covers every tenant, and one per tenant would be the same SQL
 with a filter. They still ride along in each tenant's ``xero_sync`` run (Dagster runs
@@ -24,8 +27,10 @@ from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
 from xero_pipeline.warehouse.views import (
     LEDGER_VIEWS,
+    SOURCES_VIEW,
     LedgerView,
     create_view,
+    unavailable_sources,
     view_columns,
 )
 
@@ -52,12 +57,24 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
         with warehouse.get_connection() as conn:
             rows = create_view(conn, view)
             columns = view_columns(conn, view.name)
+            missing = unavailable_sources(conn, view.sources)
         context.log.info(f"{LEDGER_SCHEMA}.{view.name}: {rows} rows")
+        tenants = sorted({tenant for tenant, _, _ in missing})
+        if tenants and view.name != SOURCES_VIEW:
+            objects = ", ".join(sorted({obj for _, obj, _ in missing}))
+            context.log.warning(
+                f"{LEDGER_SCHEMA}.{view.name} lacks {objects} for tenant(s) {', '.join(tenants)}: Xero does not "
+                f"make them available to this app, so the view shows nothing from them there (see "
+                f"{LEDGER_SCHEMA}.{SOURCES_VIEW} for why)"
+            )
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(rows),
                 "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in columns]),
                 "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"),
+                "tenants_missing_sources": dg.MetadataValue.int(len(tenants)),
+                "unavailable_sources": dg.MetadataValue.md(
+                    "\n".join(f"- {tenant}: {obj}: {why}" for tenant, obj, why in missing) or "- none"),
             }
         )
 

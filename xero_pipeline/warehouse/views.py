@@ -27,10 +27,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xero_pipeline.registry import BY_TABLE, OBJECTS
+from xero_pipeline.warehouse.access import ACCESS, ensure_access_table
 from xero_pipeline.warehouse.connection import Connection, transaction
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA, SCHEMA, in_list, lit, q
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline.warehouse.sql import load
+from xero_pipeline.warehouse.sync_state import STATE, ensure_state_table
 from xero_pipeline.warehouse.tables import column_types, ensure_table, table_exists
 
 PROFIT_AND_LOSS_CLASSES = ("REVENUE", "EXPENSE")
@@ -153,6 +155,9 @@ def ageing_sql(name: str, invoice_type: str) -> list[str]:
     return [macro, view]
 
 
+SOURCES_VIEW = "sources"
+
+
 @dataclass(frozen=True)
 class LedgerView:
     name: str
@@ -161,7 +166,7 @@ class LedgerView:
     description: str
 
 
-LEDGER_VIEWS: tuple[LedgerView, ...] = (
+_VIEWS: tuple[LedgerView, ...] = (
     LedgerView(
         "general_ledger", tuple(general_ledger_sql()),
         ("journals", "journal_lines", "accounts", "contacts", "invoices", "credit_notes", "payments",
@@ -209,6 +214,38 @@ def _owner(table: str) -> str:
     raise KeyError(f"no Xero object writes the table {table!r}")
 
 
+def source_objects(views: Sequence[LedgerView]) -> dict[str, tuple[str, ...]]:
+    """Each Xero object the views read (a child table counts as its parent) -> the views reading it."""
+    used: dict[str, list[str]] = {}
+    for view in views:
+        for obj in dict.fromkeys(_owner(t) for t in view.sources):
+            used.setdefault(obj, []).append(view.name)
+    return {obj: tuple(names) for obj, names in sorted(used.items())}
+
+
+def sources_sql(views: Sequence[LedgerView]) -> list[str]:
+    rows = ", ".join(f"({lit(obj)}, {lit(', '.join(names))})" for obj, names in source_objects(views).items())
+    return [load("ledger/sources", ledger=LEDGER_SCHEMA, state=STATE, access=ACCESS, sources=rows)]
+
+
+LEDGER_VIEWS: tuple[LedgerView, ...] = (
+    LedgerView(
+        SOURCES_VIEW, tuple(sources_sql(_VIEWS)), tuple(dict.fromkeys(t for v in _VIEWS for t in v.sources)),
+        "Per tenant, each Xero object the other ledger views read: whether Xero serves it to this app "
+        "(`available`) and, when not, why (`reason`, `needs_scope`), since when and when it is asked again. "
+        "Without journals (Xero's Advanced tier) the journal-based views are empty for that tenant: this says so.",
+    ),
+    *_VIEWS,
+)
+
+
+def unavailable_sources(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(tenant, object, reason) for each object behind ``tables`` Xero does not serve to a tenant."""
+    objects = in_list(dict.fromkeys(_owner(t) for t in tables))
+    return [tuple(r) for r in conn.execute(load("ledger/unavailable_sources", access=ACCESS,
+                                                sources=objects)).fetchall()]
+
+
 def ensure_sources(conn: Connection, tables: Sequence[str]) -> list[str]:
     """Create (empty, with the synced shape) any raw table a view reads that no sync made yet.
 
@@ -228,6 +265,9 @@ def create_view(conn: Connection, view: LedgerView) -> int:
     """(Re)create the view in one transaction and return its row count (which checks it runs)."""
     with transaction(conn):
         ensure_sources(conn, view.sources)
+        # The pipeline's own tables, which ledger.sources reads; a fresh warehouse has neither.
+        ensure_state_table(conn)
+        ensure_access_table(conn)
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(LEDGER_SCHEMA)}")
         for statement in view.statements:
             conn.execute(statement)

@@ -39,6 +39,7 @@ from typing import Any
 import requests
 
 from xero_pipeline.errors import XeroAuthError, redact, register_secret
+from xero_pipeline.xero.scopes import token_scopes
 from xero_pipeline.xero.token_errors import INVALID_GRANT, REAUTHORISE, Rejected, rejection
 from xero_pipeline.xero.token_store import TokenStore
 
@@ -113,6 +114,10 @@ class TokenManager:
                 else:
                     self._cached = self._refresh(data)
             return self._cached["access_token"]
+
+    def granted_scopes(self) -> frozenset[str] | None:
+        """The scopes the current access token grants (its JWT ``scope`` claim); None: unknown."""
+        return token_scopes(self.access_token())
 
     def invalidate(self, access_token: str) -> None:
         """Xero said 401 to this token: make the next call refresh, once."""

@@ -8,7 +8,8 @@ What is retried and what is not:
 
 * 401 once per call after forcing a token refresh (the token expired early or was
   revoked and re-issued); a 401 whose detail is ``AuthorizationUnsuccessful`` means a
-  missing scope and fails the object, naming the scope;
+  scope or tier the app lacks (fact sheet §7): never a refresh, which cannot help, but a
+  ``XeroScopeError`` naming the scope (the object is then not available to the app);
 * 429 ``minute``/``appminute``: the tenant's throttle waits ``Retry-After``, then the
   call is repeated; ``concurrent``: this call waits ``Retry-After`` and repeats;
   429 ``day``: stop this tenant with ``XeroDailyLimitError`` (hours of sleeping helps
@@ -283,6 +284,10 @@ class XeroClient:
                                details=details, what=what)
 
     # ------------------------------------------------------------------ high level
+
+    def granted_scopes(self) -> frozenset[str] | None:
+        """What the app may read, from its access token; None when the token does not say."""
+        return self._tokens.granted_scopes()
 
     def connections(self) -> list[dict[str, Any]]:
         """The organisations these tokens may read (``GET /connections``)."""

@@ -149,6 +149,8 @@ def test_merge_tenants_marks_only_missing_tenants(tmp_path):
 
 
 def test_refused_and_retired_endpoints_fail_only_their_own_assets(instance, tmp_path):
+    # 401 AuthorizationUnsuccessful (scope or tier) is "not available", not a failure (test_unavailable);
+    # a 403 or 404 for one path still fails that object alone.
     refused = {"ExpenseClaims": 403, "Receipts": 404, "Journals": 401}
     chosen = [BY_TABLE[t] for t in ("expense_claims", "receipts", "journals", "invoices", "contacts")]
     with Sandbox(tenants=1, scale=0.01, seed=5, limits=False, unavailable=refused) as sandbox:
@@ -157,16 +159,18 @@ def test_refused_and_retired_endpoints_fail_only_their_own_assets(instance, tmp_
         result = run_tenant(instance, res, tenant, chosen, extra=build_retired_assets())
         calls = sandbox.stats()["calls"].get(tenant, {})
     failures = step_failures(result)
-    assert set(failures) == {"xero_expense_claims", "xero_receipts", "xero_journals", "xero__employees"}
+    assert set(failures) == {"xero_expense_claims", "xero_receipts", "xero__employees"}
     assert "403" in failures["xero_expense_claims"] and "apps created since 2026" in failures["xero_expense_claims"]
     assert "404" in failures["xero_receipts"] and "classic expense receipts" in failures["xero_receipts"]
-    assert "401" in failures["xero_journals"] and "premium endpoint" in failures["xero_journals"]
-    assert "accounting.journals.read" in failures["xero_journals"] and tenant in failures["xero_journals"]
     assert "retired" in failures["xero__employees"] and RETIRED[0].retired in failures["xero__employees"]
     assert "Employees" not in calls, "a retired endpoint is never called"
-    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
-    assert {"invoices", "invoice_line_items", "contacts"} <= materialized
-    assert not materialized & {"expense_claims", "receipts", "journals", "journal_lines", "employees"}
+    materialized = {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert {"invoices", "invoice_line_items", "contacts", "journals", "journal_lines"} <= set(materialized)
+    assert not set(materialized) & {"expense_claims", "receipts", "employees"}
+    journals = materialized["journals"]
+    assert journals["xero/available"].value is False
+    assert "premium endpoint" in journals["unavailable_reason"].value
+    assert "accounting.journals.read" in journals["unavailable_reason"].value
     # The failure's metadata names the cause for the UI and for alerting.
     causes = {}
     for event in result.all_events:
@@ -174,7 +178,7 @@ def test_refused_and_retired_endpoints_fail_only_their_own_assets(instance, tmp_
             meta = event.step_failure_data.user_failure_data.metadata
             causes[event.step_key] = meta["cause"].value
     assert causes == {"xero_expense_claims": "forbidden_for_app_or_plan", "xero_receipts": "not_served",
-                      "xero_journals": "missing_scope_or_plan", "xero__employees": "retired"}
+                      "xero__employees": "retired"}
 
 
 def test_every_object_has_an_asset_and_retired_ones_are_outside_the_sync_job():

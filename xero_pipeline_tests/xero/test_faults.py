@@ -159,16 +159,16 @@ def test_other_client_errors_are_not_retried_and_quote_xero(sandbox, tmp_path):
     assert sandbox.stats()["calls"][tenant]["Invoices"] == 1
 
 
-def test_a_missing_scope_fails_the_object_naming_the_scope(sandbox, instance, tmp_path):
+def test_a_missing_scope_is_not_available_naming_the_scope(sandbox, instance, tmp_path):
     """A grant without the journals scope (as Xero gives apps without journal access)."""
     authorise_in_process(sandbox, tmp_path, scopes=["offline_access", "accounting.invoices.read",
                                                     "accounting.contacts.read"])
     report = run_sync(instance, sandbox, tmp_path, refresh_token=None)
-    assert {step for _, step, _ in report.failures} == {"xero_journals"}, report.failures
-    for _, _, message in report.failures:
-        assert "401" in message and "accounting.journals.read" in message, message
+    assert report.ok, report.failures  # not available is not a failure
+    assert [(table, "accounting.journals.read" in why) for _, table, why in report.unavailable] == [("journals", True)]
+    meta = instance.get_latest_materialization_event(asset_key("journals")).asset_materialization.metadata
+    assert meta["xero/available"].value is False and "accounting.journals.read" in meta["unavailable_reason"].value
     # Not an empty table that looks like a successful sync.
-    assert not instance.get_latest_materialization_event(asset_key("journals"))
     with open_warehouse(tmp_path / "xero.duckdb", read_only=True) as conn:
         tables = {r[0] for r in conn.execute("SELECT table_name FROM duckdb_tables() "
                                              "WHERE schema_name = 'xero'").fetchall()}
