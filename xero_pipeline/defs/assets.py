@@ -25,13 +25,13 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-from xero_pipeline.defs.availability import access_gate, is_refusal, unavailable_results
+from xero_pipeline.defs.availability import access_gate, unavailable_results
 from xero_pipeline.defs.materializations import CURSOR_KEY, stored_cursor
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, Cursor, XeroObject
-from xero_pipeline.sync.access import Endpoint
+from xero_pipeline.sync.access import Endpoint, NotAvailable
 from xero_pipeline.sync.objects import SyncResult, sync_object
 from xero_pipeline.sync.reading import throttled
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
@@ -174,18 +174,17 @@ def catch_up_line(result: SyncResult) -> str:
 
 
 def refusal(obj: XeroObject, tenant: str, exc: XeroApiError) -> dg.Failure:
-    """The failure of an endpoint Xero will not serve to this app, naming the likely cause."""
-    if exc.status == 401:
-        cause = "missing_scope_or_plan"
-        why = f"the app lacks the scope {obj.scope}, or its plan does not include {obj.path}"
-    elif exc.status == 403:
+    """The failure of an endpoint Xero answers 403 or 404 for, naming the likely cause.
+
+    (A 401 AuthorizationUnsuccessful is not a failure: see ``defs.availability``.)"""
+    if exc.status == 403:
         cause = "forbidden_for_app_or_plan"
         why = f"the app or its plan is not allowed {obj.path}"
     else:
         cause = "not_served"
         why = f"Xero does not serve {obj.path} to this app"
     if obj.gated:
-        why = f"{obj.gated}; otherwise {why}" if exc.status == 401 else f"{obj.gated} ({why})"
+        why = f"{obj.gated} ({why})"
     text = (
         f"tenant {tenant}: Xero refused {obj.path} with {exc.status} ({exc.xero_message.split('.')[0]}): {why}. "
         f"Nothing was written to xero.{obj.table}; the other objects of this run are unaffected. "
@@ -226,9 +225,6 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         key = asset_key(obj.table)
         endpoint, gate = Endpoint.of_object(obj), access_gate(xero, warehouse, tenant)
         tables = {obj.table: key, **{c.table: asset_key(c.table) for c in obj.children}}
-        if gone := gate.before(endpoint):
-            yield from unavailable_results(context, tenant, endpoint, gone, tables)
-            return
         cursor = stored_cursor(context.instance, key, tenant)
         context.log.info(f"tenant {tenant}: syncing {obj.table}"
                          + (f"; the instance's cursor is {cursor}" if cursor else ""))
@@ -242,19 +238,20 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 page_size=xero.page_size,
                 reconcile_every_days=xero.reconcile_every_days,
                 checkpoint_pages=xero.checkpoint_pages,
+                gate=gate,
                 progress=throttled(lambda line: context.log.info(f"tenant {tenant}: {line}"), seconds=PROGRESS_SECONDS),
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
                 # Beside the warehouse, so a killed sync's spool is swept by the next one.
                 spool_root=spool_root(warehouse.path()),
             )
+        except NotAvailable as exc:
+            yield from unavailable_results(context, tenant, endpoint, exc.gone, tables)
+            return
         except XeroApiError as exc:
-            if is_refusal(exc):
-                yield from unavailable_results(context, tenant, endpoint, gate.refused(endpoint), tables)
-                return
-            if exc.status not in (401, 403, 404):
+            if exc.status not in (403, 404):
                 raise
             raise refusal(obj, tenant, exc) from None
-        if gate.served(endpoint):
+        if gate.had_refusal:
             context.log.info(f"tenant {tenant}: Xero serves {obj.path} to this app again")
         context.log.info(
             f"tenant {tenant}: {obj.table} {result.mode}: read {result.records_read} in {result.api_calls} calls, "

@@ -18,16 +18,10 @@ import dagster as dg
 
 from xero_pipeline.defs.materializations import CURSOR_KEY, latest_metadata
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
-from xero_pipeline.errors import XeroApiError
 from xero_pipeline.sync.access import AccessGate, Endpoint, Unavailable
 
 AVAILABLE_KEY = "xero/available"
 REASON_KEY = "unavailable_reason"
-
-
-def is_refusal(exc: XeroApiError) -> bool:
-    """Xero's answer to an app without the endpoint's scope or tier (fact sheet §3, §7)."""
-    return exc.status == 401 and "AuthorizationUnsuccessful" in exc.xero_message
 
 
 def access_gate(xero: XeroResource, warehouse: WarehouseResource, tenant: str) -> AccessGate:

@@ -13,12 +13,12 @@ import dagster as dg
 from pydantic import Field
 
 from xero_pipeline.defs.assets import KINDS, asset_key
-from xero_pipeline.defs.availability import access_gate, is_refusal, unavailable_results
+from xero_pipeline.defs.availability import access_gate, unavailable_results
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError
 from xero_pipeline.registry import REPORT_COLUMNS, REPORTS, XeroReport
-from xero_pipeline.sync.access import Endpoint
+from xero_pipeline.sync.access import Endpoint, is_refusal
 from xero_pipeline.warehouse.reports import open_contacts, replace_report_rows
 from xero_pipeline.warehouse.sync_state import park_tenant, parked_until
 from xero_pipeline.xero.reports import (
@@ -103,11 +103,13 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         tenant = context.partition_key
         endpoint, gate = Endpoint.of_report(report), access_gate(xero, warehouse, tenant)
         tables = {report.table: asset_key(report.table)}
-        if gone := gate.before(endpoint):
-            return unavailable_results(context, tenant, endpoint, gone, tables)[0]
-        client = xero.get_client()
         with warehouse.get_connection() as conn:
+            gone = gate.before(endpoint, conn=conn)
             parked = parked_until(conn, tenant, now=datetime.now(UTC))
+        if gone:
+            yield from unavailable_results(context, tenant, endpoint, gone, tables)
+            return
+        client = xero.get_client()
         if parked is not None:
             client.park(tenant, parked)
         calls_before = client.stats.calls
@@ -140,7 +142,8 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
                 return
             except XeroApiError as exc:
                 if is_refusal(exc):  # a scope the app lacks: not available, the old snapshot kept
-                    return unavailable_results(context, tenant, endpoint, gate.refused(endpoint), tables)[0]
+                    yield from unavailable_results(context, tenant, endpoint, gate.refused(endpoint), tables)
+                    return
                 # A contact merged or archived since the sync is a 400 for its own call only;
                 # anything else (scope, limits, outages) fails the asset and keeps the old snapshot.
                 if call.contact_id and exc.status in (400, 404):
@@ -151,7 +154,8 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
             rows.extend(flatten_report(body, call, tenant_id=tenant, loaded_at=loaded_at))
         with warehouse.get_connection() as conn:
             total = replace_report_rows(conn, report.table, tenant, rows)
-        gate.served(endpoint)
+            if gate.had_refusal:
+                gate.served(endpoint, conn=conn)
         api_calls = client.stats.calls - calls_before
         context.log.info(f"tenant {tenant}: {report.name} as at {today}: {len(calls)} report calls, {total} rows")
         meta.update({

@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import XeroObject, XeroReport
 from xero_pipeline.warehouse.access import Refusal, clear_refusal, read_refusal, record_refusal
 from xero_pipeline.warehouse.connection import Connection
@@ -62,6 +63,19 @@ class Unavailable:
         return self.refusal.reason
 
 
+class NotAvailable(Exception):  # noqa: N818 - an outcome, not an error
+    """The object is not available to this app; raised by ``sync_object`` before or instead of a read."""
+
+    def __init__(self, gone: Unavailable) -> None:
+        super().__init__(gone.reason)
+        self.gone = gone
+
+
+def is_refusal(exc: XeroApiError) -> bool:
+    """Xero's answer to an app without the endpoint's scope or tier (fact sheet §3, §7)."""
+    return exc.status == 401 and "AuthorizationUnsuccessful" in exc.xero_message
+
+
 def refused_reason(endpoint: Endpoint) -> str:
     text = (f"Xero refused {endpoint.path} to this app (401 AuthorizationUnsuccessful): it needs the scope "
             f"{endpoint.scope}")
@@ -92,23 +106,30 @@ class AccessGate:
         self.granted = granted
         self._recheck = recheck
         self._now = now
+        self.had_refusal = False  # before() found a refusal on record (to clear once Xero serves)
 
-    def before(self, endpoint: Endpoint) -> Unavailable | None:
-        """None: ask Xero. Otherwise the object is unavailable and no call is to be made."""
+    def before(self, endpoint: Endpoint, *, conn: Connection | None = None) -> Unavailable | None:
+        """None: ask Xero. Otherwise the object is unavailable and no call is to be made.
+
+        ``conn``: an open warehouse connection to use (the sync's first look), else one is opened.
+        """
+        if conn is None:
+            with self._connect() as opened:
+                return self.before(endpoint, conn=opened)
         now = self._now()
-        with self._connect() as conn:
-            known = read_refusal(conn, self.tenant_id, endpoint.table)
-            if self.granted is not None and not covers(self.granted, endpoint.scope):
-                since = known.unavailable_since if known else now
-                record = self._refusal(endpoint, status=None, reason=missing_scope_reason(endpoint), since=since)
-                return Unavailable(record_refusal(conn, record), False, self._held(conn, endpoint))
-            if known is None:
-                return None
-            if self.granted is not None and self.granted != known.granted_scopes:
-                return None  # the grant changed since the refusal: Xero may answer otherwise
-            if now >= known.next_check:
-                return None
-            return Unavailable(known, False, self._held(conn, endpoint))
+        known = read_refusal(conn, self.tenant_id, endpoint.table)
+        self.had_refusal = known is not None
+        if self.granted is not None and not covers(self.granted, endpoint.scope):
+            since = known.unavailable_since if known else now
+            record = self._refusal(endpoint, status=None, reason=missing_scope_reason(endpoint), since=since)
+            return Unavailable(record_refusal(conn, record), False, self._held(conn, endpoint))
+        if known is None:
+            return None
+        if self.granted is not None and self.granted != known.granted_scopes:
+            return None  # the grant changed since the refusal: Xero may answer otherwise
+        if now >= known.next_check:
+            return None
+        return Unavailable(known, False, self._held(conn, endpoint))
 
     def refused(self, endpoint: Endpoint) -> Unavailable:
         """Xero just refused ``endpoint`` (401 AuthorizationUnsuccessful)."""
@@ -116,10 +137,16 @@ class AccessGate:
         with self._connect() as conn:
             return Unavailable(record_refusal(conn, record), True, self._held(conn, endpoint))
 
-    def served(self, endpoint: Endpoint) -> bool:
-        """Xero served ``endpoint``: forget any refusal. Returns whether there was one."""
-        with self._connect() as conn:
-            return clear_refusal(conn, self.tenant_id, endpoint.table)
+    def served(self, endpoint: Endpoint, *, conn: Connection | None = None) -> bool:
+        """Xero served ``endpoint``: forget any refusal. Returns whether there was one.
+
+        ``conn``: the transaction of the merge that Xero's answer went into, so the
+        refusal is forgotten exactly when the rows it kept out arrive.
+        """
+        if conn is None:
+            with self._connect() as opened:
+                return clear_refusal(opened, self.tenant_id, endpoint.table)
+        return clear_refusal(conn, self.tenant_id, endpoint.table)
 
     def _refusal(self, endpoint: Endpoint, *, status: int | None, reason: str, since: datetime) -> Refusal:
         now = self._now()

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from xero_pipeline.errors import XeroDailyLimitError
+from xero_pipeline.errors import XeroApiError, XeroDailyLimitError
 from xero_pipeline.registry import Cursor, XeroObject
+from xero_pipeline.sync.access import AccessGate, Endpoint, NotAvailable, is_refusal
 from xero_pipeline.sync.checkpoints import (
     CHECKPOINT_PAGES,
     PARTIAL,
@@ -83,18 +84,25 @@ def sync_object(
     reconcile_every_days: int = DEFAULT_EVERY_DAYS,
     keep: int | None = None,
     checkpoint_pages: int = CHECKPOINT_PAGES,
+    gate: AccessGate | None = None,
 ) -> SyncResult:
     """Read what changed since the trusted cursor and merge it into the warehouse.
 
     ``cursor`` is the one the Dagster instance recorded; it is used only if the
     warehouse's sync state agrees, otherwise the sync reads from what the warehouse
     holds and says why through ``warn`` (one line) and the result. ``keep`` is how
-    many of the tenant's daily calls this step must leave unspent.
+    many of the tenant's daily calls this step must leave unspent. With a ``gate``, an
+    object Xero refuses to the app raises ``NotAvailable`` (before any call when the
+    refusal is on record and not due for a recheck), and a refusal on record is
+    forgotten in the transaction that commits what Xero served.
     """
     started = time.monotonic()
     now = datetime.now(UTC)
     state, held = None, None
+    endpoint = Endpoint.of_object(obj)
     with connect() as conn:
+        if gate is not None and (gone := gate.before(endpoint, conn=conn)):
+            raise NotAvailable(gone)
         parked = parked_until(conn, tenant_id, now=now)
         if obj.cursor is not Cursor.NONE:  # objects read whole need no cursor, so no look
             state, held = read_state(conn, tenant_id, obj.table), held_rows(conn, tenant_id, obj.table)
@@ -142,9 +150,14 @@ def sync_object(
     closing: Walk | None = None
     closing_calls = 0
     try:
-        read = walk(client, obj, tenant_id, on_page, since=since, page_size=page_size,
-                    first_page=resume.page if resume else 1, keep=keep, progress=progress,
-                    after_journal=previous if isinstance(previous, int) else 0)
+        try:
+            read = walk(client, obj, tenant_id, on_page, since=since, page_size=page_size,
+                        first_page=resume.page if resume else 1, keep=keep, progress=progress,
+                        after_journal=previous if isinstance(previous, int) else 0)
+        except XeroApiError as exc:
+            if gate is not None and is_refusal(exc):
+                raise NotAvailable(gate.refused(endpoint)) from None
+            raise
         read_started = read_started or read.server_time
         stopped = read.stopped
         if (stopped is None and obj.cursor is Cursor.IMS and read_started is not None
@@ -165,8 +178,9 @@ def sync_object(
             last_start = closing.server_time if closing and closing.server_time else read_started
             new_cursor = next_cursor(obj, previous=previous, first_server_time=last_start,
                                      max_journal_number=read.max_journal)
+            served = (lambda conn: gate.served(endpoint, conn=conn)) if gate is not None and gate.had_refusal else None
             loader.commit(snapshot=obj.full_snapshot or mode == "reconcile", state=SyncState(
-                tenant_id, obj.table, new_cursor, sync_mode=mode, full_read_at=now if whole else None))
+                tenant_id, obj.table, new_cursor, sync_mode=mode, full_read_at=now if whole else None), after=served)
         elif loader.pages_pending or loader.commits or _parking(stopped, parked):
             # Stopped early: what was read is committed as an upsert (nothing is marked
             # deleted: the read did not see everything), with where to continue.
