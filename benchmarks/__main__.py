@@ -29,7 +29,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_catch_up, bench_limits, bench_stages, bench_sync, bench_tenants, report, sync_figures
+from benchmarks import (
+    bench_catch_up,
+    bench_limits,
+    bench_stages,
+    bench_sync,
+    bench_tenants,
+    report,
+    sync_figures,
+)
 from benchmarks.harness import machine, machine_cpu_seconds, own_cpu_seconds, scratch_dir
 from benchmarks.notes import notes
 

@@ -20,7 +20,13 @@ from typing import Any
 import dagster as dg
 
 from xero_pipeline.cli.console import cli_console
-from xero_pipeline.cli.interrupts import SESSION_TAG, SignalWatch, SyncInterrupted, cancel_unfinished, was_interrupted
+from xero_pipeline.cli.interrupts import (
+    SESSION_TAG,
+    SignalWatch,
+    SyncInterrupted,
+    cancel_unfinished,
+    was_interrupted,
+)
 from xero_pipeline.defs.assets import build_object_asset
 from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.checks import build_checks, tenants_key_check

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from xero_pipeline.registry import Cursor, Paging, XeroObject
-from xero_pipeline.warehouse.sync_state import PARTIAL, SyncState
+from xero_pipeline.warehouse.sync_state import SyncState
 from xero_pipeline.xero.dates import parse_iso
 
 CHECKPOINT_PAGES = 20  # 2,000 journals or 20,000 documents: at most this much is re-read after a kill

@@ -23,7 +23,6 @@ from xero_pipeline.registry import Cursor, XeroObject
 from xero_pipeline.sync.access import AccessGate, Endpoint, NotAvailable, is_refusal
 from xero_pipeline.sync.checkpoints import (
     CHECKPOINT_PAGES,
-    PARTIAL,
     Checkpoint,
     checkpointed,
     journal_runs_left,
@@ -35,7 +34,14 @@ from xero_pipeline.sync.loading import Connect, Loader
 from xero_pipeline.sync.reading import ProgressFn, Walk, walk
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS, reconciliation_due
 from xero_pipeline.warehouse.merge import LoadStats
-from xero_pipeline.warehouse.sync_state import SyncState, held_rows, park_tenant, parked_until, read_state
+from xero_pipeline.warehouse.sync_state import (
+    PARTIAL,
+    SyncState,
+    held_rows,
+    park_tenant,
+    parked_until,
+    read_state,
+)
 from xero_pipeline.xero.client import XeroClient
 
 

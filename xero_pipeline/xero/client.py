@@ -44,10 +44,8 @@ import requests
 from xero_pipeline.errors import (
     XeroApiError,
     XeroAuthError,
-    XeroBudgetReached,
     XeroDailyLimitError,
     XeroRequestError,
-    XeroScopeError,
     XeroUnavailableError,
     problem_text,
     redact,
@@ -57,14 +55,14 @@ from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.connections import Connected, split_connections
 from xero_pipeline.xero.dates import ims_header, parse_instant
 from xero_pipeline.xero.paging import Pager
-from xero_pipeline.xero.responses import CallStats, Page, int_header, seconds_header
+from xero_pipeline.xero.responses import CallStats, Page, int_header, refused, seconds_header
+from xero_pipeline.xero.tenant_days import TenantDays
 from xero_pipeline.xero.throttle import TenantThrottle
 
 log = logging.getLogger("xero_pipeline.xero.client")
 
 # Statements about the request, not the server's state: a retry is answered the same.
 _FINAL_5XX = frozenset({501, 505})
-DAY_LEFT_TRUSTED = 3600.0  # seconds a X-DayLimit-Remaining reading stands for the tenant's day
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
 
@@ -99,10 +97,7 @@ class XeroClient:
         self._throttles: dict[str, TenantThrottle] = {}
         self._sleep = sleep
         self._reserve = reserve_daily_calls  # the ``keep`` of every tenant call that names none
-        self._day_resets: dict[str, datetime] = {}  # tenant -> when Xero's daily budget comes back
-        # tenant -> (X-DayLimit-Remaining of its last answer, when): trusted for DAY_LEFT_TRUSTED
-        # only, since Xero's day resets at a time it does not announce.
-        self._day_left: dict[str, tuple[int, float]] = {}
+        self.days = TenantDays()
         self.stats = CallStats()
 
     # ------------------------------------------------------------------ low level
@@ -113,31 +108,13 @@ class XeroClient:
             self._throttles[key] = self._throttle_factory()
         return self._throttles[key]
 
-    def _day_limited(self, tenant_id: str) -> XeroDailyLimitError | None:
-        resets_at = self._day_resets.get(tenant_id)
-        if resets_at is None:
-            return None
-        left = (resets_at - datetime.now(UTC)).total_seconds()
-        if left <= 0:
-            del self._day_resets[tenant_id]
-            return None
-        return XeroDailyLimitError(tenant_id=tenant_id, retry_after=left, resets_at=resets_at)
-
     def park(self, tenant_id: str, until: datetime) -> None:
         """Make no call for the tenant until ``until`` (a day-limit 429 seen by another run)."""
-        if until > datetime.now(UTC):
-            self._day_resets[tenant_id] = until
-
-    def parked_until(self, tenant_id: str) -> datetime | None:
-        limited = self._day_limited(tenant_id)
-        return limited.resets_at if limited else None
+        self.days.park(tenant_id, until)
 
     def day_left(self, tenant_id: str) -> int | None:
-        """The tenant's calls left today as Xero last said (None before its first answer)."""
-        seen = self._day_left.get(tenant_id)
-        if seen is None or time.monotonic() - seen[1] > DAY_LEFT_TRUSTED:
-            return None
-        return seen[0]
+        """The tenant's calls left today as Xero last said (None: no recent answer)."""
+        return self.days.left(tenant_id)
 
     def _retry(self, failures: int, problem: str, where: str, *, wait: float | None = None) -> None:
         """Sleep before attempt ``failures + 1``, or give up after ``max_retries``."""
@@ -178,10 +155,8 @@ class XeroClient:
         rate_waits = 0
         throttle = self._throttle(tenant_id)
         while True:
-            if tenant_id and (limited := self._day_limited(tenant_id)):
-                raise limited
-            if tenant_id and keep is not None and (left := self.day_left(tenant_id)) is not None and left <= keep:
-                raise XeroBudgetReached(tenant_id=tenant_id, remaining=left, keep=keep)
+            if tenant_id and (stop := self.days.refusal(tenant_id, keep=keep)):
+                raise stop
             headers = {"Accept": "application/json"}
             if tenant_id:
                 headers["xero-tenant-id"] = tenant_id
@@ -212,7 +187,7 @@ class XeroClient:
             if day is not None:
                 self.stats.day_remaining = day
                 if tenant_id:
-                    self._day_left[tenant_id] = (day, time.monotonic())
+                    self.days.saw(tenant_id, day)
             if seen.minute_remaining is not None:
                 self.stats.minute_remaining = seen.minute_remaining
             if status == 200:
@@ -225,14 +200,8 @@ class XeroClient:
                     continue
             if status == 401:
                 message, _ = problem_text(resp)
-                if "AuthorizationUnsuccessful" in message:
-                    raise XeroScopeError(
-                        status=401, path=url_path, tenant_id=tenant_id, what=what,
-                        message=f"{message}. The app is not authorised for this endpoint"
-                        + (f": it needs the scope {scope}" if scope else "")
-                        + ". Add the scope to the app and run `xero-pipeline auth` again"
-                        + (", or leave this object out of the sync." if what else "."),
-                    )
+                if "AuthorizationUnsuccessful" in message:  # a scope or tier: refreshing cannot help
+                    raise refused(401, message, path=url_path, tenant_id=tenant_id, what=what, scope=scope)
                 if not refreshed:
                     self._tokens.invalidate(token)
                     refreshed = True
@@ -243,18 +212,14 @@ class XeroClient:
                 )
             if status == 403:
                 message, _ = problem_text(resp)
-                raise XeroScopeError(
-                    status=403, path=url_path, tenant_id=tenant_id, what=what,
-                    message=f"{message}. The organisation is not connected to this app, or the app's plan or "
-                    "scopes do not include this endpoint" + (f" (scope {scope})" if scope else "") + ".",
-                )
+                raise refused(403, message, path=url_path, tenant_id=tenant_id, what=what, scope=scope)
             if status == 429:
                 problem = (resp.headers.get("X-Rate-Limit-Problem") or "minute").lower()
                 self.stats.rate_limited[problem] = self.stats.rate_limited.get(problem, 0) + 1
                 if problem == "day":
                     retry_after = seconds_header(resp.headers, 3600.0)
                     resets_at = datetime.now(UTC) + timedelta(seconds=retry_after)
-                    self._day_resets[tenant_id or ""] = resets_at
+                    self.days.park(tenant_id or "", resets_at)
                     log.warning("%s: Xero's daily limit is used up; it resets in %.0f s", where, retry_after)
                     raise XeroDailyLimitError(tenant_id=tenant_id or "", retry_after=retry_after,
                                               resets_at=resets_at)

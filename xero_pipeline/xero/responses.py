@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from xero_pipeline.errors import XeroScopeError
+
 
 @dataclass
 class Page:
@@ -40,3 +42,18 @@ def seconds_header(headers: Any, default: float) -> float:
         return max(0.0, float(headers.get("Retry-After")))
     except (TypeError, ValueError):
         return default  # absent, or an HTTP date: Xero sends seconds
+
+
+def refused(status: int, message: str, *, path: str, tenant_id: str | None, what: str | None,
+            scope: str | None) -> XeroScopeError:
+    """Xero's refusal of one endpoint to this app: 401 ``AuthorizationUnsuccessful`` (a
+    scope or a tier the app lacks) or 403 (a tenant or plan that does not include it)."""
+    if status == 401:
+        text = (f"{message}. The app is not authorised for this endpoint"
+                + (f": it needs the scope {scope}" if scope else "")
+                + ". Add the scope to the app and run `xero-pipeline auth` again"
+                + (", or leave this object out of the sync." if what else "."))
+    else:
+        text = (f"{message}. The organisation is not connected to this app, or the app's plan or scopes do not "
+                "include this endpoint" + (f" (scope {scope})" if scope else "") + ".")
+    return XeroScopeError(status=status, path=path, tenant_id=tenant_id, what=what, message=text)

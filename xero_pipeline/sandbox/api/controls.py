@@ -39,7 +39,6 @@ from xero_pipeline.sandbox.api.wire import (
     json_response,
     not_found,
 )
-
 from xero_pipeline.sandbox.identity.profile import AppProfile
 
 if TYPE_CHECKING:

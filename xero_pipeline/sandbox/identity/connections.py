@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from xero_pipeline.sandbox.books.store import Connection, SandboxClock
 from xero_pipeline.sandbox.identity.oauth import AccessToken, App, derive, xero_utc
 
-
 _PRACTICE_NAMES = {"PRACTICE": "Xero HQ Practice", "PRACTICEMANAGER": "Practice Manager"}
 
 
