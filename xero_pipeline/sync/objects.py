@@ -165,6 +165,10 @@ def sync_object(
                 raise NotAvailable(gate.refused(endpoint)) from None
             raise
         read_started = read_started or read.server_time
+        if read.failed is not None:
+            if may_checkpoint and loader.pages_pending:
+                loader.commit(snapshot=False, state=partial(read))  # no page read is thrown away
+            raise read.failed
         stopped = read.stopped
         if (stopped is None and obj.cursor is Cursor.IMS and read_started is not None
                 and (read.pages > 1 or resume is not None)):

@@ -1,10 +1,11 @@
 """One walk through a collection's pages, handing each page to the caller as it arrives.
 
-A walk ends in one of three ways: the collection is exhausted, the tenant's daily
-allowance is reached (``XeroBudgetReached``: the step leaves what it must), or Xero
-refuses further calls for the day (a 429 ``day``). The last two are progress, not
-failures: the walk returns what it read, says why it stopped, and the caller commits it.
-Every other error propagates.
+A walk ends in one of four ways: the collection is exhausted, the tenant's daily
+allowance is reached (``XeroBudgetReached``: the step leaves what it must), Xero
+refuses further calls for the day (a 429 ``day``), or an outage outlasts the retries.
+The middle two are progress, not failures: the walk returns what it read, says why it
+stopped, and the caller commits it. After an outage the caller commits what it read
+too, then fails. Every other error propagates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError
+from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError, XeroUnavailableError
 from xero_pipeline.registry import Cursor, XeroObject
 from xero_pipeline.xero.budgets import read_budget, reads_by_month_range
 from xero_pipeline.xero.client import XeroClient
@@ -39,6 +40,7 @@ class Walk:
     first_journal_date: date | None = None
     last_journal_date: date | None = None
     stopped: XeroBudgetReached | XeroDailyLimitError | None = None
+    failed: XeroUnavailableError | None = None  # an outage outlasted the retries mid-read
 
     @property
     def next_page(self) -> int:
@@ -84,6 +86,9 @@ def walk(
                 progress(f"{obj.table}: {label}page {page.number}, {len(page.records)} rows")
     except (XeroBudgetReached, XeroDailyLimitError) as exc:
         out.stopped = exc
+    except XeroUnavailableError as exc:
+        # The caller keeps the pages read so far before failing the step.
+        out.failed = exc
     return out
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from xero_pipeline.errors import XeroUnavailableError
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sync.checkpoints import Checkpoint, journal_runs_left, resume_from, runs_left
@@ -98,3 +99,28 @@ def test_reads_spread_over_days_read_no_page_twice_and_end_equal_to_xero(small_d
     assert calls["Journals"] == minimum_calls(JOURNALS, len(truth[tenant]["Journals"])), calls
     assert days >= (calls["Invoices"] + calls["Journals"]) / CALLS_A_DAY
     assert not diff_warehouse(db, truth, [INVOICES, JOURNALS])
+
+
+def test_an_outage_that_outlasts_the_retries_keeps_the_pages_read_before_it(tmp_path):
+    with Sandbox(tenants=1, scale=0.05, seed=3, limits=False) as sandbox:
+        tenant = sandbox.tenant_ids[0]
+        db = tmp_path / "xero.duckdb"
+        truth = sandbox.ground_truth()
+        pages = -(-len(truth[tenant]["Invoices"]) // 20)
+        sandbox.inject("503", tenant_id=tenant, path="Invoices", after_page=3, count=100)
+        client = xero_resource(sandbox, tmp_path, rate_window_seconds=0.01, max_retries=1,
+                               backoff_seconds=0.01).get_client()
+        with pytest.raises(XeroUnavailableError):
+            sync_object(INVOICES, client=client, tenant_id=tenant, connect=lambda: connector(db), cursor=None,
+                        page_size=20)
+        with open_warehouse(db, read_only=True) as conn:
+            assert conn.execute("SELECT count(*) FROM xero.invoices").fetchone()[0] == 3 * 20
+
+        sandbox.clear_faults()
+        sandbox.reset_stats()
+        result = sync_object(INVOICES, client=client, tenant_id=tenant, connect=lambda: connector(db), cursor=None,
+                             page_size=20)
+        assert result.complete and result.resumed_from_page == 4
+        # The pages committed before the outage are not asked for again; one closing call.
+        assert sandbox.stats()["calls"][tenant]["Invoices"] == pages - 3 + 1
+        assert not diff_warehouse(db, truth, [INVOICES])
