@@ -36,6 +36,9 @@ from benchmarks.bench_tenants import _run_requests
 from benchmarks.harness import ROOT, bench_main, data_calls, start_sandbox
 
 
+DAY_MARGIN_SECONDS = 15.0
+
+
 def _health(home: Path, tenant: str) -> dict[str, Any]:
     import dagster as dg
 
@@ -107,8 +110,9 @@ def run(*, journals: int, day_seconds: float, plan: str, day_limit: int, scale: 
                   f"exit {done.returncode}; {health['text'][:160]}", flush=True)
             if not {"catching_up", "deferred"} & set(health["codes"]) and done.returncode == 0:
                 break
-            # The next day starts when this one's calls have left Xero's (rolling) window.
-            time.sleep(max(0.0, day_seconds - (time.monotonic() - began)) + 0.5)
+            # The next run starts once the tenant's day has surely reset: the fixed day opened
+            # at this run's first call, a few seconds (a process start) after ``began``.
+            time.sleep(max(0.0, day_seconds - (time.monotonic() - began)) + DAY_MARGIN_SECONDS)
         summary = sandbox.control("GET", "journal-summary", tenant_id=tenant)
         stats = sandbox.stats()
     held = _journals_held(warehouse)

@@ -104,14 +104,15 @@ def sync_object(
     """
     started = time.monotonic()
     now = datetime.now(UTC)
-    state, held = None, None
+    state = None
     endpoint = Endpoint.of_object(obj)
     with connect() as conn:
         if gate is not None and (gone := gate.before(endpoint, conn=conn)):
             raise NotAvailable(gone)
         parked = parked_until(conn, tenant_id, now=now)
+        held = held_rows(conn, tenant_id, obj.table)  # also what a step that reads nothing reports
         if obj.cursor is not Cursor.NONE:  # objects read whole need no cursor, so no look
-            state, held = read_state(conn, tenant_id, obj.table), held_rows(conn, tenant_id, obj.table)
+            state = read_state(conn, tenant_id, obj.table)
     if parked is not None:
         client.park(tenant_id, parked)
     choice = choose_cursor(obj, instance=cursor, state=state, held=held)
@@ -216,7 +217,7 @@ def sync_object(
         closing_calls=closing_calls, complete=stopped is None,
         stopped_by=None if stopped is None else ("parked" if parked else (closing or read).stopped_by),
         resumed_from_page=resume.page if resume else None, commits=loader.commits,
-        progress=_progress(obj, read, resume, now) if stopped is not None else {},
+        progress=_progress(obj, read, resume, now, previous) if stopped is not None else {},
     )
 
 
@@ -225,10 +226,11 @@ def _parking(stopped: Exception | None, parked: datetime | None) -> datetime | N
     return stopped.resets_at if isinstance(stopped, XeroDailyLimitError) and parked is None else None
 
 
-def _progress(obj: XeroObject, read: Walk, resume: Checkpoint | None, now: datetime) -> dict[str, Any]:
+def _progress(obj: XeroObject, read: Walk, resume: Checkpoint | None, now: datetime,
+              previous: datetime | int | None) -> dict[str, Any]:
     """How far an unfinished read got, and how many more runs it needs at this run's pace."""
     if obj.cursor is Cursor.JOURNAL_NUMBER:
-        return {"last_journal_number": read.max_journal, "last_journal_date":
+        return {"last_journal_number": read.max_journal or previous, "last_journal_date":
                 read.last_journal_date.isoformat() if read.last_journal_date else None,
                 "runs_left": journal_runs_left(started_at=read.first_journal_date, reached=read.last_journal_date,
                                                today=now.date())}
