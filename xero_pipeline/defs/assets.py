@@ -209,7 +209,8 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         for change in result.load.widened:
             context.log.warning(f"tenant {tenant}: widened {change}: Xero sent values the old type could not hold")
         shape = parent_shape(obj)
-        yield dg.MaterializeResult(asset_key=key, metadata=_parent_metadata(result, shape, day_limit=xero.daily_call_limit))
+        meta = _parent_metadata(result, shape, day_limit=xero.daily_call_limit)
+        yield dg.MaterializeResult(asset_key=key, metadata=meta)
         for child in obj.children:
             rows = result.load.child_rows.get(child.table, 0)
             meta = {

@@ -199,8 +199,9 @@ def _catch_up(facts: TenantFacts, *, now: datetime) -> list[Concern]:
             continue
         p = c.progress
         if "last_journal_number" in p:
-            where = (f"journals up to #{p['last_journal_number']:,}" if p.get("last_journal_number")
-                     else "no journals yet") + (f" (dated {p['last_journal_date']})" if p.get("last_journal_date") else "")
+            where = f"journals up to #{p['last_journal_number']:,}" if p.get("last_journal_number") else "no journals yet"
+            if p.get("last_journal_date"):
+                where += f" (dated {p['last_journal_date']})"
         else:
             where = f"{p.get('pages_done', 0)} of {p.get('page_count') or '?'} pages"
         runs = p.get("runs_left")

@@ -18,7 +18,8 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 ``GET  /_sandbox/stats``                     request statistics
 ``POST /_sandbox/stats/reset``               zero them
 ``GET  /_sandbox/ground-truth[?tenant_id=]`` every collection as a perfect full read returns it
-``GET  /_sandbox/journal-summary?tenant_id=`` count, numbers, lines and net per account code of every journal (history included)
+``GET  /_sandbox/journal-summary?tenant_id=`` every journal (history included) in brief: count,
+                                             numbers, lines, net amount per account code
 ``POST /_sandbox/connections``               ``{"action": "connect"|"disconnect", "tenant_id"}``
 ``GET  /_sandbox/profile``                   the app profile (plan, day limit, dates, journals, scopes)
 ``POST /_sandbox/profile``                   change it: ``{"plan", "app_created", "journals",
