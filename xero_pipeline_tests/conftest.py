@@ -126,8 +126,10 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    """A Dagster instance of the test's own (temporary storage), removed afterwards."""
-    with dg.instance_for_test() as inst:
+    """A Dagster instance of the test's own, in memory: tests that run in this process need
+    no files for it (a quarter of a sync's CPU went to SQLite event storage), and the
+    tests of processes that share an instance give them a DAGSTER_HOME on disk."""
+    with dg.DagsterInstance.ephemeral() as inst:
         yield inst
 
 

@@ -36,7 +36,7 @@ def _daily_run(instance: dg.DagsterInstance, res: dict, tenant: str) -> dg.Execu
 
 
 def test_the_trial_balance_is_compared_on_a_day_that_brings_new_journals(tmp_path):
-    with Sandbox(tenants=1, scale=0.02, seed=23) as sb, dg.instance_for_test() as instance:
+    with Sandbox(tenants=1, scale=0.02, seed=23) as sb, dg.DagsterInstance.ephemeral() as instance:
         tenant = sb.tenant_ids[0]
         res = resources(sb, tmp_path)
         _daily_run(instance, res, tenant)
@@ -53,7 +53,7 @@ def test_the_trial_balance_is_compared_on_a_day_that_brings_new_journals(tmp_pat
 
 def test_a_check_that_cannot_be_evaluated_is_skipped_not_failed(tmp_path):
     # Journals alone: there is no TrialBalance report to compare with.
-    with Sandbox(tenants=1, scale=0.01, seed=5) as sb, dg.instance_for_test() as instance:
+    with Sandbox(tenants=1, scale=0.01, seed=5) as sb, dg.DagsterInstance.ephemeral() as instance:
         tenant = sb.tenant_ids[0]
         register_tenants(instance, [tenant])
         result = dg.materialize([*build_assets(LEDGER), *build_checks(LEDGER)], instance=instance,

@@ -229,7 +229,7 @@ def full_sync(sb: Sandbox, instance: dg.DagsterInstance, tmp: Path) -> SyncRepor
 
 @pytest.fixture
 def world(tmp_path) -> Iterator[tuple[Sandbox, dg.DagsterInstance, Path]]:
-    with Sandbox(tenants=2, scale=0.02, seed=7, limits=False) as sb, dg.instance_for_test() as instance:
+    with Sandbox(tenants=2, scale=0.02, seed=7, limits=False) as sb, dg.DagsterInstance.ephemeral() as instance:
         yield sb, instance, tmp_path
 
 

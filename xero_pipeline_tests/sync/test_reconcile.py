@@ -41,7 +41,7 @@ def _age_full_reads(db, days: int) -> None:
 
 
 def test_silent_changes_and_hard_deletes_are_caught_by_the_reconciliation_read(tmp_path):
-    with Sandbox(tenants=1, scale=0.02, seed=29) as sb, dg.instance_for_test() as instance:
+    with Sandbox(tenants=1, scale=0.02, seed=29) as sb, dg.DagsterInstance.ephemeral() as instance:
         tenant = sb.tenant_ids[0]
         res = resources(sb, tmp_path)
         db = tmp_path / "xero.duckdb"

@@ -39,7 +39,7 @@ def months(first: date, count: int) -> list[date]:
 
 @pytest.fixture
 def world(tmp_path) -> Iterator[tuple[Sandbox, dg.DagsterInstance, Path]]:
-    with Sandbox(tenants=1, scale=0.02, seed=7, limits=False) as sb, dg.instance_for_test() as instance:
+    with Sandbox(tenants=1, scale=0.02, seed=7, limits=False) as sb, dg.DagsterInstance.ephemeral() as instance:
         yield sb, instance, tmp_path
 
 

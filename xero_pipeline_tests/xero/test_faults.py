@@ -104,7 +104,7 @@ def test_another_process_holding_every_concurrent_slot_only_delays_the_sync(inst
         assert_matches_truth(sb, tmp_path)
 
 
-RESET_SECONDS = 25  # longer than two small runs take, so the second run meets the parked tenant
+RESET_SECONDS = 18  # longer than two small runs take, so the second run meets the parked tenant
 
 
 def test_the_daily_limit_parks_the_tenant_keeps_its_pages_and_the_next_run_completes(
