@@ -57,7 +57,10 @@ def test_bench_quick_produces_every_figure(tmp_path: Path) -> None:
     tenants = results["tenants"]
     assert _finite(tenants["ratio"]) and tenants["all_tenants"]["tenants"] == 2
     assert tenants["one_tenant"]["failed_runs"] == 0 and tenants["all_tenants"]["failed_runs"] == 0
+    catch_up = results["catch_up"]
+    assert catch_up["journals_equal_to_xero"] and catch_up["failed_runs"] == 0 and catch_up["per_day"]
+    assert _finite(catch_up["journal_calls_ratio"]) and catch_up["days"] >= 1
 
     assert "| # | figure | measured | target | met |" in table
-    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |"):
+    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |"):
         assert figure in table

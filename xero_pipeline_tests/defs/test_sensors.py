@@ -1,10 +1,12 @@
 """The tenant sensor against the sandbox: new organisations are registered and backfilled,
 disconnected ones are recorded (partition and data kept) and stop being scheduled."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from xero_pipeline.cli.runner import select_objects
 from xero_pipeline.definitions import load_definitions
@@ -17,6 +19,14 @@ from xero_pipeline.defs.sensors import TENANTS_ASSET, load_cursor, plan_tenants,
 from xero_pipeline.defs.tenant_records import gather_facts, recorded_connection
 from xero_pipeline.warehouse.read import connect_read_only
 from xero_pipeline_tests.resource_helpers import xero_resource
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """On disk: evaluating the daily schedule needs an instance reference, which an
+    in-memory instance has not."""
+    with dg.instance_for_test() as inst:
+        yield inst
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SYNCED = select_objects("organisations,contacts,invoices")  # enough to see rows land, quick to run
