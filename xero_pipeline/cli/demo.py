@@ -12,7 +12,7 @@ import dagster as dg
 from xero_pipeline.cli.runner import ensure_dagster_home, sync_tenants
 from xero_pipeline.cli.sql_output import query_text
 from xero_pipeline.config import warehouse_location
-from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.registry import OBJECTS
 from xero_pipeline.warehouse.read import connect_read_only

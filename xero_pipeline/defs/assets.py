@@ -26,97 +26,29 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 
 from xero_pipeline.defs.availability import access_gate, unavailable_results
+from xero_pipeline.defs.checks import check_only, evaluate, object_rules
 from xero_pipeline.defs.descriptions import describe, describe_child
-from xero_pipeline.defs.materializations import CURSOR_KEY, stored_cursor
+from xero_pipeline.defs.keys import (
+    GROUP,
+    KINDS,
+    asset_key,
+)
+from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.sync_metadata import catch_up_line, materializations
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, XeroObject
 from xero_pipeline.sync.access import Endpoint, NotAvailable
-from xero_pipeline.sync.objects import SyncResult, sync_object
+from xero_pipeline.sync.objects import ReadFacts, sync_object
 from xero_pipeline.sync.reading import throttled
-from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
+from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.spool import spool_root
 
-GROUP = "xero"
 RETIRED_GROUP = "xero_retired"
-KINDS = {"xero", "duckdb"}
 # Who answers for these tables (shown and filterable in the UI); a team, not a person, so it survives rota changes.
 OWNERS = ["team:data-platform"]
-ITEM_COUNT_KEY = "xero/item_count"  # pagination.itemCount of the sync's first page
-ITEM_COUNT_SINCE_KEY = "xero/item_count_since"  # the If-Modified-Since it counted from ("" = all)
-READ_STARTED_KEY = "xero/read_started"  # Xero's clock at that first page
-DAY_LIMIT_KEY = "day_limit"  # the plan's daily calls per tenant, from the Xero resource
 PROGRESS_SECONDS = 10.0  # at most one progress line this often per step
-
-
-def asset_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([GROUP, table])
-
-
-def column_schema(shape: TableShape) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.sql_type) for c in shape.columns.values()])
-
-
-def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -> dict[str, object]:
-    load = result.load
-    meta: dict[str, object] = {
-        CURSOR_KEY: dg.MetadataValue.text(result.cursor or ""),
-        "dagster/row_count": dg.MetadataValue.int(load.row_count),
-        "dagster/column_schema": column_schema(shape),
-        "sync_mode": dg.MetadataValue.text(result.mode),
-        "rows_read": dg.MetadataValue.int(result.records_read),
-        "rows_inserted": dg.MetadataValue.int(load.inserted),
-        "rows_updated": dg.MetadataValue.int(load.updated),
-        "rows_unchanged": dg.MetadataValue.int(load.unchanged),
-        "rows_deleted": dg.MetadataValue.int(load.deleted),
-        # One number per sync for the UI's plot: how much this run changed the table.
-        "rows_changed": dg.MetadataValue.int(load.inserted + load.updated + load.deleted),
-        "api_calls": dg.MetadataValue.int(result.api_calls),
-        "pages": dg.MetadataValue.int(result.pages),
-        "day_limit_remaining": dg.MetadataValue.int(result.day_remaining if result.day_remaining is not None else -1),
-        DAY_LIMIT_KEY: dg.MetadataValue.int(day_limit),
-        "seconds": dg.MetadataValue.float(round(result.seconds, 3)),
-        "new_columns": dg.MetadataValue.text(", ".join(load.new_columns) or "none"),
-        # Columns altered to a wider type so no value Xero sent was rounded or refused.
-        "columns_widened": dg.MetadataValue.text(", ".join(map(str, load.widened)) or "none"),
-        # instance: the instance's cursor agreed with the warehouse's sync state; warehouse:
-        # they differed and the warehouse's was used; full: nothing to trust, read whole.
-        "cursor_source": dg.MetadataValue.text(result.cursor_source),
-        "cursor_mismatch": dg.MetadataValue.text(result.cursor_mismatch or ""),
-        # The If-Modified-Since read that ends a read of several pages.
-        "closing_calls": dg.MetadataValue.int(result.closing_calls),
-        # False: the day's calls ran out first; what was read is committed and the next
-        # run continues from the checkpoint (see sync.checkpoints). Not a failure.
-        "sync_complete": dg.MetadataValue.bool(result.complete),
-        "stopped_by": dg.MetadataValue.text(result.stopped_by or ""),
-        "commits": dg.MetadataValue.int(result.commits),
-    }
-    if result.progress:
-        meta["catch_up"] = dg.MetadataValue.json(result.progress)
-    if result.item_count is not None:
-        since = result.item_count_since
-        meta[ITEM_COUNT_KEY] = dg.MetadataValue.int(result.item_count)
-        meta[ITEM_COUNT_SINCE_KEY] = dg.MetadataValue.text(since.isoformat() if since else "")
-        started = result.read_started
-        meta[READ_STARTED_KEY] = dg.MetadataValue.text(started.isoformat() if started else "")
-    return meta
-
-
-def catch_up_line(result: SyncResult) -> str:
-    """One line on an unfinished read: why it stopped, how far it got, what happens next."""
-    why = {"daily_budget": "the day's call allowance is reached", "xero_day_limit": "Xero's daily limit is spent",
-           "parked": "Xero's daily limit is still spent"}.get(result.stopped_by or "", result.stopped_by or "")
-    p = result.progress
-    if "last_journal_number" in p:
-        where = "no journals yet" if not p["last_journal_number"] else (
-            f"journals up to #{p['last_journal_number']}"
-            + (f" (dated {p['last_journal_date']})" if p.get("last_journal_date") else ""))
-    else:
-        where = f"{p.get('pages_done', 0)} of {p.get('page_count') or '?'} pages"
-    runs = p.get("runs_left")
-    more = f"; about {max(1, round(runs))} more run(s) at this pace" if runs else ""
-    return f"catching up: {why}; committed {where}{more}. The next run continues from there."
 
 
 def refusal(obj: XeroObject, tenant: str, exc: XeroApiError) -> dg.Failure:
@@ -161,19 +93,35 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         ),
     ]
 
+    rules = object_rules(obj)
+    own_keys = {spec.key for spec in specs}
+
     # dagster/priority orders the ready steps of a run: what must not starve comes first.
-    @dg.multi_asset(name=f"xero_{obj.table}", specs=specs, partitions_def=tenant_partitions,
-                    description=describe(obj), op_tags={"dagster/priority": str(obj.run_priority)})
+    # can_subset: the object's checks can be run on their own (without syncing); a sync
+    # writes the object and its child tables together whichever of them is selected.
+    @dg.multi_asset(name=f"xero_{obj.table}", specs=specs, check_specs=[spec for spec, _ in rules],
+                    partitions_def=tenant_partitions, can_subset=True, description=describe(obj),
+                    op_tags={"dagster/priority": str(obj.run_priority)})
     def _sync(
         context: dg.AssetExecutionContext, xero: XeroResource, warehouse: WarehouseResource
-    ) -> Iterator[dg.MaterializeResult]:
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         tenant = context.partition_key
+        selected = context.selected_asset_keys & own_keys
+        checks = context.selected_asset_check_keys
+        if not selected:
+            yield from check_only(context, obj, tenant, rules, warehouse)
+            return
         key = asset_key(obj.table)
         endpoint, gate = Endpoint.of_object(obj), access_gate(xero, warehouse, tenant)
         tables = {obj.table: key, **{c.table: asset_key(c.table) for c in obj.children}}
         cursor = stored_cursor(context.instance, key, tenant)
         context.log.info(f"tenant {tenant}: syncing {obj.table}"
                          + (f"; the instance's cursor is {cursor}" if cursor else ""))
+        checked: list[dg.AssetCheckResult] = []
+
+        def verify(conn: Connection, facts: ReadFacts) -> None:
+            checked.extend(evaluate(conn, obj, tenant, facts, rules, checks, context.log.info, context.log.warning))
+
         try:
             result = sync_object(
                 obj,
@@ -189,9 +137,12 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
                 # Beside the warehouse, so a killed sync's spool is swept by the next one.
                 spool_root=spool_root(warehouse.path()),
+                verify=verify if checks else None,
             )
         except NotAvailable as exc:
-            yield from unavailable_results(context, tenant, endpoint, exc.gone, tables)
+            # Nothing of the object to check: its planned checks are recorded as skipped.
+            yield from (r for r in unavailable_results(context, tenant, endpoint, exc.gone, tables)
+                        if r.asset_key in selected)
             return
         except XeroApiError as exc:
             if exc.status not in (403, 404):
@@ -208,19 +159,11 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
             context.log.warning(f"tenant {tenant}: {obj.table}: {catch_up_line(result)}")
         for change in result.load.widened:
             context.log.warning(f"tenant {tenant}: widened {change}: Xero sent values the old type could not hold")
-        shape = parent_shape(obj)
-        meta = _parent_metadata(result, shape, day_limit=xero.daily_call_limit)
-        yield dg.MaterializeResult(asset_key=key, metadata=meta)
-        for child in obj.children:
-            rows = result.load.child_rows.get(child.table, 0)
-            meta = {
-                "dagster/row_count": dg.MetadataValue.int(result.load.child_row_count.get(child.table, 0)),
-                "rows_written": dg.MetadataValue.int(rows),
-                "dagster/column_schema": column_schema(child_shape(obj, child)),
-            }
-            if child.hard_deletes:
-                meta["rows_deleted"] = dg.MetadataValue.int(result.load.child_deleted.get(child.table, 0))
-            yield dg.MaterializeResult(asset_key=asset_key(child.table), metadata=meta)
+        # A selected child without its parent still syncs (they are written together); only
+        # what was selected is recorded, and the next sync reads from the warehouse's state.
+        yield from (r for r in materializations(obj, result, day_limit=xero.daily_call_limit)
+                    if r.asset_key in selected)
+        yield from checked
 
     return _sync
 

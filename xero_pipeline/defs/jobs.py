@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import GROUP
 from xero_pipeline.defs.health import tenant_health_check
+from xero_pipeline.defs.keys import GROUP
 from xero_pipeline.defs.report_assets import REPORTS_GROUP
 from xero_pipeline.defs.view_assets import LEDGER_GROUP
 

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 import dagster as dg
 from pydantic import Field
 
-from xero_pipeline.defs.assets import KINDS, asset_key
 from xero_pipeline.defs.availability import access_gate, unavailable_results
+from xero_pipeline.defs.keys import KINDS, asset_key
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError

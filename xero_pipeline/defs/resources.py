@@ -143,7 +143,7 @@ class WarehouseResource(DuckDBResource):
     retry_lock_seconds: float = Field(
         default=10.0,
         description="Once a step of this run has given up on the lock, how long later steps wait (the holder is "
-        "probably a long session; each of ~70 steps waiting the full bound would keep the run going for hours).",
+        "probably a long session; each of ~45 steps waiting the full bound would keep the run going for hours).",
     )
 
     _lock_gave_up: bool = PrivateAttr(default=False)

@@ -21,9 +21,9 @@ from typing import Any
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import DAY_LIMIT_KEY, asset_key
 from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.health_rules import CatchUp, FailedRun, TenantFacts
+from xero_pipeline.defs.keys import DAY_LIMIT_KEY, asset_key
 from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
 

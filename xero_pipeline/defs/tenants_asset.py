@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import GROUP, KINDS, asset_key
+from xero_pipeline.defs.keys import GROUP, KINDS, asset_key
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.warehouse.tenants import COLUMNS, TABLE, merge_tenants, tenant_rows
 

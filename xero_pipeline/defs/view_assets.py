@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
 from xero_pipeline.warehouse.views import (

@@ -13,6 +13,7 @@ a kill loses at most that many.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from xero_pipeline.sync.cursors import CursorChoice, choose_cursor, ims_since, n
 from xero_pipeline.sync.loading import Connect, Loader
 from xero_pipeline.sync.reading import ProgressFn, Walk, walk
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS, reconciliation_due
+from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.merge import LoadStats
 from xero_pipeline.warehouse.sync_state import (
     PARTIAL,
@@ -43,6 +45,21 @@ from xero_pipeline.warehouse.sync_state import (
     read_state,
 )
 from xero_pipeline.xero.client import XeroClient
+
+
+@dataclass(frozen=True)
+class ReadFacts:
+    """What the checks of a sync need to know of its read, before its ``SyncResult`` exists."""
+
+    complete: bool  # False: the day's calls cut the read short
+    item_count: int | None  # pagination.itemCount of the first page
+    item_count_since: datetime | None  # the If-Modified-Since it counted from (None: all)
+    read_started: datetime | None  # Xero's clock at the first response
+
+
+# Runs on the connection of the sync's last commit, after it committed (or on one of its
+# own when the sync committed nothing), so checking what a sync wrote costs no extra open.
+Verify = Callable[[Connection, ReadFacts], None]
 
 
 @dataclass
@@ -91,6 +108,7 @@ def sync_object(
     keep: int | None = None,
     checkpoint_pages: int = CHECKPOINT_PAGES,
     gate: AccessGate | None = None,
+    verify: Verify | None = None,
 ) -> SyncResult:
     """Read what changed since the trusted cursor and merge it into the warehouse.
 
@@ -100,7 +118,8 @@ def sync_object(
     many of the tenant's daily calls this step must leave unspent. With a ``gate``, an
     object Xero refuses to the app raises ``NotAvailable`` (before any call when the
     refusal is on record and not due for a recheck), and a refusal on record is
-    forgotten in the transaction that commits what Xero served.
+    forgotten in the transaction that commits what Xero served. ``verify`` (the
+    object's checks) runs once the sync has committed, on the same connection.
     """
     started = time.monotonic()
     now = datetime.now(UTC)
@@ -156,6 +175,13 @@ def sync_object(
 
     closing: Walk | None = None
     closing_calls = 0
+
+    def facts(complete: bool) -> ReadFacts:
+        return ReadFacts(complete=complete, item_count=read.item_count, item_count_since=since if obj.ims else None,
+                         read_started=read_started)
+
+    def checking(complete: bool) -> Callable[[Connection], None] | None:
+        return None if verify is None else (lambda conn: verify(conn, facts(complete)))
     try:
         try:
             read = walk(client, obj, tenant_id, on_page, since=since, page_size=page_size,
@@ -191,17 +217,21 @@ def sync_object(
                                      max_journal_number=read.max_journal)
             served = (lambda conn: gate.served(endpoint, conn=conn)) if gate is not None and gate.had_refusal else None
             loader.commit(snapshot=obj.full_snapshot or mode == "reconcile", state=SyncState(
-                tenant_id, obj.table, new_cursor, sync_mode=mode, full_read_at=now if whole else None), after=served)
+                tenant_id, obj.table, new_cursor, sync_mode=mode, full_read_at=now if whole else None),
+                after=_then(served, checking(True)))
         elif loader.pages_pending or loader.commits or _parking(stopped, parked):
             # Stopped early: what was read is committed as an upsert (nothing is marked
             # deleted: the read did not see everything), with where to continue.
             state_now = partial(read)
             until = _parking(stopped, parked)
-            loader.commit(snapshot=False, state=state_now, after=None if until is None else (
-                lambda conn: park_tenant(conn, tenant_id, until, now=now)))
+            loader.commit(snapshot=False, state=state_now, after=_then(None if until is None else (
+                lambda conn: park_tenant(conn, tenant_id, until, now=now)), checking(False)))
             new_cursor = state_now.cursor
         else:
             new_cursor = choice.cursor
+            if verify is not None:
+                with connect() as conn:
+                    verify(conn, facts(False))
         written = time.monotonic()
     finally:
         loader.discard()
@@ -219,6 +249,18 @@ def sync_object(
         resumed_from_page=resume.page if resume else None, commits=loader.commits,
         progress=_progress(obj, read, resume, now, previous) if stopped is not None else {},
     )
+
+
+def _then(*steps: Callable[[Connection], None] | None) -> Callable[[Connection], None] | None:
+    """The given after-commit steps, in order, as one (None when there are none)."""
+    todo = [step for step in steps if step is not None]
+    if not todo:
+        return None
+
+    def run(conn: Connection) -> None:
+        for step in todo:
+            step(conn)
+    return run
 
 
 def _parking(stopped: Exception | None, parked: datetime | None) -> datetime | None:
@@ -240,4 +282,4 @@ def _progress(obj: XeroObject, read: Walk, resume: Checkpoint | None, now: datet
             "runs_left": runs_left(done=done, total=read.page_count, done_this_run=read.pages)}
 
 
-__all__ = ["CursorChoice", "SyncResult", "sync_object"]
+__all__ = ["CursorChoice", "ReadFacts", "SyncResult", "Verify", "sync_object"]

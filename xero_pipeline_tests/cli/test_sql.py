@@ -36,6 +36,10 @@ QUERY = (
 )
 
 
+# One worker builds the module's synced warehouse once (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("sql")
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Iterator[Path]:
     # One sync for the whole module: every test here only reads the file it leaves.

@@ -12,7 +12,7 @@ from xero_pipeline.defs.health_rules import assess
 from xero_pipeline.defs.tenant_records import gather_facts
 from xero_pipeline.registry import OBJECTS
 from xero_pipeline.sandbox import AppProfile, Sandbox
-from xero_pipeline_tests.resource_helpers import assert_matches_truth, cli_env, run_cli
+from xero_pipeline_tests.resource_helpers import FAST_PACING, assert_matches_truth, cli_env, run_cli
 
 REFUSED = ("Journals", "ExpenseClaims", "Receipts")
 # An app created after 2 March 2026 (granular scopes only: no classic expenses) without
@@ -29,7 +29,7 @@ def calls_to(sandbox: Sandbox, endpoint: str) -> int:
 def test_a_2026_app_syncs_with_exit_0_and_lists_what_is_not_available(tmp_path):
     with Sandbox(tenants=1, scale=0.02, seed=3, limits=False, profile=APP_2026) as sandbox:
         tenant = sandbox.tenant_ids[0]
-        env = cli_env(sandbox, tmp_path)
+        env = cli_env(sandbox, tmp_path, **FAST_PACING)
         result = run_cli("sync", env=env)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         lines = result.stdout.splitlines()

@@ -18,6 +18,7 @@ from xero_pipeline.defs.checks import (
     KEY_CHECK,
     TOTALS_CHECK,
     TRIAL_BALANCE_CHECK,
+    build_checks,
     object_rules,
 )
 from xero_pipeline.registry import OBJECTS, REPORTS_BY_NAME
@@ -105,8 +106,14 @@ def test_trial_balance_is_skipped_not_passed_until_the_report_exists(conn):
     assert not finding.evaluated and not finding.passed and "report not loaded yet" in finding.description
 
 
-def test_every_table_has_a_key_check_and_the_books_have_theirs():
+def every_check() -> set[tuple[str, str]]:
+    """(table, check) of every check: those of the object steps and those of their own."""
     names = {(spec.asset_key.path[-1], spec.name) for obj in OBJECTS for spec, _ in object_rules(obj)}
+    return names | {(spec.asset_key.path[-1], spec.name) for c in build_checks() for spec in c.check_specs}
+
+
+def test_every_table_has_a_key_check_and_the_books_have_theirs():
+    names = every_check()
     for obj in OBJECTS:
         for shape in (parent_shape(obj), *(child_shape(obj, c) for c in obj.children)):
             assert (shape.table, KEY_CHECK) in names
@@ -115,6 +122,10 @@ def test_every_table_has_a_key_check_and_the_books_have_theirs():
 
 
 # ----------------------------------------------------------------------------- on synced books
+
+
+# One worker builds the module's synced warehouse once (`make test` uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("checks")
 
 
 @pytest.fixture(scope="module")
@@ -158,8 +169,7 @@ def test_every_check_passes_on_the_sandbox_books(synced):
     restore(tmp, pristine)
     result = run_checks_only(instance, res, tenant)
     found = evaluations(result)
-    expected = {(s.asset_key.path[-1], s.name) for obj in OBJECTS for s, _ in object_rules(obj)}
-    assert set(found) == expected
+    assert set(found) == every_check()
     assert not failed_checks(result, include_warnings=True), failed_checks(result, include_warnings=True)
     tb = found[("journals", TRIAL_BALANCE_CHECK)]
     assert tb.metadata["status"].value == "compared" and tenant in tb.description

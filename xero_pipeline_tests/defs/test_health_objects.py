@@ -9,8 +9,9 @@ import dagster as dg
 import pytest
 
 from xero_pipeline.cli.runner import select_objects
-from xero_pipeline.defs.assets import asset_key, build_assets
+from xero_pipeline.defs.assets import build_assets
 from xero_pipeline.defs.health_rules import FailedRun, TenantFacts, assess
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.defs.tenant_records import gather_facts
 from xero_pipeline.sandbox import Sandbox

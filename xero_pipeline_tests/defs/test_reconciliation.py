@@ -11,8 +11,9 @@ from __future__ import annotations
 import dagster as dg
 
 from xero_pipeline.cli.runner import register_tenants
-from xero_pipeline.defs.assets import asset_key, build_assets
+from xero_pipeline.defs.assets import build_assets
 from xero_pipeline.defs.checks import TRIAL_BALANCE_CHECK, build_checks
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.report_assets import build_report_asset
 from xero_pipeline.registry import BY_TABLE, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox

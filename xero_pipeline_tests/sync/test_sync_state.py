@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.registry import BY_TABLE

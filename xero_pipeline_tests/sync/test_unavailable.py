@@ -15,9 +15,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from xero_pipeline.defs.assets import asset_key
 from xero_pipeline.defs.health import check_fields
 from xero_pipeline.defs.health_rules import TenantFacts, assess
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.defs.view_assets import build_view_assets

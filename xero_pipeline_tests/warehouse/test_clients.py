@@ -17,12 +17,12 @@ import pytest
 
 from xero_pipeline.config import DEFAULTS
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline_tests.resource_helpers import cli_env, run_cli
+from xero_pipeline_tests.resource_helpers import FAST_PACING, cli_env, run_cli
 
 DEFAULT_NAME = Path(DEFAULTS["XERO_WAREHOUSE"]).name
 CLI = Path(sys.executable).parent / "duckdb"  # the `duckdb` command the duckdb-cli package installs
 
-# The module's one sync is a minute of work: keep its tests on one pytest worker, so the
+# The module's one sync is half a minute of work: keep its tests on one pytest worker, so the
 # module fixture is built once rather than once per worker (`make test` uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("clients")
 
@@ -35,7 +35,7 @@ def synced(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, dict]:
     db = tmp / "data" / DEFAULT_NAME
     with Sandbox(tenants=1, scale=0.01, seed=7, limits=False) as sandbox:
         tenant = sandbox.tenant_ids[0]
-        result = run_cli("sync", "--tenant", tenant, env=cli_env(sandbox, tmp, XERO_WAREHOUSE=str(db)))
+        result = run_cli("sync", "--tenant", tenant, env=cli_env(sandbox, tmp, XERO_WAREHOUSE=str(db), **FAST_PACING))
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         return db, result, sandbox.ground_truth(tenant_id=tenant)
 

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from xero_pipeline.cli.runner import SyncReport, select_objects
-from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.warehouse.read import connect_read_only
 from xero_pipeline_tests import ROOT

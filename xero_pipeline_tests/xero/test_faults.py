@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from xero_pipeline.defs.assets import asset_key
+from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import XeroResource
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.sandbox import Sandbox
@@ -23,7 +23,6 @@ from xero_pipeline_tests.resource_helpers import (
     xero_resource,
 )
 from xero_pipeline_tests.truth import diff_warehouse
-
 
 # (kind, endpoint, extra inject arguments). Invoices are read 20 to a page here, so
 # "after_page=1" strikes in the middle of an object, twice in a row.
