@@ -107,6 +107,16 @@ Identity
     at least 1). A refresh token replayed within the grace period returns a fresh pair
     each time; tokens issued meanwhile stay valid. Unused refresh tokens expire after
     60 days. Without ``offline_access`` in the scope no refresh token is issued.
+  * ``Sandbox(public_app=True)`` (``xero-pipeline sandbox --public-app``) makes the demo
+    app a "Mobile or desktop app" (Auth Code with PKCE): Xero's docs say it gets a client
+    id and no secret, and must send ``code_challenge`` (S256) and ``code_verifier``. The
+    token and revocation requests of such an app name it by ``client_id`` in the form
+    body. Undocumented, assumed strict (RFC 6749 §2.3, RFC 7636): a public app's request
+    carrying a Basic header or a ``client_secret``, an authorize request of a public app
+    without ``code_challenge`` (redirected with ``error=invalid_request``), and a web
+    app's token request without its secret, PKCE or not, are all refused; the token
+    endpoint answers ``400 {"error": "invalid_client"}``. Refresh tokens rotate, with the
+    same grace period, whichever kind of app holds them.
   * Bad or unknown client credentials are ``400 invalid_client``; an unknown grant type
     ``unsupported_grant_type``; ``client_credentials`` works only for the custom
     connection (else ``unauthorized_client``) and returns no id_token or refresh token.
