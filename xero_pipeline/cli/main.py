@@ -214,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", help=WAREHOUSE_HELP)
     p.set_defaults(func=cmd_sync)
 
-    p = _command(sub, "auth", "authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens")
+    p = _command(sub, "auth", "authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens",
+                 " A Web app needs XERO_CLIENT_ID and XERO_CLIENT_SECRET; a Mobile or desktop app, which has no "
+                 "client secret, XERO_CLIENT_ID alone.")
     p.add_argument("--port", type=int, default=8749,
                    help="localhost port of the redirect URI http://localhost:PORT/callback (default 8749)")
     p.add_argument("--no-browser", action="store_true", help="only print the consent URL")
