@@ -36,12 +36,15 @@ def export_lines(sandbox: Sandbox, *, token_store: str) -> list[str]:
     """``export XERO_...=...`` lines that point ``xero-pipeline sync`` (and ``auth``) at ``sandbox``.
 
     The token store is the sandbox's own file: its tokens must never overwrite a real
-    app's store. A time-scaled sandbox also shortens the client's rate-limit minute.
+    app's store. A time-scaled sandbox also shortens the client's rate-limit minute, and a
+    public app (no secret) unsets XERO_CLIENT_SECRET.
     """
     env = sandbox.pipeline_env(token_store=token_store)
     if sandbox.time.scale != 1:
         env["XERO_RATE_WINDOW_SECONDS"] = f"{60 / sandbox.time.scale:g}"
-    return [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    # A real Web app's secret left in the shell would make the sandbox refuse its PKCE app.
+    return lines if "XERO_CLIENT_SECRET" in env else ["unset XERO_CLIENT_SECRET", *lines]
 
 
 def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
