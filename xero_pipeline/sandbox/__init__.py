@@ -8,7 +8,8 @@
         sb.url, sb.client_id, sb.client_secret, sb.refresh_token, sb.tenant_ids
         sb.simulate_day(); sb.inject("503", path="Invoices"); sb.stats(); sb.ground_truth()
 
-Modules: ``app`` (facade, CLI), and by folder:
+Modules: ``app`` (facade), ``command`` (``xero-pipeline sandbox``), ``truth`` (the ground
+truth), and by folder:
 
 * ``api/``: ``server`` (HTTP), ``wire`` (request/response values), ``routes`` (routing,
   identity endpoints), ``accounting`` (the API's gates), ``reads`` (collection, single and
@@ -17,7 +18,8 @@ Modules: ``app`` (facade, CLI), and by folder:
   ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
   scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes), ``history_reads``
   (journals of a generated history).
-* ``identity/``: ``service`` (apps, tokens, codes), ``connections`` (``/connections``),
+* ``identity/``: ``service`` (apps, tokens, codes), ``clients`` (client authentication,
+  PKCE), ``connections`` (``/connections``),
   ``oauth`` (OAuth values, scopes, JWTs), ``profile`` (``AppProfile``: plan, age, tier).
 * ``books/``: ``store`` (the books, clock), ``chart`` (accounts, taxes, rates),
   ``profiles`` (countries), ``parties`` (contacts, items), ``desk`` (the bookkeeper's
