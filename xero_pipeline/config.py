@@ -3,7 +3,7 @@
 | variable             | meaning                                                        | default                    |
 |----------------------|----------------------------------------------------------------|----------------------------|
 | XERO_CLIENT_ID       | the Xero app's client id                                       | required                   |
-| XERO_CLIENT_SECRET   | the Xero app's client secret                                   | required                   |
+| XERO_CLIENT_SECRET   | a Web app's client secret; unset for a Mobile or desktop app   | unset                      |
 | XERO_REFRESH_TOKEN   | seeds the token store; unneeded after `xero-pipeline auth`; unset with an empty store means a custom connection | unset |
 | XERO_TOKEN_STORE     | file where the pipeline keeps rotated tokens (0600)           | data/xero_tokens.json      |
 | XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
@@ -50,7 +50,7 @@ _keep_old_warehouse = False
 @dataclass(frozen=True)
 class XeroSettings:
     client_id: str
-    client_secret: str
+    client_secret: str | None  # None: a public client (Xero's "Mobile or desktop app", PKCE)
     refresh_token: str | None
     token_store: Path
     api_url: str
@@ -94,16 +94,15 @@ def xero_settings(
             value = env.get(name) or DEFAULTS.get(name)
         return value.strip() if isinstance(value, str) else None
 
-    missing = [n for n in ("XERO_CLIENT_ID", "XERO_CLIENT_SECRET") if not get(n)]
-    if missing:
+    if not get("XERO_CLIENT_ID"):
         raise ConfigError(
-            f"{' and '.join(missing)} {'is not set. Set it' if len(missing) == 1 else 'are not set. Set them'} "
-            "to your Xero app's "
-            "credentials (developer.xero.com > My Apps), or run `make demo` to try the pipeline against the sandbox."
+            "XERO_CLIENT_ID is not set. Set it to your Xero app's client id (developer.xero.com > My Apps), and "
+            "XERO_CLIENT_SECRET to its client secret if it is a Web app (a Mobile or desktop app uses PKCE and "
+            "has none), or run `make demo` to try the pipeline against the sandbox."
         )
     return XeroSettings(
         client_id=get("XERO_CLIENT_ID") or "",
-        client_secret=get("XERO_CLIENT_SECRET") or "",
+        client_secret=get("XERO_CLIENT_SECRET") or None,
         refresh_token=get("XERO_REFRESH_TOKEN"),
         token_store=_writable_file("XERO_TOKEN_STORE", get("XERO_TOKEN_STORE") or ""),
         api_url=_url("XERO_API_URL", get("XERO_API_URL") or ""),

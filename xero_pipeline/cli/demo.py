@@ -72,7 +72,7 @@ def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str | None) ->
         print(f"sandbox Xero at {env['XERO_API_URL']} with {tenants} organisations (scale {scale})")
         xero = XeroResource(
             client_id=env["XERO_CLIENT_ID"],
-            client_secret=env["XERO_CLIENT_SECRET"],
+            client_secret=env.get("XERO_CLIENT_SECRET"),
             refresh_token=env["XERO_REFRESH_TOKEN"],
             api_url=env["XERO_API_URL"],
             identity_url=env["XERO_IDENTITY_URL"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -126,12 +127,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from xero_pipeline.cli.demo import sandbox_environment
     from xero_pipeline.cli.runner import ensure_dagster_home
 
+    # Before anything starts: `dagster dev` whose webserver cannot bind still starts its
+    # daemon and code server, and leaves them running with no UI.
+    _require_free_port(DEV_HOST, args.port)
     ensure_dagster_home()
     with sandbox_environment(tenants=args.tenants, scale=args.scale, seed=args.seed) as env:
-        print("Dagster UI on http://127.0.0.1:3000 (Ctrl-C to stop)")
+        print(f"Dagster UI on http://{DEV_HOST}:{args.port} (Ctrl-C to stop)")
         root = Path(__file__).resolve().parents[2]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1", "-p", "3000"],
+            [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", DEV_HOST,
+             "-p", str(args.port)],
             env={**os.environ, **env},
             start_new_session=True,  # its own process group, so we can stop all of it
         )
@@ -142,6 +147,23 @@ def cmd_dev(args: argparse.Namespace) -> int:
             return proc.wait()
         except KeyboardInterrupt:
             return _stop_group(proc)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    from xero_pipeline.errors import ConfigError
+
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be between 1 and 65535, not {port}")
+    with socket.socket() as probe:
+        # As the webserver binds: a port left in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"port {port} on {host} is already in use ({exc.strerror}), perhaps by another `xero-pipeline dev`; "
+                f"stop it, or choose another port with `xero-pipeline dev --port N`. Nothing was started."
+            ) from None
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -167,6 +189,9 @@ def cmd_sandbox(argv: Sequence[str]) -> int:
     return run_sandbox_command(list(argv))
 
 
+DEV_HOST = "127.0.0.1"
+DEV_PORT = 3000
+
 WAREHOUSE_HELP = ("the DuckDB file (default: $XERO_WAREHOUSE, else data/warehouse.duckdb; "
                   "a relative XERO_WAREHOUSE starts at the checkout, a relative --warehouse here)")
 
@@ -177,6 +202,8 @@ def _command(sub: argparse._SubParsersAction, name: str, helptext: str, more: st
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from xero_pipeline.sandbox.command import add_world_arguments
+
     parser = argparse.ArgumentParser(prog="xero-pipeline", description=(__doc__ or "").replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 help="what to do; `xero-pipeline COMMAND --help` tells more")
@@ -187,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", help=WAREHOUSE_HELP)
     p.set_defaults(func=cmd_sync)
 
-    p = _command(sub, "auth", "authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens")
+    p = _command(sub, "auth", "authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens",
+                 " A Web app needs XERO_CLIENT_ID and XERO_CLIENT_SECRET; a Mobile or desktop app, which has no "
+                 "client secret, XERO_CLIENT_ID alone.")
     p.add_argument("--port", type=int, default=8749,
                    help="localhost port of the redirect URI http://localhost:PORT/callback (default 8749)")
     p.add_argument("--no-browser", action="store_true", help="only print the consent URL")
@@ -216,11 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("dev", "open the Dagster UI against a local sandbox", cmd_dev),
     ):
         p = _command(sub, name, helptext, " The sandbox is an offline fake Xero on loopback; no account needed.")
-        p.add_argument("--tenants", type=int, default=2, help="how many sandbox organisations (default 2)")
-        p.add_argument("--scale", type=float, default=0.2,
-                       help="size of each organisation's books; 1 is about 3,000 invoices (default 0.2)")
-        p.add_argument("--seed", type=int, default=7,
-                       help="seed of the made-up books: the same seed makes the same data (default 7)")
+        add_world_arguments(p)
+        if name == "dev":
+            p.add_argument("--port", type=int, default=DEV_PORT,
+                           help=f"port of the Dagster UI on {DEV_HOST} (default {DEV_PORT})")
         if name == "demo":
             p.add_argument("--warehouse", help="the DuckDB file to fill, replaced when the sandbox changes "
                                                "(default data/warehouse.duckdb in the checkout)")

@@ -38,7 +38,10 @@ class XeroResource(dg.ConfigurableResource):
     """Authenticated, throttled access to Xero's accounting API for every connected tenant."""
 
     client_id: str | None = Field(default=None, description="Xero app client id (XERO_CLIENT_ID).")
-    client_secret: str | None = Field(default=None, description="Xero app client secret (XERO_CLIENT_SECRET).")
+    client_secret: str | None = Field(
+        default=None, description="A Web app's client secret (XERO_CLIENT_SECRET); unset for a Mobile or desktop "
+        "app, which uses PKCE and has none.",
+    )
     refresh_token: str | None = Field(
         default=None, description="First refresh token (XERO_REFRESH_TOKEN); unset for a custom connection."
     )

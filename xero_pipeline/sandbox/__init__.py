@@ -8,7 +8,8 @@
         sb.url, sb.client_id, sb.client_secret, sb.refresh_token, sb.tenant_ids
         sb.simulate_day(); sb.inject("503", path="Invoices"); sb.stats(); sb.ground_truth()
 
-Modules: ``app`` (facade, CLI), and by folder:
+Modules: ``app`` (facade), ``command`` (``xero-pipeline sandbox``), ``truth`` (the ground
+truth), and by folder:
 
 * ``api/``: ``server`` (HTTP), ``wire`` (request/response values), ``routes`` (routing,
   identity endpoints), ``accounting`` (the API's gates), ``reads`` (collection, single and
@@ -17,7 +18,8 @@ Modules: ``app`` (facade, CLI), and by folder:
   ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
   scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes), ``history_reads``
   (journals of a generated history).
-* ``identity/``: ``service`` (apps, tokens, codes), ``connections`` (``/connections``),
+* ``identity/``: ``service`` (apps, tokens, codes), ``clients`` (client authentication,
+  PKCE), ``connections`` (``/connections``),
   ``oauth`` (OAuth values, scopes, JWTs), ``profile`` (``AppProfile``: plan, age, tier).
 * ``books/``: ``store`` (the books, clock), ``chart`` (accounts, taxes, rates),
   ``profiles`` (countries), ``parties`` (contacts, items), ``desk`` (the bookkeeper's
@@ -107,6 +109,16 @@ Identity
     at least 1). A refresh token replayed within the grace period returns a fresh pair
     each time; tokens issued meanwhile stay valid. Unused refresh tokens expire after
     60 days. Without ``offline_access`` in the scope no refresh token is issued.
+  * ``Sandbox(public_app=True)`` (``xero-pipeline sandbox --public-app``) makes the demo
+    app a "Mobile or desktop app" (Auth Code with PKCE): Xero's docs say it gets a client
+    id and no secret, and must send ``code_challenge`` (S256) and ``code_verifier``. The
+    token and revocation requests of such an app name it by ``client_id`` in the form
+    body. Undocumented, assumed strict (RFC 6749 §2.3, RFC 7636): a public app's request
+    carrying a Basic header or a ``client_secret``, an authorize request of a public app
+    without ``code_challenge`` (redirected with ``error=invalid_request``), and a web
+    app's token request without its secret, PKCE or not, are all refused; the token
+    endpoint answers ``400 {"error": "invalid_client"}``. Refresh tokens rotate, with the
+    same grace period, whichever kind of app holds them.
   * Bad or unknown client credentials are ``400 invalid_client``; an unknown grant type
     ``unsupported_grant_type``; ``client_credentials`` works only for the custom
     connection (else ``unauthorized_client``) and returns no id_token or refresh token.

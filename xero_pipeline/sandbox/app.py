@@ -11,14 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from xero_pipeline.registry import BY_PATH as OBJECTS_BY_PATH
-from xero_pipeline.registry import MAX_PAGE_SIZE, OBJECTS
+from xero_pipeline.registry import MAX_PAGE_SIZE
 from xero_pipeline.sandbox.api import controls
 from xero_pipeline.sandbox.api.accounting import PREFIX, AccountingApi, default_mutation
 from xero_pipeline.sandbox.api.faults import Faults, Stats
 from xero_pipeline.sandbox.api.history_reads import iter_journals, journal_summary
 from xero_pipeline.sandbox.api.limits import RateLimiter, ScaledTime
-from xero_pipeline.sandbox.api.query import Query, install_versioning
-from xero_pipeline.sandbox.api.render import Variant
+from xero_pipeline.sandbox.api.query import install_versioning
 from xero_pipeline.sandbox.api.routes import Router
 from xero_pipeline.sandbox.api.server import ServerThread
 from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
@@ -26,8 +25,7 @@ from xero_pipeline.sandbox.identity.connections import practice_tenants
 from xero_pipeline.sandbox.identity.profile import AppProfile
 from xero_pipeline.sandbox.identity.service import Identity
 from xero_pipeline.sandbox.seeding.large import attach_histories
-
-_REVEAL_ALL = Query(reveal=frozenset({"ARCHIVED", "DELETED"}))
+from xero_pipeline.sandbox.truth import truth_bytes
 
 
 class Sandbox:
@@ -51,6 +49,8 @@ class Sandbox:
     tenants that many generated journals before their own (``seeding.large``): a very large
     organisation served in bounded memory. ``ground_truth`` leaves them out; use
     ``journal_summary`` and ``iter_journals``.
+    ``public_app`` makes the demo app a "Mobile or desktop app" (Auth Code with PKCE): a
+    client id and no client secret (``client_secret`` is None; see ``identity.clients``).
     """
 
     def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
@@ -58,7 +58,8 @@ class Sandbox:
                  host: str = "127.0.0.1", port: int = 0, books: Sequence[TenantBooks] | None = None,
                  unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
                  practices: Sequence[str] = (), profile: AppProfile | None = None,
-                 history_journals: int | Mapping[int | str, int] = 0, day_window: str = "rolling") -> None:
+                 history_journals: int | Mapping[int | str, int] = 0, day_window: str = "rolling",
+                 public_app: bool = False) -> None:
         if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
@@ -85,7 +86,8 @@ class Sandbox:
         self.identity = Identity(seed=seed, time=self.time, clock=self.clock,
                                  tenants={b.tenant_id: b.name for b in books} | {t: n for t, (_, n) in others.items()},
                                  tenant_types={t: kind for t, (kind, _) in others.items()},
-                                 token_lifetime=token_lifetime, profile=profile, on_event=self._stats.event)
+                                 token_lifetime=token_lifetime, profile=profile, public_app=public_app,
+                                 on_event=self._stats.event)
         self.api = AccountingApi(books={}, identity=self.identity, limiter=self.limiter, faults=self.faults,
                                  stats=self._stats, clock_now=self.clock.now, seed=seed,
                                  mutate=default_mutation(seed), unavailable=unavailable)
@@ -142,15 +144,12 @@ class Sandbox:
         return list(self.books)
 
     def pipeline_env(self, *, token_store: str) -> dict[str, str]:
-        """The XERO_* settings that point the pipeline at this sandbox's demo app."""
-        return {
-            "XERO_CLIENT_ID": self.client_id,
-            "XERO_CLIENT_SECRET": self.client_secret,
-            "XERO_REFRESH_TOKEN": self.refresh_token,
-            "XERO_API_URL": self.url,
-            "XERO_IDENTITY_URL": self.url,
-            "XERO_TOKEN_STORE": token_store,
-        }
+        """The XERO_* settings that point the pipeline at this sandbox's demo app (a public
+        app has no XERO_CLIENT_SECRET); XERO_AUTHORIZE_URL is for ``xero-pipeline auth``."""
+        secret = {"XERO_CLIENT_SECRET": self.client_secret} if self.client_secret else {}
+        return {"XERO_CLIENT_ID": self.client_id, **secret, "XERO_REFRESH_TOKEN": self.refresh_token,
+                "XERO_API_URL": self.url, "XERO_IDENTITY_URL": self.url, "XERO_TOKEN_STORE": token_store,
+                "XERO_AUTHORIZE_URL": f"{self.url}/identity/connect/authorize"}
 
     def info(self) -> dict[str, Any]:
         return {
@@ -222,24 +221,8 @@ class Sandbox:
                     for tid in ([tenant_id] if tenant_id else self.tenant_ids)}
 
     def ground_truth_bytes(self, *, tenant_id: str | None = None) -> bytes:
-        """JSON of every collection per tenant as a perfect full read returns it.
-
-        Full records with line items (budgets with every month of every line, which a
-        reader gathers from several reads by id), unit prices at 4 dp where the endpoint allows it,
-        archived and deleted records included, hard-deleted ones absent, in the default
-        order, rendered exactly as the API renders them.
-        """
-        parts = []
-        for tid in ([tenant_id] if tenant_id else self.tenant_ids):
-            books = self.books[tid]
-            colls = []
-            for obj in OBJECTS:
-                variant = Variant.LINES | (Variant.UNIT4 if obj.unitdp else 0)
-                keys = self.api.reads.selector.select(books, obj, _REVEAL_ALL)
-                items = self.api.reads.render_keys(books, obj, keys, Variant(variant))
-                colls.append(f'"{obj.path}":['.encode() + b",".join(items) + b"]")
-            parts.append(f'"{tid}":{{'.encode() + b",".join(colls) + b"}")
-        return b"{" + b",".join(parts) + b"}"
+        """JSON of every collection per tenant as a perfect full read returns it (see ``truth``)."""
+        return truth_bytes(self.api.reads, {t: self.books[t] for t in ([tenant_id] if tenant_id else self.tenant_ids)})
 
     def ground_truth(self, *, tenant_id: str | None = None) -> dict[str, dict[str, list[dict]]]:
         """``{tenant_id: {path: [record, ...]}}`` parsed as a client would (Decimal numbers).

@@ -5,13 +5,46 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import shlex
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from xero_pipeline.sandbox.app import Sandbox
 from xero_pipeline.sandbox.identity.profile import PLAN_DAY_LIMITS, AppProfile
+
+# The sandbox's organisations when nothing says otherwise; `xero-pipeline demo` and `dev` use the same.
+DEFAULT_TENANTS = 2
+DEFAULT_SCALE = 0.2
+DEFAULT_SEED = 7
+
+
+def add_world_arguments(parser: argparse.ArgumentParser) -> None:
+    """--tenants, --scale and --seed: which made-up organisations (also for `demo` and `dev`)."""
+    parser.add_argument("--tenants", type=int, default=DEFAULT_TENANTS,
+                        help=f"how many sandbox organisations (default {DEFAULT_TENANTS})")
+    parser.add_argument("--scale", type=float, default=DEFAULT_SCALE,
+                        help=f"size of each organisation's books; 1 is about 3,000 invoices (default {DEFAULT_SCALE})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed of the made-up books: the same seed makes the same data (default {DEFAULT_SEED})")
+
+
+def export_lines(sandbox: Sandbox, *, token_store: str) -> list[str]:
+    """``export XERO_...=...`` lines that point ``xero-pipeline sync`` (and ``auth``) at ``sandbox``.
+
+    The token store is the sandbox's own file: its tokens must never overwrite a real
+    app's store. A time-scaled sandbox also shortens the client's rate-limit minute, and a
+    public app (no secret) unsets XERO_CLIENT_SECRET.
+    """
+    env = sandbox.pipeline_env(token_store=token_store)
+    if sandbox.time.scale != 1:
+        env["XERO_RATE_WINDOW_SECONDS"] = f"{60 / sandbox.time.scale:g}"
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+    # A real Web app's secret left in the shell would make the sandbox refuse its PKCE app.
+    return lines if "XERO_CLIENT_SECRET" in env else ["unset XERO_CLIENT_SECRET", *lines]
 
 
 def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
@@ -19,9 +52,7 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="xero-pipeline sandbox", description="Serve the offline fake Xero.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    parser.add_argument("--tenants", type=int, default=2)
-    parser.add_argument("--scale", type=float, default=0.02)
-    parser.add_argument("--seed", type=int, default=7)
+    add_world_arguments(parser)
     parser.add_argument("--time-scale", type=float, default=1.0, help="60 turns Xero's minute into a second")
     parser.add_argument("--plan", choices=list(PLAN_DAY_LIMITS), default="advanced",
                         help="the app's Xero plan: starter allows 1,000 calls a day per organisation, the others 5,000")
@@ -37,6 +68,11 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--day-window", choices=("rolling", "fixed"), default="rolling",
                         help="Xero's day: rolling 24 h, or fixed from each organisation's first call")
     parser.add_argument("--no-limits", action="store_true", help="switch rate limits off")
+    parser.add_argument("--public-app", action="store_true",
+                        help='the app is a "Mobile or desktop app" (Auth Code with PKCE): a client id, no client secret')
+    parser.add_argument("--token-store", metavar="PATH", default=None,
+                        help="XERO_TOKEN_STORE in the printed export lines "
+                             "(default: xero-sandbox-PORT-tokens.json in the temporary folder)")
     parser.add_argument("--json", action="store_true", help="print the connection details as one JSON line")
     args = parser.parse_args(argv)
     settings = {"plan": args.plan, "journals": not args.no_journals}
@@ -48,7 +84,8 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
 
     sandbox = Sandbox(tenants=args.tenants, scale=args.scale, seed=args.seed, time_scale=args.time_scale,
                       limits=not args.no_limits, day_limit=args.day_limit, host=args.host, port=args.port,
-                      profile=profile, history_journals=args.history_journals, day_window=args.day_window)
+                      profile=profile, history_journals=args.history_journals, day_window=args.day_window,
+                      public_app=args.public_app)
     # This process only serves: move the seeded books out of the cyclic collector's reach,
     # or each full collection rescans millions of records (seconds at scale 100).
     gc.freeze()
@@ -60,9 +97,15 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(info), flush=True)
     else:
+        port = sandbox.url.rsplit(":", 1)[1]
+        store = args.token_store or str(Path(tempfile.gettempdir()) / f"xero-sandbox-{port}-tokens.json")
+        print("# Paste these lines into a shell: `xero-pipeline sync` there reads this sandbox, not Xero.")
+        print("# (Set XERO_WAREHOUSE too, to keep the sandbox's organisations out of your warehouse.)")
+        print("\n".join(export_lines(sandbox, token_store=store)))
+        print()
         print(f"Xero sandbox at {sandbox.url}  (API {sandbox.api_url}, identity {sandbox.identity_url})")
         print(f"  client id:      {sandbox.client_id}")
-        print(f"  client secret:  {sandbox.client_secret}")
+        print(f"  client secret:  {sandbox.client_secret or 'none (a Mobile or desktop app: PKCE)'}")
         print(f"  refresh token:  {sandbox.refresh_token}")
         print(f"  custom connection (client_credentials): {sandbox.custom_client_id}"
               f" / {sandbox.custom_client_secret}")

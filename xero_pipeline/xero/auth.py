@@ -22,6 +22,11 @@ must re-authorise, which is exactly what breaks most connectors in production. S
   never as a daemon's spent leftover over a store ``auth`` renewed in another shell. A
   variable the store never saw that Xero refuses falls back to the store's own token.
 
+A Web app authenticates with its client secret in a Basic header. A "Mobile or desktop
+app" (Xero's Auth Code with PKCE) has no secret: ``client_secret=None`` sends
+``client_id`` in the form body instead, and no Authorization header, on every token
+request; its refresh tokens rotate exactly as a Web app's do.
+
 Every token and the client secret are registered with ``errors.register_secret`` and
 never put in a log line or an exception message.
 """
@@ -40,7 +45,7 @@ import requests
 
 from xero_pipeline.errors import XeroAuthError, redact, register_secret
 from xero_pipeline.xero.scopes import token_scopes
-from xero_pipeline.xero.token_errors import INVALID_GRANT, REAUTHORISE, Rejected, rejection
+from xero_pipeline.xero.token_errors import INVALID_GRANT, NO_REFRESH_TOKEN, REAUTHORISE, Rejected, rejection
 from xero_pipeline.xero.token_store import TokenStore
 
 __all__ = ["GRANT_AUTHORIZATION_CODE", "GRANT_CLIENT_CREDENTIALS", "TokenManager", "TokenStore"]
@@ -65,7 +70,7 @@ class TokenManager:
         self,
         *,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None,
         refresh_token: str | None,
         identity_url: str,
         store: TokenStore,
@@ -77,7 +82,7 @@ class TokenManager:
         register_secret(client_secret)
         register_secret(refresh_token)
         self._client_id = client_id
-        self._client_secret = client_secret
+        self._client_secret = client_secret or None
         self._seed = refresh_token or None
         self.token_url = identity_url.rstrip("/") + "/connect/token"
         self._store = store
@@ -99,7 +104,8 @@ class TokenManager:
     def custom_connection(self) -> bool:
         """No refresh token anywhere: Xero's client-credentials grant (one organisation)."""
         data = self._store.load()
-        return self._seed is None and not (self._belongs(data) and data.get("refresh_token"))
+        return (self._client_secret is not None and self._seed is None
+                and not (self._belongs(data) and data.get("refresh_token")))
 
     def access_token(self) -> str:
         with self._lock:
@@ -202,6 +208,8 @@ class TokenManager:
     def _grant(self, refresh_token: str | None) -> dict[str, Any]:
         """One token request: ``refresh_token``, or client credentials when there is none."""
         if refresh_token is None:
+            if self._client_secret is None:
+                raise XeroAuthError(f"{NO_REFRESH_TOKEN}.")
             return self._post({"grant_type": "client_credentials"}, retries=self._max_retries, what="")
         if refresh_token == self._dead_token:
             raise Rejected("invalid_grant", INVALID_GRANT)
@@ -244,8 +252,12 @@ class TokenManager:
             ) from None
 
     def _post(self, form: dict[str, str], *, retries: int, what: str) -> dict[str, Any]:
-        basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
-        headers = {"Authorization": f"Basic {basic}", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if self._client_secret is None:
+            form = {**form, "client_id": self._client_id}  # a public client names itself, nothing more
+        else:
+            basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
         attempt = 0
         while True:
             try:
@@ -266,7 +278,7 @@ class TokenManager:
                 if resp.status_code not in (200, 429) and resp.status_code < 500 and isinstance(body, dict):
                     refused = rejection(str(body.get("error") or "error"), resp.status_code,
                                         redact(str(body.get("error_description") or ""))[:200], what,
-                                        form["grant_type"])
+                                        form["grant_type"], public=self._client_secret is None)
                     if refused.fatal:
                         self._fatal = str(refused)
                     raise refused

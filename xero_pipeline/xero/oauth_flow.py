@@ -8,7 +8,9 @@ from an app run on the user's own machine:
 2. the consent URL is printed and, where a browser can be started, opened;
 3. Xero redirects the browser to the callback with a code; the ``state`` must match the
    one we sent, or the response is someone else's and is refused;
-4. the code, the verifier and the redirect URI are exchanged for tokens, which go into
+4. the code, the verifier and the redirect URI are exchanged for tokens (a Web app
+   authenticates with its client secret, a "Mobile or desktop app", which has none, with
+   its client id alone; see ``auth``), which go into
    the token store marked as an ``authorization_code`` grant, so later runs refresh
    from the store and need no ``XERO_REFRESH_TOKEN``;
 5. the organisations now connected are listed (``xero-pipeline tenants`` lists them
@@ -152,6 +154,9 @@ def run_auth(
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
+        kind = ("a Web app (with its client secret)" if settings.client_secret
+                else "a Mobile or desktop app (PKCE, no client secret)")
+        echo(f"Authorising the Xero app {settings.client_id} as {kind}.")
         echo("Open this address in a browser to connect Xero organisations to the app:")
         echo(f"  {url}")
         echo(f"Waiting for Xero to redirect to {redirect_uri} (up to {timeout_seconds:.0f} s)...")

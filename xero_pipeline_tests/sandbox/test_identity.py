@@ -161,24 +161,86 @@ def test_scope_limits_what_the_token_reads(fixture_sandbox: Sandbox) -> None:
     assert resp.status_code == 401 and resp.json()["Detail"] == "AuthorizationUnsuccessful"
 
 
+@pytest.fixture
+def public() -> Sandbox:
+    """The demo app as a "Mobile or desktop app": PKCE, a client id and no client secret."""
+    with Sandbox(books=[make_books(SandboxClock())], limits=False, public_app=True) as sb:
+        yield sb
+
+
+def challenge_of(verifier: str, method: str = "S256") -> str:
+    if method == "plain":
+        return verifier
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+VERIFIER = "a-very-long-code-verifier-with-enough-entropy-0123456789"
+
+
 @pytest.mark.parametrize("method", ["S256", "plain"])
 def test_pkce_verifier_checked(fixture_sandbox: Sandbox, method: str) -> None:
     sb = fixture_sandbox
-    verifier = "a-very-long-code-verifier-with-enough-entropy-0123456789"
-    challenge = (base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-                 if method == "S256" else verifier)
-    for attempt, sent in [("mismatch", verifier + "x"), ("match", verifier)]:
-        q = authorize(sb, code_challenge=challenge, code_challenge_method=method)
+    for attempt, sent in [("mismatch", VERIFIER + "x"), ("match", VERIFIER)]:
+        q = authorize(sb, code_challenge=challenge_of(VERIFIER, method), code_challenge_method=method)
         resp = token(sb, {"grant_type": "authorization_code", "code": q["code"], "redirect_uri": REDIRECT,
-                          "client_id": sb.client_id, "code_verifier": sent}, creds=False)
+                          "code_verifier": sent})
         if attempt == "mismatch":
             assert (resp.status_code, resp.json()) == (400, {"error": "invalid_grant"})
         else:
-            assert resp.status_code == 200
-            # A PKCE grant refreshes without the client secret.
-            again = token(sb, {"grant_type": "refresh_token", "refresh_token": resp.json()["refresh_token"],
-                               "client_id": sb.client_id}, creds=False)
-            assert again.status_code == 200
+            assert resp.status_code == 200 and resp.json()["refresh_token"]
+
+
+def test_a_public_app_authorises_with_pkce_and_refreshes_with_its_client_id_alone(public: Sandbox) -> None:
+    sb = public
+    assert sb.client_secret is None and "XERO_CLIENT_SECRET" not in sb.pipeline_env(token_store="t.json")
+    q = authorize(sb, code_challenge=challenge_of(VERIFIER), code_challenge_method="S256")
+    code = {"grant_type": "authorization_code", "code": q["code"], "redirect_uri": REDIRECT,
+            "client_id": sb.client_id}
+    wrong = token(sb, {**code, "code_verifier": VERIFIER + "x"}, creds=False)
+    assert (wrong.status_code, wrong.json()) == (400, {"error": "invalid_grant"})
+    q = authorize(sb, code_challenge=challenge_of(VERIFIER), code_challenge_method="S256")
+    first = token(sb, {**code, "code": q["code"], "code_verifier": VERIFIER}, creds=False)
+    assert first.status_code == 200, first.text
+    rt = first.json()["refresh_token"]
+    again = token(sb, {"grant_type": "refresh_token", "refresh_token": rt, "client_id": sb.client_id},
+                  creds=False)
+    assert again.status_code == 200 and again.json()["refresh_token"] != rt  # rotated, as for a web app
+    assert Api(sb, token=again.json()["access_token"]).get("Organisation").status_code == 200
+    # The seeded first refresh token (what `xero-pipeline sandbox` prints) refreshes the same way.
+    seeded = token(sb, {"grant_type": "refresh_token", "refresh_token": sb.refresh_token,
+                        "client_id": sb.client_id}, creds=False)
+    assert seeded.status_code == 200
+
+
+def test_a_public_app_sending_a_secret_or_a_basic_header_is_refused(public: Sandbox) -> None:
+    sb = public
+    rt = sb.new_refresh_token()
+    refresh_form = {"grant_type": "refresh_token", "refresh_token": rt}
+    for auth, form in [((sb.client_id, ""), {}), ((sb.client_id, "anything"), {}),
+                       (None, {"client_id": sb.client_id, "client_secret": "anything"}),
+                       (None, {})]:  # no client id at all
+        resp = token(sb, {**refresh_form, **form}, auth=auth, creds=False)
+        assert (resp.status_code, resp.json()) == (400, {"error": "invalid_client"}), (auth, form)
+    ok = token(sb, {**refresh_form, "client_id": sb.client_id}, creds=False)
+    assert ok.status_code == 200  # the refusals did not burn the token
+
+
+def test_a_public_app_must_use_pkce(public: Sandbox) -> None:
+    q = authorize(public)  # no code_challenge
+    assert q == {"error": "invalid_request", "state": "xyz"}
+
+
+def test_a_web_app_request_without_its_secret_is_refused(fixture_sandbox: Sandbox) -> None:
+    sb = fixture_sandbox
+    q = authorize(sb, code_challenge=challenge_of(VERIFIER), code_challenge_method="S256")
+    code = {"grant_type": "authorization_code", "code": q["code"], "redirect_uri": REDIRECT,
+            "client_id": sb.client_id, "code_verifier": VERIFIER}
+    resp = token(sb, code, creds=False)  # PKCE does not stand in for a confidential app's secret
+    assert (resp.status_code, resp.json()) == (400, {"error": "invalid_client"})
+    assert token(sb, {**code, "client_secret": sb.client_secret}, creds=False).status_code == 200
+    resp = token(sb, {"grant_type": "refresh_token", "refresh_token": sb.new_refresh_token(),
+                      "client_id": sb.client_id}, creds=False)
+    assert (resp.status_code, resp.json()) == (400, {"error": "invalid_client"})
 
 
 def test_authorization_code_expires_after_five_minutes(fast: Sandbox) -> None:

@@ -12,6 +12,7 @@ import threading
 import urllib.error
 import urllib.request
 import webbrowser
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -24,6 +25,7 @@ from xero_pipeline.xero.oauth_flow import requested_scopes
 from xero_pipeline_tests.resource_helpers import (
     assert_matches_truth,
     authorise_in_process,
+    FAST_PACING,
     cli_env,
     follow_consent,
     run_cli,
@@ -91,16 +93,10 @@ def test_auth_connects_the_organisations_and_later_runs_need_no_refresh_token(
     assert_matches_truth(sandbox, tmp_path, INVOICES)
 
 
-def test_the_auth_command_end_to_end(sandbox, tmp_path, watch):
-    """The CLI as a user runs it; the test follows the printed consent URL."""
-    env = cli_env(sandbox, tmp_path, XERO_AUTHORIZE_URL=f"{sandbox.url}/identity/connect/authorize")
-    del env["XERO_REFRESH_TOKEN"]
-    # Before any consent there is no refresh token, and this app is no custom connection.
-    before = run_cli("tenants", env=env, watch=watch)
-    assert before.returncode == 2 and "run `xero-pipeline auth`" in before.stderr, before.stderr
-
+def auth_in_cli(env: dict[str, str], watch) -> str:
+    """``xero-pipeline auth`` in a subprocess, the test following the printed consent URL; its output."""
     proc = subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "auth", "--no-browser", "--port", "0",
-                             "--timeout", "60"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                             "--timeout", "60"], env=env, cwd=env["DAGSTER_HOME"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     printed = []
     for line in proc.stdout:
@@ -112,11 +108,66 @@ def test_the_auth_command_end_to_end(sandbox, tmp_path, watch):
     printed.append(out)
     watch.texts += [*printed, err]
     assert proc.returncode == 0, "".join(printed) + err
+    return "".join(printed)
+
+
+def test_the_auth_command_end_to_end(sandbox, tmp_path, watch):
+    """The CLI as a user runs it; the test follows the printed consent URL."""
+    env = cli_env(sandbox, tmp_path, XERO_AUTHORIZE_URL=f"{sandbox.url}/identity/connect/authorize")
+    del env["XERO_REFRESH_TOKEN"]
+    # Before any consent there is no refresh token, and this app is no custom connection.
+    before = run_cli("tenants", env=env, watch=watch)
+    assert before.returncode == 2 and "run `xero-pipeline auth`" in before.stderr, before.stderr
+
+    out = auth_in_cli(env, watch)
     assert "2 organisation(s) connected" in out and all(t in out for t in sandbox.tenant_ids)
 
     after = run_cli("tenants", env=env, watch=watch)
     assert after.returncode == 0, after.stderr
     assert all(t in after.stdout for t in sandbox.tenant_ids)
+
+
+@pytest.fixture
+def public_app(watch) -> Iterator[Sandbox]:
+    """Two tenants; the app is a "Mobile or desktop app" (PKCE): a client id and no client secret."""
+    with Sandbox(tenants=2, scale=0.02, seed=11, limits=False, public_app=True) as sb:
+        watch.sandboxes.append(sb)
+        yield sb
+
+
+def test_an_app_without_a_client_secret_authorises_syncs_and_rotates_with_its_client_id(
+    public_app, tmp_path, watch
+):
+    sb = public_app
+    sb.identity.grace = 0  # a spent refresh token is refused at once: the old one must be dead
+    env = cli_env(sb, tmp_path, XERO_AUTHORIZE_URL=f"{sb.url}/identity/connect/authorize", **FAST_PACING)
+    del env["XERO_REFRESH_TOKEN"]
+    assert "XERO_CLIENT_SECRET" not in env  # only XERO_CLIENT_ID identifies the app
+
+    out = auth_in_cli(env, watch)
+    assert "2 organisation(s) connected" in out and all(t in out for t in sb.tenant_ids)
+    store = tmp_path / "tokens.json"
+    saved = json.loads(store.read_text())["refresh_token"]
+
+    sb.expire_tokens()  # the access token from auth has run out: the sync must refresh
+    result = run_cli("sync", "--select", "invoices", env=env, watch=watch)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rotated = json.loads(store.read_text())["refresh_token"]
+    assert rotated and rotated != saved
+    spent = requests.post(f"{sb.url}/connect/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": saved, "client_id": sb.client_id})
+    assert (spent.status_code, spent.json()) == (400, {"error": "invalid_grant"})
+    assert_matches_truth(sb, tmp_path, INVOICES)
+
+
+def test_a_web_app_without_its_client_secret_is_told_to_set_it(sandbox, tmp_path, watch):
+    env = cli_env(sandbox, tmp_path, **FAST_PACING)
+    del env["XERO_CLIENT_SECRET"]
+    result = run_cli("sync", "--select", "invoices", env=env, watch=watch)
+    assert result.returncode != 0
+    assert "invalid_client" in result.stderr and "XERO_CLIENT_SECRET is not set" in result.stderr, result.stderr
+    assert "Web app" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_auth_repairs_a_dead_connection_even_with_the_old_refresh_token_still_set(

@@ -41,11 +41,16 @@ class OAuthError(Exception):
 @dataclass
 class App:
     client_id: str
-    client_secret: str
+    client_secret: str | None  # None: a "Mobile or desktop app" (Auth Code with PKCE) has none
     name: str
     custom: bool = False  # a custom connection: client_credentials, one bound tenant
     connections: dict[str, Connection] = field(default_factory=dict)  # tenant id -> connection
     former: dict[str, Connection] = field(default_factory=dict)  # disconnected, kept for reconnects
+
+    @property
+    def public(self) -> bool:
+        """A public client: identified by its client id alone, and bound to PKCE."""
+        return self.client_secret is None
 
 
 @dataclass
@@ -53,7 +58,6 @@ class Grant:
     auth_event_id: str
     app: App
     scope: str
-    public: bool = False  # PKCE without a client secret
     revoked: bool = False
     auth_time: int = field(default_factory=lambda: int(datetime.now(UTC).timestamp()))
 

@@ -1,7 +1,8 @@
 """Xero's identity service: OAuth 2.0 apps, tokens and authorisation codes.
 
-Two apps exist: the demo web app (authorization_code + refresh_token, client id and
-secret derived from the seed) and a custom connection (client_credentials) bound to the
+Two apps exist: the demo app (authorization_code + refresh_token, client id and secret
+derived from the seed; ``public_app``: a "Mobile or desktop app", PKCE and no secret, see
+``clients``) and a custom connection (client_credentials) bound to the
 first tenant. Token values come from ``secrets`` and are never logged. Which tenants
 each app is connected to is kept by ``connections``.
 
@@ -14,7 +15,8 @@ Xero behaviours modelled (see the fact sheet, section 3):
   ``invalid_grant``; an unused refresh token expires after 60 days;
 * without ``offline_access`` in the scope no refresh token is issued;
 * authorisation codes are single-use and live 5 minutes; PKCE (S256 and plain) is
-  verified at the token endpoint, and a PKCE grant may omit the client secret;
+  verified at the token endpoint; a web app must send its secret even with PKCE, a
+  public app must use PKCE and send only its client id;
 * revoking a refresh token ends its grant (its access tokens stop working) and, as
   Xero documents, removes the user's connections;
 * access tokens are JWTs (HS256 with a key derived from the seed) carrying the claims
@@ -25,18 +27,16 @@ Xero behaviours modelled (see the fact sheet, section 3):
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import unquote, urlencode
+from urllib.parse import urlencode
 
 from xero_pipeline.sandbox.api.limits import ScaledTime
 from xero_pipeline.sandbox.books.store import SandboxClock
+from xero_pipeline.sandbox.identity.clients import authenticate_client, pkce_verified
 from xero_pipeline.sandbox.identity.connections import Connections
 from xero_pipeline.sandbox.identity.oauth import (
     CODE_SECONDS,
@@ -61,7 +61,7 @@ __all__ = ["AccessToken", "Identity", "OAuthError", "has_scope"]
 class Identity:
     def __init__(self, *, seed: int, time: ScaledTime, clock: SandboxClock, tenants: dict[str, str],
                  tenant_types: dict[str, str] | None = None, token_lifetime: float = 1800, grace: float = GRACE_SECONDS,
-                 code_lifetime: float = CODE_SECONDS, profile: AppProfile | None = None,
+                 code_lifetime: float = CODE_SECONDS, profile: AppProfile | None = None, public_app: bool = False,
                  on_event: Callable[[str], None] = lambda e: None) -> None:
         self.time = time
         self.profile = profile or AppProfile()
@@ -70,8 +70,8 @@ class Identity:
         self.code_lifetime = code_lifetime
         self.on_event = on_event
         self._lock = threading.RLock()
-        self.demo = App(derive(seed, "client-id", 32).upper(), derive(seed, "client-secret", 48),
-                        "Xero Pipeline Sandbox")
+        self.demo = App(derive(seed, "client-id", 32).upper(),
+                        None if public_app else derive(seed, "client-secret", 48), "Xero Pipeline Sandbox")
         self.custom = App(derive(seed, "custom-id", 32).upper(), derive(seed, "custom-secret", 48),
                           "Xero Pipeline Sandbox (custom connection)", custom=True)
         self.apps = {a.client_id: a for a in (self.demo, self.custom)}
@@ -144,7 +144,7 @@ class Identity:
                   "authentication_event_id": grant.auth_event_id, "global_session_id": secrets.token_hex(16),
                   "preferred_username": "demo@example.com", "email": "demo@example.com",
                   "given_name": "Demo", "family_name": "User"}
-        return jwt_encode(claims, grant.app.client_secret)
+        return jwt_encode(claims, grant.app.client_secret or self._signing_key)
 
     def initial_refresh_token(self) -> str:
         """A refresh token of a new demo-app grant (the first one is printed for the user).
@@ -158,31 +158,17 @@ class Identity:
         self._granted.add(grant.app.client_id)
         return self._issue(grant)["refresh_token"]
 
-    def _client(self, form: dict[str, str], authorization: str | None) -> tuple[App, bool]:
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if authorization and authorization[:6].lower() == "basic ":
-            try:
-                raw = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-                cid, _, sec = raw.partition(":")
-                client_id, secret = unquote(cid), unquote(sec)
-            except (ValueError, UnicodeDecodeError):
-                raise OAuthError("invalid_client") from None
-        app = self.apps.get(client_id or "")
-        if app is None or (secret is not None and not hmac.compare_digest(secret, app.client_secret)):
-            raise OAuthError("invalid_client")
-        return app, secret is not None
-
     def token(self, form: dict[str, str], authorization: str | None) -> dict:
         """POST /connect/token; raises ``OAuthError`` for Xero's 400 responses."""
         grant_type = form.get("grant_type", "")
         try:
-            app, confidential = self._client(form, authorization)
+            app = authenticate_client(self.apps, form, authorization)
             if grant_type == "authorization_code":
-                body = self._code_grant(app, confidential, form)
+                body = self._code_grant(app, form)
             elif grant_type == "refresh_token":
-                body = self._refresh_grant(app, confidential, form)
+                body = self._refresh_grant(app, form)
             elif grant_type == "client_credentials":
-                if not app.custom or not confidential:
+                if not app.custom:
                     raise OAuthError("unauthorized_client")
                 scope = " ".join(s for s in DEFAULT_SCOPES if s != "offline_access")
                 grant = Grant(str(uuid.uuid4()), app, scope)
@@ -196,7 +182,7 @@ class Identity:
         self.on_event(f"token:{grant_type}")
         return body
 
-    def _code_grant(self, app: App, confidential: bool, form: dict[str, str]) -> dict:
+    def _code_grant(self, app: App, form: dict[str, str]) -> dict:
         now = self.time.now()
         with self._lock:
             code = self._codes.get(form.get("code", ""))
@@ -204,27 +190,17 @@ class Identity:
                 raise OAuthError("invalid_grant")
             if form.get("redirect_uri") and form["redirect_uri"] != code.redirect_uri:
                 raise OAuthError("invalid_grant")
-            if code.challenge is not None:
-                verifier = form.get("code_verifier") or ""
-                if code.method == "S256":
-                    computed = b64url(hashlib.sha256(verifier.encode()).digest())
-                else:
-                    computed = verifier
-                if not verifier or not hmac.compare_digest(computed, code.challenge):
-                    raise OAuthError("invalid_grant")
-            elif not confidential:
-                raise OAuthError("invalid_client")
+            if not pkce_verified(code, form.get("code_verifier") or ""):
+                raise OAuthError("invalid_grant")
             code.used = True
-        return self._issue(Grant(code.auth_event_id, app, code.scope, public=not confidential))
+        return self._issue(Grant(code.auth_event_id, app, code.scope))
 
-    def _refresh_grant(self, app: App, confidential: bool, form: dict[str, str]) -> dict:
+    def _refresh_grant(self, app: App, form: dict[str, str]) -> dict:
         now = self.time.now()
         with self._lock:
             rt = self._refresh.get(form.get("refresh_token", ""))
             if rt is None or rt.grant.revoked or rt.grant.app is not app:
                 raise OAuthError("invalid_grant")
-            if not confidential and not rt.grant.public:
-                raise OAuthError("invalid_client")
             if rt.used_at is None:
                 if now - rt.created_at > REFRESH_IDLE_SECONDS:
                     raise OAuthError("invalid_grant")
@@ -235,14 +211,12 @@ class Identity:
 
     def revoke(self, form: dict[str, str], authorization: str | None) -> None:
         """POST /connect/revocation: ends the token's grant; unknown tokens are ignored."""
-        app, confidential = self._client(form, authorization)
+        app = authenticate_client(self.apps, form, authorization)
         value = form.get("token", "")
         with self._lock:
             tok = self._refresh.get(value) or self._access.get(value)
             if tok is None or tok.grant.app is not app:
                 return
-            if not confidential and not tok.grant.public:
-                raise OAuthError("invalid_client")
             tok.grant.revoked = True
             for tid in list(app.connections):
                 self.connections.disconnect(tid, app=app)
@@ -289,7 +263,7 @@ class Identity:
             return redirect + sep + urlencode({"error": "unsupported_response_type", **state})
         challenge = params.get("code_challenge")
         method = params.get("code_challenge_method", "plain" if challenge else "")
-        if challenge and method not in ("S256", "plain"):
+        if (challenge and method not in ("S256", "plain")) or (app.public and not challenge):
             return redirect + sep + urlencode({"error": "invalid_request", **state})
         scope = " ".join((params.get("scope") or self.profile.consent).split())
         event = str(uuid.uuid4())
