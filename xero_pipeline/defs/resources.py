@@ -24,9 +24,11 @@ from xero_pipeline.errors import ConfigError
 from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
 from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.xero.app_limit import AppLimit, app_limit_path
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
 from xero_pipeline.xero.limits import (
+    APP_MINUTE_CALLS,
     CONCURRENT_CALLS,
     DEFAULT_DAILY_CALLS,
     MINUTE_CALLS,
@@ -68,6 +70,11 @@ class XeroResource(dg.ConfigurableResource):
         "this many days (0: every sync); at once when the access token's granted scopes change.",
     )
     calls_per_window: int = MINUTE_CALLS
+    app_calls_per_window: int = Field(
+        default=APP_MINUTE_CALLS, ge=1,
+        description="Xero's app-wide limit: calls a minute across every organisation, shared by every run and "
+        "process on the machine through a file beside the token store.",
+    )
     concurrent_calls: int = CONCURRENT_CALLS
     daily_call_limit: int = Field(
         default=DEFAULT_DAILY_CALLS, ge=1,
@@ -125,6 +132,8 @@ class XeroResource(dg.ConfigurableResource):
                 max_retries=self.max_retries,
                 backoff_seconds=self.backoff_seconds,
                 reserve_daily_calls=self.reserve_daily_calls,
+                app_limit=AppLimit(app_limit_path(s.token_store), per_window=self.app_calls_per_window,
+                                   window_seconds=self.rate_window()),
                 throttle_factory=lambda: TenantThrottle(
                     per_window=self.calls_per_window,
                     concurrent=self.concurrent_calls,

@@ -10,8 +10,9 @@ What is retried and what is not:
   revoked and re-issued); a 401 whose detail is ``AuthorizationUnsuccessful`` means a
   scope or tier the app lacks (fact sheet §7): never a refresh, which cannot help, but a
   ``XeroScopeError`` naming the scope (the object is then not available to the app);
-* 429 ``minute``/``appminute``: the tenant's throttle waits ``Retry-After``, then the
-  call is repeated; ``concurrent``: this call waits ``Retry-After`` and repeats;
+* 429 ``minute``: the tenant's throttle waits ``Retry-After``, then the call is
+  repeated; ``appminute``: every call of the app (every process sharing its
+  ``AppLimit``) waits ``Retry-After``; ``concurrent``: this call waits and repeats;
   429 ``day``: stop this tenant with ``XeroDailyLimitError`` (hours of sleeping helps
   nobody; the next run resumes from the cursor); later calls for the tenant fail the
   same way at once, without spending a request (``park``);
@@ -51,6 +52,7 @@ from xero_pipeline.errors import (
     redact,
 )
 from xero_pipeline.registry import XeroObject
+from xero_pipeline.xero.app_limit import AppLimit
 from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.connections import Connected, split_connections
 from xero_pipeline.xero.dates import ims_header, parse_instant
@@ -84,6 +86,7 @@ class XeroClient:
         throttle_factory: Callable[[], TenantThrottle] = TenantThrottle,
         sleep: Callable[[float], None] = time.sleep,
         reserve_daily_calls: int | None = None,
+        app_limit: AppLimit | None = None,
     ) -> None:
         self._base = api_url.rstrip("/")
         self._tokens = tokens
@@ -95,6 +98,8 @@ class XeroClient:
         self._max_rate_waits = max_rate_waits
         self._throttle_factory = throttle_factory
         self._throttles: dict[str, TenantThrottle] = {}
+        # The app's minute, shared by every process on the machine (see ``app_limit``).
+        self._app = app_limit
         self._sleep = sleep
         self._reserve = reserve_daily_calls  # the ``keep`` of every tenant call that names none
         self.days = TenantDays()
@@ -168,6 +173,8 @@ class XeroClient:
                     # outlast a short-lived access token taken before it.
                     token = self._tokens.access_token()
                     headers["Authorization"] = f"Bearer {token}"
+                    if self._app is not None:
+                        self._app.acquire()
                     self.stats.calls += 1
                     resp = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
                     seen.minute_remaining = int_header(resp.headers, "X-MinLimit-Remaining")
@@ -232,6 +239,10 @@ class XeroClient:
                     # Another process holds the tenant's 5 slots; only this call needs to wait.
                     wait = seconds_header(resp.headers, 1.0)
                     self._sleep(wait)
+                elif problem == "appminute" and self._app is not None:
+                    # The app's limit, not this tenant's: every tenant's calls wait.
+                    wait = seconds_header(resp.headers, self._app.window_seconds)
+                    self._app.back_off(wait)
                 else:
                     wait = seconds_header(resp.headers, throttle.window_seconds)
                     throttle.back_off(wait)
