@@ -23,7 +23,7 @@ from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
 from xero_pipeline.errors import ConfigError
 from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
-from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_path
 from xero_pipeline.xero.app_limit import AppLimit, app_limit_path
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
@@ -159,6 +159,7 @@ class WarehouseResource(DuckDBResource):
     )
 
     _lock_gave_up: bool = PrivateAttr(default=False)
+    _checkpoint_now: bool = PrivateAttr(default=False)
 
     def path(self) -> str:
         return str(warehouse_path(self.database or None))
@@ -181,7 +182,25 @@ class WarehouseResource(DuckDBResource):
                 yield conn
             finally:
                 # A leaked connection keeps the file lock for the life of the process.
-                conn.close()
+                close_writer(conn, path, checkpoint=self._checkpoint_now)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        """A run leaves a single file: its commits still in the WAL are checkpointed now.
+
+        Between runs the warehouse is then one self-contained file, so a copy of it is
+        complete, and a backup restored over it meets no WAL of newer commits (DuckDB would
+        replay that WAL onto the older file)."""
+        if not wal_path(self.path()).exists():
+            return
+        self._checkpoint_now = True
+        try:
+            with self.get_connection():
+                pass
+        except WarehouseLockTimeout:
+            context.log.warning(f"warehouse {self.path()}: not checkpointed at the end of the run (another process "
+                                "holds it); the next writer does it")
+        finally:
+            self._checkpoint_now = False
 
 
 _LOCKS: dict[str, threading.Lock] = {}
@@ -225,7 +244,7 @@ def _connect_with_wait(path: str, *, timeout: float, config: dict) -> duckdb.Duc
     waited = False
     while True:
         try:
-            conn = open_warehouse(path, config=config)
+            conn = open_writer(path, config=config)
             if waited:
                 log.info(f"warehouse {path}: lock acquired after {time.monotonic() - started:.1f} s")
             return conn

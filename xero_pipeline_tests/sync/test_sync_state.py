@@ -19,6 +19,7 @@ from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
+from xero_pipeline.warehouse.connection import wal_path
 from xero_pipeline_tests.resource_helpers import xero_resource
 from xero_pipeline_tests.sync_helpers import resources, run_tenant, step_failures
 from xero_pipeline_tests.truth import diff_warehouse
@@ -81,6 +82,8 @@ def test_a_warehouse_restored_from_an_older_copy_catches_up(world, tmp_path):
     res = resources(sandbox, tmp_path)
     db = tmp_path / "xero.duckdb"
     sync(instance, sandbox, res)
+    # Between runs the warehouse is one file (the run checkpointed its WAL), so a plain copy is a whole backup.
+    assert not wal_path(db).exists()
     shutil.copy(db, tmp_path / "backup.duckdb")
     sandbox.simulate_day()
     sync(instance, sandbox, res)  # the instance's cursors move past the backup
