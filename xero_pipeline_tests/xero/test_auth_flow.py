@@ -23,9 +23,9 @@ from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.xero.oauth_flow import requested_scopes
 from xero_pipeline_tests.resource_helpers import (
+    FAST_PACING,
     assert_matches_truth,
     authorise_in_process,
-    FAST_PACING,
     cli_env,
     follow_consent,
     run_cli,
