@@ -16,6 +16,7 @@ from xero_pipeline.defs.availability import access_gate, unavailable_results
 from xero_pipeline.defs.keys import KINDS, asset_key
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.tenant_names import name_metadata, tenant_name
 from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError
 from xero_pipeline.registry import REPORT_COLUMNS, REPORTS, XeroReport
 from xero_pipeline.sync.access import Endpoint, is_refusal
@@ -159,6 +160,7 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         api_calls = client.stats.calls - calls_before
         context.log.info(f"tenant {tenant}: {report.name} as at {today}: {len(calls)} report calls, {total} rows")
         meta.update({
+            **name_metadata(tenant_name(context, xero)),
             "dagster/row_count": dg.MetadataValue.int(total),
             "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in REPORT_COLUMNS]),
             "api_calls": dg.MetadataValue.int(api_calls),

@@ -14,6 +14,7 @@ from xero_pipeline.defs.keys import (
     asset_key,
 )
 from xero_pipeline.defs.materializations import CURSOR_KEY
+from xero_pipeline.defs.tenant_names import name_metadata
 from xero_pipeline.registry import XeroObject
 from xero_pipeline.sync.objects import SyncResult
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
@@ -86,12 +87,15 @@ def catch_up_line(result: SyncResult) -> str:
 
 
 
-def materializations(obj: XeroObject, result: SyncResult, *, day_limit: int) -> list[dg.MaterializeResult]:
+def materializations(obj: XeroObject, result: SyncResult, *, day_limit: int,
+                     tenant_name: str = "") -> list[dg.MaterializeResult]:
     """The object's materialization (with the cursor), then one per child table."""
+    named = name_metadata(tenant_name)
     out = [dg.MaterializeResult(asset_key=asset_key(obj.table),
-                                metadata=_parent_metadata(result, parent_shape(obj), day_limit=day_limit))]
+                                metadata={**named, **_parent_metadata(result, parent_shape(obj), day_limit=day_limit)})]
     for child in obj.children:
         meta = {
+            **named,
             "dagster/row_count": dg.MetadataValue.int(result.load.child_row_count.get(child.table, 0)),
             "rows_written": dg.MetadataValue.int(result.load.child_rows.get(child.table, 0)),
             "dagster/column_schema": column_schema(child_shape(obj, child)),
