@@ -17,6 +17,7 @@ import dagster as dg
 
 from xero_pipeline.defs.keys import GROUP, KINDS, asset_key
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.warehouse.column_docs import tenant_column_docs
 from xero_pipeline.warehouse.tenants import COLUMNS, TABLE, merge_tenants, tenant_rows
 from xero_pipeline.xero.connections import tenant_type
 
@@ -56,6 +57,7 @@ def xero_tenants(
     )
     for note in connected.notes():
         context.log.info(note)
+    docs = tenant_column_docs()
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(counts["known"]),
@@ -65,7 +67,7 @@ def xero_tenants(
             # The partition key is the tenant id: this is where a name leads to its partition.
             "tenants": dg.MetadataValue.md(tenants_markdown(connected.every)),
             "dagster/column_schema": dg.TableSchema(
-                columns=[dg.TableColumn(name, sql_type) for name, sql_type, _ in COLUMNS]
+                columns=[dg.TableColumn(name, sql_type, description=docs.get(name)) for name, sql_type, _ in COLUMNS]
             ),
         }
     )

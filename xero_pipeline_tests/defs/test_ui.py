@@ -194,7 +194,8 @@ def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_pa
         asset = gql("""query($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) { ... on Asset {
             assetMaterializations(partitions: $p, limit: 1) { runId partition metadataEntries { label
               ... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue }
-              ... on TableSchemaMetadataEntry { schema { columns { name type } } } } } } } }""",
+              ... on TextMetadataEntry { text }
+              ... on TableSchemaMetadataEntry { schema { columns { name type description } } } } } } } }""",
                     k={"path": ["xero", "invoices"]}, p=[tenant])["assetOrError"]
         [mat] = asset["assetMaterializations"]
         assert (mat["runId"], mat["partition"]) == (run_id, tenant)
@@ -204,8 +205,15 @@ def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_pa
         assert meta["rows_inserted"]["intValue"] == expected
         assert meta["api_calls"]["intValue"] >= 1
         assert meta["seconds"]["floatValue"] >= 0
-        columns = {c["name"] for c in meta["dagster/column_schema"]["schema"]["columns"]}
-        assert {"tenant_id", "invoice_id", "total"} <= columns
+        columns = {c["name"]: c["description"] for c in meta["dagster/column_schema"]["schema"]["columns"]}
+        assert {"tenant_id", "invoice_id", "total"} <= set(columns)
+        # Xero's words for Xero's fields, ours for the pipeline's columns.
+        assert "Amount remaining to be paid" in columns["amount_due"]
+        assert "alpha numeric code identifying invoice" in columns["invoice_number"]
+        assert "partition key" in columns["tenant_id"] and "UTC" in columns["_synced_at"]
+        # A run launched from the UI has no name tag: the step asked Xero for the name.
+        name = next(t["name"] for t in sandbox.info()["tenants"] if t["tenant_id"] == tenant)
+        assert meta["tenant_name"]["text"] == name
 
         # The daemon's xero_health sensor has judged the tenant; the UI shows it per partition.
         def health_results():
