@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -11,6 +12,7 @@ import pytest
 from xero_pipeline.cli.main import main
 from xero_pipeline.config import xero_settings
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse.read import connect_read_only
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
@@ -66,6 +68,15 @@ def test_demo_then_sql(tmp_path, monkeypatch):
     with dg.DagsterInstance.get() as instance:  # each tenant's run is findable by organisation name
         tagged = {r.tags.get("xero/tenant_name") for r in instance.get_runs() if "xero/tenant" in r.tags}
     assert tagged == {"Demo Company (NZ)", "Demo Company (UK)"}
+    # The demo's books run up to today: some of what customers owe is not due yet.
+    conn = connect_read_only(str(db))
+    try:
+        current = conn.execute("SELECT count(*) FROM ledger.receivables_ageing WHERE due_current > 0").fetchone()[0]
+        latest = conn.execute("SELECT max(date) FROM xero.invoices WHERE status <> 'DRAFT'").fetchone()[0]
+    finally:
+        conn.close()
+    assert current > 0
+    assert 0 <= (datetime.now(UTC).date() - latest).days <= 5, latest
     env["XERO_WAREHOUSE"] = str(db)
     query = run_cli(
         "sql", "SELECT count(DISTINCT tenant_id) AS tenants, count(*) > 0 AS has_rows FROM xero.invoices",
