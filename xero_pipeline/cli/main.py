@@ -126,13 +126,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from xero_pipeline.cli.demo import sandbox_environment
     from xero_pipeline.cli.runner import ensure_dagster_home
 
-    ensure_dagster_home()
+    home = ensure_dagster_home()
     with sandbox_environment(tenants=args.tenants, scale=args.scale, seed=args.seed) as env:
         print("Dagster UI on http://127.0.0.1:3000 (Ctrl-C to stop)")
         root = Path(__file__).resolve().parents[2]
         proc = subprocess.Popen(
             [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1", "-p", "3000"],
             env={**os.environ, **env},
+            # From the instance's folder: started in the checkout, dagster dev warns that the
+            # project's dagster.yaml there "will not be used" (ensure_dagster_home copied it).
+            cwd=home,
             start_new_session=True,  # its own process group, so we can stop all of it
         )
         # `dagster dev` shuts down cleanly on SIGINT but may ignore SIGTERM; a SIGTERM to

@@ -9,8 +9,6 @@ limits) and read its materialization metadata back through GraphQL.
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,65 +23,13 @@ from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests import ROOT
+from xero_pipeline_tests.processes import free_port, stop
 
 CRON, TIMEZONE = "17 3 1 1 *", "Pacific/Auckland"  # never due while the test runs
 # A subset of xero_sync keeps the run to seconds (the whole job is ~70 steps, each a few
 # SQLite event writes); a multi-asset runs whole, so each object comes with its child tables.
 SYNCED = [o for o in OBJECTS if o.table in ("organisations", "invoices")]
 SELECTION = [{"path": ["xero", t]} for o in SYNCED for t in (o.table, *(c.table for c in o.children))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), children first-seen order."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM the process group and every descendant by PID, then SIGKILL what is left."""
-    pids = [proc.pid, *descendants(proc.pid)]
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        if all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in pids):
-            return
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 class GraphQL:
