@@ -6,7 +6,12 @@ import os
 import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
+
+import requests
 
 
 def free_port() -> int:
@@ -60,3 +65,21 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def wait_until(what: str, probe: Callable[[], Any], *, timeout: float, proc: subprocess.Popen, log: Path,
+               fail: Callable[[str], NoReturn]) -> Any:
+    """``probe()``'s first truthy answer (a refused HTTP call counts as none); ``fail`` if
+    ``proc`` exits first or ``timeout`` passes, with the end of its ``log``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            fail(f"dagster dev exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}")
+        try:
+            value = probe()
+        except requests.RequestException:
+            value = None
+        if value:
+            return value
+        time.sleep(0.5)
+    fail(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests import ROOT
-from xero_pipeline_tests.processes import free_port, stop
+from xero_pipeline_tests.processes import free_port, stop, wait_until
 
 CRON, TIMEZONE = "17 3 1 1 *", "Pacific/Auckland"  # never due while the test runs
 # A subset of xero_sync keeps the run to seconds (the whole job is ~70 steps, each a few
@@ -45,18 +44,7 @@ class GraphQL:
 
 
 def wait_for(what: str, probe, *, timeout: float, proc: subprocess.Popen, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"dagster dev exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}")
-        try:
-            value = probe()
-        except requests.RequestException:
-            value = None
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+    return wait_until(what, probe, timeout=timeout, proc=proc, log=log, fail=pytest.fail)
 
 
 @pytest.fixture
