@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install demo test dev bench sandbox clean
+.PHONY: install demo test dev bench sandbox ui-check clean
 
 # uv installs the same pinned set in a quarter of pip's time (10 s against 40 s here), which
 # matters inside make test's 10 minutes; pip takes over if uv cannot be had or fails.
@@ -33,6 +33,14 @@ dev: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/xero-pipeline sandbox --port 8765
+
+# The UI in a headless Chromium (not part of make test). Playwright comes from PyPI; its own
+# browser download is tried first, and where it cannot be had, Debian's chromium package.
+ui-check: $(STAMP)
+	$(BIN)/pip install --quiet playwright
+	$(BIN)/python -m playwright install chromium || command -v chromium \
+	  || (apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium))
+	$(BIN)/python -m xero_pipeline_tests.ui_check
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

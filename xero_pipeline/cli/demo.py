@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -23,22 +24,30 @@ TOKENS_NAME = "sandbox_tokens.json"
 STATE_NAME = "demo.json"
 
 
+def demo_today() -> date:
+    """The demo sandbox's today: the real one (UTC), as Xero's own clock would be."""
+    return datetime.now(UTC).date()
+
+
 def demo_warehouse(value: str | None) -> Path:
     """``--warehouse``, else the default file (never $XERO_WAREHOUSE: the demo replaces its file)."""
     return warehouse_location(value, env={})
 
 
 @contextmanager
-def sandbox_environment(*, tenants: int, scale: float, seed: int, data: Path | None = None
-                        ) -> Iterator[dict[str, str]]:
-    """A running sandbox and the XERO_* settings that point the pipeline at it (tokens kept in ``data``)."""
+def sandbox_environment(*, tenants: int, scale: float, seed: int, data: Path | None = None,
+                        today: date | None = None) -> Iterator[dict[str, str]]:
+    """A running sandbox and the XERO_* settings that point the pipeline at it (tokens kept in ``data``);
+    its books run up to ``today`` (the real today unless given)."""
     from xero_pipeline.sandbox import Sandbox
 
     tokens = (data or demo_warehouse(None).parent) / TOKENS_NAME
     tokens.parent.mkdir(parents=True, exist_ok=True)
     # The sandbox's refresh tokens die with it; a token rotated by an earlier run is useless.
     tokens.unlink(missing_ok=True)
-    sandbox = Sandbox(tenants=tenants, scale=scale, seed=seed, time_scale=DEMO_TIME_SCALE)
+    # Books that run up to today: the ageing and other "as of today" views are live.
+    sandbox = Sandbox(tenants=tenants, scale=scale, seed=seed, time_scale=DEMO_TIME_SCALE,
+                      today=today or demo_today())
     sandbox.start()
     try:
         yield {
@@ -66,9 +75,12 @@ def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str | None) ->
     ensure_dagster_home()
     db = demo_warehouse(warehouse)
     db.parent.mkdir(parents=True, exist_ok=True)
+    today = demo_today()
     with (dg.DagsterInstance.get() as instance,
-          sandbox_environment(tenants=tenants, scale=scale, seed=seed, data=db.parent) as env):
-        _reset_if_changed(instance, db, {"tenants": tenants, "scale": scale, "seed": seed})
+          sandbox_environment(tenants=tenants, scale=scale, seed=seed, data=db.parent, today=today) as env):
+        # Another day seeds other dates: the warehouse of yesterday's world is replaced too.
+        _reset_if_changed(instance, db, {"tenants": tenants, "scale": scale, "seed": seed,
+                                         "today": today.isoformat()})
         print(f"sandbox Xero at {env['XERO_API_URL']} with {tenants} organisations (scale {scale})")
         xero = XeroResource(
             client_id=env["XERO_CLIENT_ID"],

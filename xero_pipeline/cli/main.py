@@ -130,7 +130,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # Before anything starts: `dagster dev` whose webserver cannot bind still starts its
     # daemon and code server, and leaves them running with no UI.
     _require_free_port(DEV_HOST, args.port)
-    ensure_dagster_home()
+    home = ensure_dagster_home()
     with sandbox_environment(tenants=args.tenants, scale=args.scale, seed=args.seed) as env:
         print(f"Dagster UI on http://{DEV_HOST}:{args.port} (Ctrl-C to stop)")
         root = Path(__file__).resolve().parents[2]
@@ -138,6 +138,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
             [sys.executable, "-m", "dagster", "dev", "-w", str(root / "workspace.yaml"), "-h", DEV_HOST,
              "-p", str(args.port)],
             env={**os.environ, **env},
+            # From the instance's folder: started in the checkout, dagster dev warns that the
+            # project's dagster.yaml there "will not be used" (ensure_dagster_home copied it).
+            cwd=home,
             start_new_session=True,  # its own process group, so we can stop all of it
         )
         # `dagster dev` shuts down cleanly on SIGINT but may ignore SIGTERM; a SIGTERM to

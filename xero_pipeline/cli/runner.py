@@ -33,6 +33,7 @@ from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.defs.report_assets import build_report_assets
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.tenant_names import tenant_label, tenant_tags
 from xero_pipeline.defs.tenants_asset import xero_tenants
 from xero_pipeline.defs.view_assets import build_view_assets
 from xero_pipeline.errors import ConfigError
@@ -160,9 +161,9 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
         _collect(result := runs.run("the tenant list", tenants_table), "all tenants", report, echo)
         runs.stop_if_interrupted(result)
     for i, tenant in enumerate(targets):
-        echo(f"tenant {tenant}: syncing {len(objects)} object(s)")
+        echo(f"{tenant_label(tenant, tenancy.names.get(tenant))}: syncing {len(objects)} object(s)")
         result = runs.run(f"tenant {tenant}", [*assets, *checks, *(tenants_table if i == 0 else [])],
-                          partition_key=tenant, tags={"xero/tenant": tenant})
+                          partition_key=tenant, tags=tenant_tags(tenant, tenancy.names.get(tenant)))
         for event in result.get_asset_materialization_events():
             mat = event.step_materialization_data.materialization
             table = mat.asset_key.path[-1]

@@ -37,6 +37,7 @@ from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.sync_metadata import catch_up_line, materializations
+from xero_pipeline.defs.tenant_names import named_check, tenant_name
 from xero_pipeline.errors import XeroApiError
 from xero_pipeline.registry import OBJECTS, RETIRED, XeroObject
 from xero_pipeline.sync.access import Endpoint, NotAvailable
@@ -109,7 +110,9 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         selected = context.selected_asset_keys & own_keys
         checks = context.selected_asset_check_keys
         if not selected:
-            yield from check_only(context, obj, tenant, rules, warehouse)
+            checked_only = list(check_only(context, obj, tenant, rules, warehouse))
+            name = tenant_name(context, xero) if checked_only else ""
+            yield from (named_check(r, tenant, name) for r in checked_only)
             return
         key = asset_key(obj.table)
         endpoint, gate = Endpoint.of_object(obj), access_gate(xero, warehouse, tenant)
@@ -161,9 +164,10 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
             context.log.warning(f"tenant {tenant}: widened {change}: Xero sent values the old type could not hold")
         # A selected child without its parent still syncs (they are written together); only
         # what was selected is recorded, and the next sync reads from the warehouse's state.
-        yield from (r for r in materializations(obj, result, day_limit=xero.daily_call_limit)
+        name = tenant_name(context, xero)
+        yield from (r for r in materializations(obj, result, day_limit=xero.daily_call_limit, tenant_name=name)
                     if r.asset_key in selected)
-        yield from checked
+        yield from (named_check(r, tenant, name) for r in checked)
 
     return _sync
 

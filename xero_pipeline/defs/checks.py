@@ -34,7 +34,8 @@ from xero_pipeline.defs.availability import was_unavailable
 from xero_pipeline.defs.keys import ITEM_COUNT_KEY, ITEM_COUNT_SINCE_KEY, READ_STARTED_KEY, asset_key
 from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.defs.partitions import tenant_partitions
-from xero_pipeline.defs.resources import WarehouseResource
+from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.tenant_names import named_check, tenant_name
 from xero_pipeline.registry import BY_TABLE, OBJECTS, Paging, XeroObject
 from xero_pipeline.sync.objects import ReadFacts
 from xero_pipeline.warehouse.check_rules import (
@@ -206,7 +207,7 @@ def build_trial_balance_check() -> dg.AssetChecksDefinition:
 
     @dg.multi_asset_check(name="xero_journals_trial_balance", specs=[spec], can_subset=True)
     def _trial_balance(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, xero: XeroResource
     ) -> Iterator[dg.AssetCheckResult]:
         tenant = context.partition_key
         if reason := was_unavailable(context.instance, asset_key(journals.table), tenant):
@@ -218,7 +219,8 @@ def build_trial_balance_check() -> dg.AssetChecksDefinition:
             results = evaluate(conn, journals, tenant, facts,
                                [(spec, lambda conn, tenant, _facts: check_trial_balance(conn, tenant))],
                                {spec.key}, context.log.info, context.log.warning)
-        yield from results
+        name = tenant_name(context, xero) if results else ""
+        yield from (named_check(r, tenant, name) for r in results)
 
     return _trial_balance
 

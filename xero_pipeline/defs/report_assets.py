@@ -16,8 +16,9 @@ from xero_pipeline.defs.availability import access_gate, unavailable_results
 from xero_pipeline.defs.keys import KINDS, asset_key
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
+from xero_pipeline.defs.tenant_names import name_metadata, tenant_name
 from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimitError
-from xero_pipeline.registry import REPORT_COLUMNS, REPORTS, XeroReport
+from xero_pipeline.registry import REPORT_COLUMN_DOCS, REPORT_COLUMNS, REPORTS, XeroReport
 from xero_pipeline.sync.access import Endpoint, is_refusal
 from xero_pipeline.warehouse.reports import open_contacts, replace_report_rows
 from xero_pipeline.warehouse.sync_state import park_tenant, parked_until
@@ -159,8 +160,10 @@ def build_report_asset(report: XeroReport) -> dg.AssetsDefinition:
         api_calls = client.stats.calls - calls_before
         context.log.info(f"tenant {tenant}: {report.name} as at {today}: {len(calls)} report calls, {total} rows")
         meta.update({
+            **name_metadata(tenant_name(context, xero)),
             "dagster/row_count": dg.MetadataValue.int(total),
-            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in REPORT_COLUMNS]),
+            "dagster/column_schema": dg.TableSchema(
+                columns=[dg.TableColumn(n, t, description=REPORT_COLUMN_DOCS[n]) for n, t in REPORT_COLUMNS]),
             "api_calls": dg.MetadataValue.int(api_calls),
             "report_calls": dg.MetadataValue.int(len(calls)),
             "as_of": dg.MetadataValue.text(today.isoformat()),

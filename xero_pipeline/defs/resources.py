@@ -20,7 +20,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
-from xero_pipeline.errors import ConfigError
+from xero_pipeline.errors import ConfigError, XeroPipelineError
 from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
 from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_path
@@ -92,6 +92,7 @@ class XeroResource(dg.ConfigurableResource):
     )
 
     _client: XeroClient | None = PrivateAttr(default=None)
+    _tenant_names: dict[str, str] | None = PrivateAttr(default=None)
 
     def settings(self) -> XeroSettings:
         return xero_settings(
@@ -141,6 +142,18 @@ class XeroResource(dg.ConfigurableResource):
                 ),
             )
         return self._client
+
+    def tenant_names(self) -> dict[str, str]:
+        """Organisation name by tenant id, from one ``/connections`` call per resource instance
+        (per run with the in-process executor); {} when Xero cannot be asked."""
+        if self._tenant_names is None:
+            try:
+                self._tenant_names = self.get_client().organisations().names
+            except XeroPipelineError as exc:
+                # Names only label what the run did; the run's own calls report a real problem.
+                dg.get_dagster_logger("xero_pipeline").info(f"organisation names not available: {exc}")
+                self._tenant_names = {}
+        return self._tenant_names
 
 
 class WarehouseResource(DuckDBResource):

@@ -28,6 +28,7 @@ import dagster as dg
 from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.defs.resources import XeroResource
+from xero_pipeline.defs.tenant_names import tenant_tags
 from xero_pipeline.defs.tenant_records import recorded_disconnection
 from xero_pipeline.errors import ConfigError, XeroPipelineError
 
@@ -108,8 +109,10 @@ def build_daily_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDef
         when = context.scheduled_execution_time or datetime.now(zoneinfo.ZoneInfo(tz))
         day = when.astimezone(zoneinfo.ZoneInfo(tz)).date()
         known = list(context.instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME))
+        names: dict[str, str] = {}
         try:
-            connected: list[str] | None = xero.get_client().organisations().tenant_ids
+            names = xero.get_client().organisations().names
+            connected: list[str] | None = list(names)
             disconnected: set[str] = set()
         except XeroPipelineError as exc:
             context.log.warning(f"could not list Xero connections: {exc}")
@@ -125,7 +128,7 @@ def build_daily_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDef
             dg.RunRequest(
                 run_key=run_key(day, tenant),
                 partition_key=tenant,
-                tags={"xero/tenant": tenant, "xero/trigger": "schedule"},
+                tags={**tenant_tags(tenant, names.get(tenant)), "xero/trigger": "schedule"},
             )
             for tenant in plan.tenants
         ]

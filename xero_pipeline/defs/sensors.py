@@ -31,6 +31,7 @@ from xero_pipeline.defs.health import health_events
 from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME, tenant_partitions
 from xero_pipeline.defs.resources import XeroResource
+from xero_pipeline.defs.tenant_names import tenant_tags
 from xero_pipeline.defs.tenant_records import connection_observation
 
 TENANT_SENSOR = "xero_tenants"
@@ -109,7 +110,7 @@ def tenant_sensor(context: dg.SensorEvaluationContext, xero: XeroResource) -> dg
         runs.append(dg.RunRequest(
             run_key=f"first-sync:{tenant}",
             partition_key=tenant,
-            tags={"xero/tenant": tenant, "xero/trigger": "new_tenant"},
+            tags={**tenant_tags(tenant, names[tenant]), "xero/trigger": "new_tenant"},
         ))
     for tenant in plan.reconnected:
         since = previous.get("disconnected", {}).get(tenant, "")
@@ -118,7 +119,7 @@ def tenant_sensor(context: dg.SensorEvaluationContext, xero: XeroResource) -> dg
         runs.append(dg.RunRequest(
             run_key=f"reconnected:{tenant}:{since}",
             partition_key=tenant,
-            tags={"xero/tenant": tenant, "xero/trigger": "reconnected"},
+            tags={**tenant_tags(tenant, names[tenant]), "xero/trigger": "reconnected"},
         ))
     for tenant in plan.disconnected:
         context.log.warning(

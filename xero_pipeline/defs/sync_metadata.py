@@ -14,21 +14,26 @@ from xero_pipeline.defs.keys import (
     asset_key,
 )
 from xero_pipeline.defs.materializations import CURSOR_KEY
+from xero_pipeline.defs.tenant_names import name_metadata
 from xero_pipeline.registry import XeroObject
 from xero_pipeline.sync.objects import SyncResult
+from xero_pipeline.warehouse.column_docs import child_column_docs, object_column_docs
 from xero_pipeline.warehouse.shaping import TableShape, child_shape, parent_shape
 
 
-def column_schema(shape: TableShape) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.sql_type) for c in shape.columns.values()])
+def column_schema(shape: TableShape, docs: dict[str, str]) -> dg.TableSchema:
+    """The table's columns with their types and what each holds (Xero's words or ours)."""
+    return dg.TableSchema(columns=[dg.TableColumn(c.name, c.sql_type, description=docs.get(c.name))
+                                   for c in shape.columns.values()])
 
 
-def _parent_metadata(result: SyncResult, shape: TableShape, *, day_limit: int) -> dict[str, object]:
+def _parent_metadata(obj: XeroObject, result: SyncResult, *, day_limit: int) -> dict[str, object]:
     load = result.load
+    shape = parent_shape(obj)
     meta: dict[str, object] = {
         CURSOR_KEY: dg.MetadataValue.text(result.cursor or ""),
         "dagster/row_count": dg.MetadataValue.int(load.row_count),
-        "dagster/column_schema": column_schema(shape),
+        "dagster/column_schema": column_schema(shape, object_column_docs(obj, shape)),
         "sync_mode": dg.MetadataValue.text(result.mode),
         "rows_read": dg.MetadataValue.int(result.records_read),
         "rows_inserted": dg.MetadataValue.int(load.inserted),
@@ -86,15 +91,19 @@ def catch_up_line(result: SyncResult) -> str:
 
 
 
-def materializations(obj: XeroObject, result: SyncResult, *, day_limit: int) -> list[dg.MaterializeResult]:
+def materializations(obj: XeroObject, result: SyncResult, *, day_limit: int,
+                     tenant_name: str = "") -> list[dg.MaterializeResult]:
     """The object's materialization (with the cursor), then one per child table."""
+    named = name_metadata(tenant_name)
     out = [dg.MaterializeResult(asset_key=asset_key(obj.table),
-                                metadata=_parent_metadata(result, parent_shape(obj), day_limit=day_limit))]
+                                metadata={**named, **_parent_metadata(obj, result, day_limit=day_limit)})]
     for child in obj.children:
+        shape = child_shape(obj, child)
         meta = {
+            **named,
             "dagster/row_count": dg.MetadataValue.int(result.load.child_row_count.get(child.table, 0)),
             "rows_written": dg.MetadataValue.int(result.load.child_rows.get(child.table, 0)),
-            "dagster/column_schema": column_schema(child_shape(obj, child)),
+            "dagster/column_schema": column_schema(shape, child_column_docs(obj, child, shape)),
         }
         if child.hard_deletes:
             meta["rows_deleted"] = dg.MetadataValue.int(result.load.child_deleted.get(child.table, 0))

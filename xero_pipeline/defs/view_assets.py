@@ -24,6 +24,7 @@ import dagster as dg
 
 from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
+from xero_pipeline.warehouse.column_docs import PIPELINE_COLUMNS
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
 from xero_pipeline.warehouse.views import (
     LEDGER_VIEWS,
@@ -70,7 +71,8 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(rows),
-                "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in columns]),
+                "dagster/column_schema": dg.TableSchema(
+                    columns=[dg.TableColumn(n, t, description=PIPELINE_COLUMNS.get(n)) for n, t in columns]),
                 "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"),
                 "tenants_missing_sources": dg.MetadataValue.int(len(tenants)),
                 "unavailable_sources": dg.MetadataValue.md(

@@ -43,6 +43,7 @@ from xero_pipeline.registry.kinds import (
 from xero_pipeline.registry.objects import BY_PATH, BY_TABLE, CORE, OBJECTS, RETIRED
 from xero_pipeline.registry.reports import (
     COLUMN_NAMES,
+    REPORT_COLUMN_DOCS,
     REPORT_COLUMNS,
     REPORTS,
     REPORTS_BY_NAME,
@@ -51,5 +52,5 @@ from xero_pipeline.registry.reports import (
 
 __all__ = [
     "BY_PATH", "BY_TABLE", "COLUMN_NAMES", "CORE", "FIXED_PAGE_SIZE", "MAX_PAGE_SIZE", "OBJECTS", "REPORTS", "REPORTS_BY_NAME",
-    "REPORT_COLUMNS", "RETIRED", "Child", "Cursor", "Paging", "XeroObject", "XeroReport",
+    "REPORT_COLUMN_DOCS", "REPORT_COLUMNS", "RETIRED", "Child", "Cursor", "Paging", "XeroObject", "XeroReport",
 ]

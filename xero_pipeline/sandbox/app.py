@@ -7,6 +7,7 @@ import json
 import random
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,7 @@ from xero_pipeline.sandbox.api.limits import RateLimiter, ScaledTime
 from xero_pipeline.sandbox.api.query import install_versioning
 from xero_pipeline.sandbox.api.routes import Router
 from xero_pipeline.sandbox.api.server import ServerThread
-from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
+from xero_pipeline.sandbox.books.store import EPOCH, SandboxClock, TenantBooks
 from xero_pipeline.sandbox.identity.connections import practice_tenants
 from xero_pipeline.sandbox.identity.profile import AppProfile
 from xero_pipeline.sandbox.identity.service import Identity
@@ -45,6 +46,9 @@ class Sandbox:
     overrides the plan's daily limit. ``set_profile`` changes it at run time.
     ``day_window`` is "rolling" (24 h back from each call) or "fixed" (24 h from a
     (app, tenant)'s first call; see ``api.limits``).
+    ``today`` is the day the sandbox clock starts at: the seeded books run up to the day
+    before, so "as of today" reports and views show a live business. It defaults to
+    ``EPOCH``, fixed so tests see the same dates every day; the demo passes the real today.
     ``history_journals`` (an int for every tenant, or {tenant index or id: count}) gives
     tenants that many generated journals before their own (``seeding.large``): a very large
     organisation served in bounded memory. ``ground_truth`` leaves them out; use
@@ -59,14 +63,14 @@ class Sandbox:
                  unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
                  practices: Sequence[str] = (), profile: AppProfile | None = None,
                  history_journals: int | Mapping[int | str, int] = 0, day_window: str = "rolling",
-                 public_app: bool = False) -> None:
+                 public_app: bool = False, today: date | None = None) -> None:
         if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
         if books is None:
             from xero_pipeline.sandbox.seeding.tenants import build_tenants
 
-            self.clock = SandboxClock()
+            self.clock = SandboxClock(EPOCH if today is None else datetime.combine(today, time(), UTC))
             books = build_tenants(count=tenants, scale=scale, seed=seed, clock=self.clock)
         else:
             self.clock = books[0].clock if books else SandboxClock()

@@ -3,13 +3,16 @@
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from xero_pipeline.cli.main import main
 from xero_pipeline.config import xero_settings
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse.read import connect_read_only
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
@@ -50,7 +53,7 @@ def test_select_that_matches_nothing_lists_the_choices(capsys):
         select_objects("invoicez")
 
 
-def test_demo_then_sql(tmp_path):
+def test_demo_then_sql(tmp_path, monkeypatch):
     """`make demo` in miniature: sandbox -> Dagster -> DuckDB, a summary, then a query."""
     env = clean_env(tmp_path)
     db = tmp_path / "data" / "warehouse.duckdb"
@@ -61,6 +64,19 @@ def test_demo_then_sql(tmp_path):
     assert f"xero-pipeline sql --warehouse {db}" in result.stdout  # the hint finds this demo's file
     assert db.exists() and (db.parent / "sandbox_tokens.json").exists()  # the demo's files sit together
     assert (tmp_path / "home" / "dagster.yaml").exists()  # a persistent instance, not a temporary one
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:  # each tenant's run is findable by organisation name
+        tagged = {r.tags.get("xero/tenant_name") for r in instance.get_runs() if "xero/tenant" in r.tags}
+    assert tagged == {"Demo Company (NZ)", "Demo Company (UK)"}
+    # The demo's books run up to today: some of what customers owe is not due yet.
+    conn = connect_read_only(str(db))
+    try:
+        current = conn.execute("SELECT count(*) FROM ledger.receivables_ageing WHERE due_current > 0").fetchone()[0]
+        latest = conn.execute("SELECT max(date) FROM xero.invoices WHERE status <> 'DRAFT'").fetchone()[0]
+    finally:
+        conn.close()
+    assert current > 0
+    assert 0 <= (datetime.now(UTC).date() - latest).days <= 5, latest
     env["XERO_WAREHOUSE"] = str(db)
     query = run_cli(
         "sql", "SELECT count(DISTINCT tenant_id) AS tenants, count(*) > 0 AS has_rows FROM xero.invoices",

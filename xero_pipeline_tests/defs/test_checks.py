@@ -21,6 +21,7 @@ from xero_pipeline.defs.checks import (
     build_checks,
     object_rules,
 )
+from xero_pipeline.defs.materializations import latest_metadata
 from xero_pipeline.registry import OBJECTS, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.check_rules import (
@@ -145,7 +146,8 @@ def synced(tmp_path_factory) -> Iterator[tuple]:
         assert report.success
         pristine = tmp / "pristine.duckdb"
         shutil.copyfile(tmp / "xero.duckdb", pristine)
-        yield instance, res, tenant, tmp, pristine
+        name = next(t["name"] for t in sandbox.info()["tenants"] if t["tenant_id"] == tenant)
+        yield instance, res, tenant, tmp, pristine, name
 
 
 def restore(tmp: Path, pristine: Path) -> Path:
@@ -165,7 +167,7 @@ def corrupt(db: Path, *statements: str) -> None:
 
 
 def test_every_check_passes_on_the_sandbox_books(synced):
-    instance, res, tenant, tmp, pristine = synced
+    instance, res, tenant, tmp, pristine, name = synced
     restore(tmp, pristine)
     result = run_checks_only(instance, res, tenant)
     found = evaluations(result)
@@ -177,7 +179,7 @@ def test_every_check_passes_on_the_sandbox_books(synced):
 
 
 def test_each_key_check_fails_on_a_duplicated_row(synced):
-    instance, res, tenant, tmp, pristine = synced
+    instance, res, tenant, tmp, pristine, name = synced
     db = restore(tmp, pristine)
     conn = open_warehouse(db)
     try:
@@ -193,10 +195,21 @@ def test_each_key_check_fails_on_a_duplicated_row(synced):
     key_failures = {table for table, name in failed if name == KEY_CHECK}
     assert len(tables) > 40 and key_failures == set(tables)
     assert all(tenant in failed[(t, KEY_CHECK)] and "duplicate" in failed[(t, KEY_CHECK)] for t in tables)
+    # The text names the organisation beside the id, also in a run that carries no name tag.
+    assert all(failed[(t, KEY_CHECK)].startswith(f"tenant {name} ({tenant}):") for t in tables)
+
+
+def test_materializations_and_check_results_carry_the_organisation_name(synced):
+    instance, res, tenant, tmp, pristine, name = synced
+    restore(tmp, pristine)
+    for table in ("invoices", "invoice_line_items", "journals", "report_trial_balance"):
+        assert latest_metadata(instance, dg.AssetKey(["xero", table]), tenant)["tenant_name"] == name, table
+    found = evaluations(run_checks_only(instance, res, tenant))
+    assert {e.metadata["tenant_name"].value for e in found.values()} == {name}
 
 
 def test_each_book_check_fails_on_its_own_corruption(synced):
-    instance, res, tenant, tmp, pristine = synced
+    instance, res, tenant, tmp, pristine, name = synced
     db = restore(tmp, pristine)
     paged = [o for o in OBJECTS if any(s.name == ITEM_COUNT_CHECK for s, _ in object_rules(o))]
     documents = [o for o in OBJECTS if any(s.name == TOTALS_CHECK for s, _ in object_rules(o))]
@@ -233,7 +246,7 @@ def test_each_book_check_fails_on_its_own_corruption(synced):
 
 
 def test_trial_balance_check_fails_when_the_report_disagrees(synced):
-    instance, res, tenant, tmp, pristine = synced
+    instance, res, tenant, tmp, pristine, name = synced
     db = restore(tmp, pristine)
     conn = open_warehouse(db)
     try:

@@ -113,6 +113,7 @@ def test_one_run_per_connected_tenant_per_day(sandbox, instance, tmp_path):
     resource = xero(sandbox, tmp_path)
     monday = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
     first = evaluate(instance, resource, monday).run_requests
+    names = {t["tenant_id"]: t["name"] for t in sandbox.info()["tenants"]}
     assert sorted(r.partition_key for r in first) == sorted(sandbox.tenant_ids)
     assert len({r.run_key for r in first}) == len(first)  # unique per tenant
     for request in first:
@@ -120,6 +121,8 @@ def test_one_run_per_connected_tenant_per_day(sandbox, instance, tmp_path):
         tags = request.tags
         assert (tags["xero/tenant"], tags["dagster/partition"], tags["xero/trigger"]) == (
             request.partition_key, request.partition_key, "schedule")
+        # The organisation's name beside the id, on the Runs page and in its filters.
+        assert tags["xero/tenant_name"] == names[request.partition_key]
 
     # The same tick evaluated again asks for the same keys, which Dagster starts only once.
     again = evaluate(instance, resource, monday).run_requests

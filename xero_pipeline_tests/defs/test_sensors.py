@@ -102,6 +102,8 @@ def test_a_new_tenant_is_registered_and_backfilled(sandbox, instance, tmp_path):
     [request] = tenant_runs(result)
     assert request.partition_key == first and request.run_key == f"first-sync:{first}"
     assert request.tags["xero/tenant"] == first
+    names = {t["tenant_id"]: t["name"] for t in sandbox.info()["tenants"]}
+    assert request.tags["xero/tenant_name"] == names[first]  # the organisation, beside its id
     assert instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME) == [first]
     execute(instance, request, resource, db)
 

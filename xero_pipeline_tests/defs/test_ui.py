@@ -9,11 +9,8 @@ limits) and read its materialization metadata back through GraphQL.
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,65 +22,13 @@ from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.registry import OBJECTS, REPORTS
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests import ROOT
+from xero_pipeline_tests.processes import free_port, stop, wait_until
 
 CRON, TIMEZONE = "17 3 1 1 *", "Pacific/Auckland"  # never due while the test runs
 # A subset of xero_sync keeps the run to seconds (the whole job is ~70 steps, each a few
 # SQLite event writes); a multi-asset runs whole, so each object comes with its child tables.
 SYNCED = [o for o in OBJECTS if o.table in ("organisations", "invoices")]
 SELECTION = [{"path": ["xero", t]} for o in SYNCED for t in (o.table, *(c.table for c in o.children))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (from /proc), children first-seen order."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """SIGTERM the process group and every descendant by PID, then SIGKILL what is left."""
-    pids = [proc.pid, *descendants(proc.pid)]
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        if all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in pids):
-            return
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 class GraphQL:
@@ -99,18 +44,7 @@ class GraphQL:
 
 
 def wait_for(what: str, probe, *, timeout: float, proc: subprocess.Popen, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"dagster dev exited ({proc.returncode}) while waiting for {what}:\n{log.read_text()[-3000:]}")
-        try:
-            value = probe()
-        except requests.RequestException:
-            value = None
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+    return wait_until(what, probe, timeout=timeout, proc=proc, log=log, fail=pytest.fail)
 
 
 @pytest.fixture
@@ -194,7 +128,8 @@ def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_pa
         asset = gql("""query($k: AssetKeyInput!, $p: [String!]) { assetOrError(assetKey: $k) { ... on Asset {
             assetMaterializations(partitions: $p, limit: 1) { runId partition metadataEntries { label
               ... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue }
-              ... on TableSchemaMetadataEntry { schema { columns { name type } } } } } } } }""",
+              ... on TextMetadataEntry { text }
+              ... on TableSchemaMetadataEntry { schema { columns { name type description } } } } } } } }""",
                     k={"path": ["xero", "invoices"]}, p=[tenant])["assetOrError"]
         [mat] = asset["assetMaterializations"]
         assert (mat["runId"], mat["partition"]) == (run_id, tenant)
@@ -204,8 +139,15 @@ def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_pa
         assert meta["rows_inserted"]["intValue"] == expected
         assert meta["api_calls"]["intValue"] >= 1
         assert meta["seconds"]["floatValue"] >= 0
-        columns = {c["name"] for c in meta["dagster/column_schema"]["schema"]["columns"]}
-        assert {"tenant_id", "invoice_id", "total"} <= columns
+        columns = {c["name"]: c["description"] for c in meta["dagster/column_schema"]["schema"]["columns"]}
+        assert {"tenant_id", "invoice_id", "total"} <= set(columns)
+        # Xero's words for Xero's fields, ours for the pipeline's columns.
+        assert "Amount remaining to be paid" in columns["amount_due"]
+        assert "alpha numeric code identifying invoice" in columns["invoice_number"]
+        assert "partition key" in columns["tenant_id"] and "UTC" in columns["_synced_at"]
+        # A run launched from the UI has no name tag: the step asked Xero for the name.
+        name = next(t["name"] for t in sandbox.info()["tenants"] if t["tenant_id"] == tenant)
+        assert meta["tenant_name"]["text"] == name
 
         # The daemon's xero_health sensor has judged the tenant; the UI shows it per partition.
         def health_results():

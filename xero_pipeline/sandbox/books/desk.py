@@ -1,7 +1,7 @@
 """The bookkeeper's desk: the context every change to a tenant's books goes through.
 
 A ``Desk`` carries the tenant's books, a random generator, a clock and the chart
-lookups. The seed hands it a history clock (18 months before ``EPOCH``); the daily
+lookups. The seed hands it a history clock (the 18 months before the sandbox clock's start); the daily
 activity hands it the sandbox clock. Everything that changes a record calls
 ``save`` (which stamps UpdatedDateUTC with the desk's now) and everything that
 touches the ledger calls ``post``/``reverse``, so records and journals never disagree.

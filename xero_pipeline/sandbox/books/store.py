@@ -30,12 +30,13 @@ if TYPE_CHECKING:
 
 Record = dict[str, Any]
 
-# The demo world starts here; timestamps are deterministic relative to it.
+# The sandbox's default today: the seeded books end the day before, and timestamps are
+# deterministic relative to it. Tests keep it fixed; the demo starts at the real today.
 EPOCH = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
 
 
 class SandboxClock:
-    """Virtual time for the books: ``EPOCH`` + real time elapsed + manual advances.
+    """Virtual time for the books: ``start`` (``EPOCH`` unless given) + real time elapsed + manual advances.
 
     Real time keeps flowing so that records changed during a test get later timestamps
     than the sync that preceded them; ``advance`` jumps ahead (a simulated day).
@@ -49,6 +50,11 @@ class SandboxClock:
         self._offset = timedelta()
         self._last = start
         self._lock = threading.Lock()
+
+    @property
+    def start(self) -> datetime:
+        """The instant the clock started at: the books' history ends just before it."""
+        return self._start
 
     def now(self) -> datetime:
         """Strictly increasing at millisecond resolution, like Xero's UpdatedDateUTC."""

@@ -1,15 +1,16 @@
 """The history clock of a demo organisation: 18 months replayed one day at a time.
 
 Every id comes from the history's ``random.Random`` and every timestamp from a clock
-that runs from ``EPOCH - 548 days`` to just before ``EPOCH``, never from the wall
-clock, so the same seed always gives the same records (``tenants`` builds them).
+that runs from 548 days before the sandbox clock's start (``EPOCH`` unless the sandbox
+is given another today) to just before it, never from the wall clock, so the same seed
+and start always give the same records (``tenants`` builds them).
 
 History is simulated in day order. Each document is created on its day with a
 *fate* (paid, paid in parts, credited, voided, left as a draft, …) and the fate's
 later steps (approval, payments, voids, allocations) are scheduled on later days,
 never past the last day. Because everything happens in time order through one
 ``Desk``, journal numbers, journal CreatedDateUTC and record UpdatedDateUTC all grow
-together, and open items at ``EPOCH`` are the ones whose story was still running.
+together, and open items at the start are the ones whose story was still running.
 Every fate is forced at least once per stream, so even ``scale=0.01`` shows each
 status, allocation, batch, reversal and archive at least once.
 
@@ -29,7 +30,7 @@ from xero_pipeline.sandbox.books.chart import Chart
 from xero_pipeline.sandbox.books.desk import Desk
 from xero_pipeline.sandbox.books.parties import ContactFactory, make_item
 from xero_pipeline.sandbox.books.profiles import Profile
-from xero_pipeline.sandbox.books.store import EPOCH, Record, TenantBooks
+from xero_pipeline.sandbox.books.store import Record, TenantBooks
 from xero_pipeline.sandbox.seeding.org import create_settings
 
 HISTORY_DAYS = 548
@@ -43,7 +44,7 @@ class History:
 
     def __init__(self, books: TenantBooks, *, profile: Profile, scale: float, rng: random.Random) -> None:
         self.books, self.profile, self.scale, self.rng = books, profile, scale, rng
-        self.first = EPOCH.date() - timedelta(days=HISTORY_DAYS)
+        self.first = books.clock.start.date() - timedelta(days=HISTORY_DAYS)
         self.last_index = HISTORY_DAYS - 1
         self.buckets: list[list[Callable[[], None]]] = [[] for _ in range(HISTORY_DAYS)]
         self.d = 0  # the day being replayed

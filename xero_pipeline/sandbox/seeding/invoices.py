@@ -2,7 +2,7 @@
 
 About ``3000 * scale`` documents, 60% sales invoices and 40% bills. A fate (paid,
 paid in parts, batch-paid, credited, voided, left as a draft, …) is drawn by the
-document's age at ``EPOCH``, so old documents are mostly settled and recent ones
+document's age at the clock's start, so old documents are mostly settled and recent ones
 mostly open. Other streams (``streams``, ``orders``) issue invoices through
 ``new_invoice`` and allocate credit to the open ones ``open_invoice_for`` finds.
 """
@@ -18,7 +18,7 @@ from xero_pipeline.sandbox.books.chart import money
 from xero_pipeline.sandbox.books.store import Record
 from xero_pipeline.sandbox.seeding.history import INVOICES_PER_SCALE, History
 
-# Fates of an invoice or bill, and how likely each is by age (days left until EPOCH).
+# Fates of an invoice or bill, and how likely each is by age (days left until the clock's start).
 FATES = ("PAID", "PAID_PARTS", "BATCH", "BATCH_DELETED", "PAYMENT_DELETED", "CREDITED", "VOIDED",
          "DELETED", "DRAFT", "SUBMITTED", "OPEN", "OPEN_PARTIAL", "EDITED", "APPROVED_LATER")
 _FATE_WEIGHTS = {

@@ -8,7 +8,7 @@ Assumptions where the fact sheet is silent:
 * The chart follows Xero's demo company (090 bank … 960 retained earnings); account
   820 holds the GST/VAT/sales tax and carries SystemAccount GST in every region.
 * A UK organisation has ``Version`` UK but ``CountryCode`` GB, as in Xero.
-* ``PeriodLockDate`` is the end of the month six months before ``EPOCH``, and the
+* ``PeriodLockDate`` is the end of the month six months before the clock's start, and the
   end-of-year lock date is the last financial year end before it.
 """
 
@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from xero_pipeline.sandbox.books.chart import new_id
 from xero_pipeline.sandbox.books.profiles import CURRENCY_NAMES, Profile
-from xero_pipeline.sandbox.books.store import EPOCH, Record, TenantBooks
+from xero_pipeline.sandbox.books.store import Record, TenantBooks
 
 # (code, name, type, system account, status)
 _ACCOUNTS: tuple[tuple[str, str, str, str, str], ...] = (
@@ -91,8 +91,8 @@ def _last_day_of_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def lock_dates(profile: Profile) -> tuple[date, date]:
-    period_lock = _last_day_of_month(EPOCH.date().replace(day=1) - timedelta(days=160))
+def lock_dates(profile: Profile, *, today: date) -> tuple[date, date]:
+    period_lock = _last_day_of_month(today.replace(day=1) - timedelta(days=160))
     fy_day, fy_month = profile.fy_end
     year_end = date(period_lock.year, fy_month, fy_day)
     if year_end > period_lock:
@@ -112,7 +112,7 @@ def bank_number(profile: Profile, rng: random.Random) -> str:
 
 def create_settings(books: TenantBooks, *, profile: Profile, rng: random.Random, at: datetime) -> None:
     """Organisation, accounts, tax rates, currencies, tracking, users, themes, services."""
-    period_lock, year_end = lock_dates(profile)
+    period_lock, year_end = lock_dates(profile, today=books.clock.start.date())
     city = profile.cities[0]
     books.put(
         "Organisation",

@@ -15,7 +15,6 @@ from datetime import timedelta
 from xero_pipeline.sandbox.books.chart import new_id
 from xero_pipeline.sandbox.books.profiles import PROFILES
 from xero_pipeline.sandbox.books.store import (
-    EPOCH,
     Connection,
     SandboxClock,
     TenantBooks,
@@ -69,7 +68,7 @@ def connections_for(tenants: list[TenantBooks]) -> list[Connection]:
     auth_event = new_id(rng)
     out = []
     for i, t in enumerate(tenants):
-        created = EPOCH - timedelta(days=30) + timedelta(seconds=i)
+        created = t.clock.start - timedelta(days=30) + timedelta(seconds=i)
         out.append(Connection(id=new_id(rng), tenant_id=t.tenant_id, tenant_name=t.name, created=created,
                               updated=created, auth_event_id=auth_event))
     return out
