@@ -24,7 +24,7 @@ import dagster as dg
 
 from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
-from xero_pipeline.warehouse.column_docs import PIPELINE_COLUMNS
+from xero_pipeline.warehouse.column_docs import ledger_column_docs
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
 from xero_pipeline.warehouse.views import (
     LEDGER_VIEWS,
@@ -60,6 +60,7 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
             columns = view_columns(conn, view.name)
             missing = unavailable_sources(conn, view.sources)
         context.log.info(f"{LEDGER_SCHEMA}.{view.name}: {rows} rows")
+        docs = ledger_column_docs(view.name)
         tenants = sorted({tenant for tenant, _, _ in missing})
         if tenants and view.name != SOURCES_VIEW:
             objects = ", ".join(sorted({obj for _, obj, _ in missing}))
@@ -72,7 +73,7 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(rows),
                 "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(n, t, description=PIPELINE_COLUMNS.get(n)) for n, t in columns]),
+                    columns=[dg.TableColumn(n, t, description=docs.get(n)) for n, t in columns]),
                 "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"),
                 "tenants_missing_sources": dg.MetadataValue.int(len(tenants)),
                 "unavailable_sources": dg.MetadataValue.md(

@@ -76,3 +76,89 @@ def tenant_column_docs() -> dict[str, str]:
                                "connected (cleared if it reconnects).")
     docs["_synced_at"] = "When (UTC) the xero/tenants run that last wrote this row ran."
     return docs
+
+
+# The ledger views' columns (``views``): what most of them mean in every view...
+_LEDGER = {
+    "tenant_id": TENANT_ID,
+    "month_start": "First day of the calendar month the row covers.",
+    "month_end": "Last day of the calendar month the row covers.",
+    "account_id": "Xero's AccountID of the account (xero.accounts.account_id).",
+    "account_code": "The account's code in the chart of accounts.",
+    "account_name": "The account's name in the chart of accounts.",
+    "account_type": "Xero's account Type (BANK, CURRENT, REVENUE, EXPENSE, ...).",
+    "account_class": "Xero's account Class: ASSET, EQUITY, EXPENSE, LIABILITY or REVENUE.",
+    "contact_id": "Xero's ContactID of the customer or supplier (xero.contacts.contact_id).",
+    "contact_name": "The contact's name.",
+    "currency_code": "Currency of the documents counted in the row.",
+    "debit": "The debit side: the amount when positive, else 0.",
+    "credit": "The credit side: minus the amount when negative, else 0.",
+    "as_of": "The day the documents are aged at (today in the view; any date in its `_at` macro).",
+    "documents": "Open documents counted in the row.",
+    "due_current": "Amount due on documents not yet past their due date.",
+    "due_1_30": "Amount due on documents 1 to 30 days past their due date.",
+    "due_31_60": "Amount due on documents 31 to 60 days past their due date.",
+    "due_61_90": "Amount due on documents 61 to 90 days past their due date.",
+    "due_over_90": "Amount due on documents more than 90 days past their due date.",
+    "total_due": "Amount due on all the row's documents, in their currency.",
+    "total_due_base": "total_due in the organisation's base currency, at each document's own rate.",
+}
+# ...and where a view gives a column its own meaning.
+_LEDGER_BY_VIEW = {
+    "general_ledger": {
+        "journal_date": "Date of the journal (the day it affects the books).",
+        "journal_number": "Xero's JournalNumber: journals are numbered in the order Xero created them.",
+        "journal_id": "Xero's JournalID (xero.journals.journal_id).",
+        "journal_created_utc": "When (UTC) Xero created the journal.",
+        "journal_reference": "The journal's reference.",
+        "journal_line_id": "Xero's JournalLineID of the line.",
+        "line_position": "0-based position of the line in its journal.",
+        "description": "The line's description.",
+        "net_amount": "The line's amount excluding tax, debit positive and credit negative.",
+        "gross_amount": "The line's amount including tax, debit positive.",
+        "tax_amount": "The line's tax, debit positive.",
+        "tax_type": "Xero's TaxType of the line.",
+        "tax_name": "Name of the tax rate of the line.",
+        "tracking_1_name": "The tenant's first tracking category (by name), when the line carries it.",
+        "tracking_1_option": "The line's option of the first tracking category.",
+        "tracking_2_name": "The tenant's second tracking category (by name), when the line carries it.",
+        "tracking_2_option": "The line's option of the second tracking category.",
+        "source_type": "Xero's SourceType: which kind of document posted the journal (ACCREC, ACCPAY, ...).",
+        "source_document": "The warehouse table holding that document (invoices, payments, ...), when synced.",
+        "source_id": "Xero's id of the document that posted the journal (its key in source_document).",
+        "source_number": "The document's number or reference, when it has one.",
+    },
+    "trial_balance": {
+        "movement": "Net of the account's journal lines in the month, debit positive.",
+        "balance": ("The account's balance at month end as Xero's Trial Balance shows it: profit and loss "
+                    "accounts year to date, balance sheet accounts to date, earlier years' profit in "
+                    "retained earnings; debit positive."),
+    },
+    "profit_and_loss_monthly": {
+        "section": "The profit and loss section: Income, Other Income, Cost of Sales, Operating Expenses, ...",
+        "net_amount": "Net of the account's journal lines in the month, debit positive.",
+        "amount": "The amount as a profit and loss shows it: income and expenses both positive.",
+        "profit": "The month's effect of the account on profit (income positive, expenses negative).",
+    },
+    "cash_movements": {
+        "opening_balance": "The bank account's balance at the start of the month.",
+        "received": "Money received in the month, netted per source document and day.",
+        "spent": "Money spent in the month, netted per source document and day.",
+        "net_movement": "received - spent.",
+        "closing_balance": "The bank account's balance at the end of the month.",
+    },
+    "sources": {
+        "source": "A Xero object (warehouse table) the ledger views read.",
+        "available": "Whether Xero serves the object to this app for the tenant.",
+        "reason": "Why not, when it does not (the scope or tier the app lacks).",
+        "needs_scope": "The OAuth scope that would let the app read it.",
+        "unavailable_since": "When (UTC) Xero first refused it.",
+        "next_check": "When (UTC) the pipeline asks Xero again (sooner if the app's scopes change).",
+        "used_by": "The ledger views that read the object.",
+    },
+}
+
+
+def ledger_column_docs(view: str) -> dict[str, str]:
+    """Column -> description for the ledger view ``view``."""
+    return {**_LEDGER, **_LEDGER_BY_VIEW.get(view, {})}

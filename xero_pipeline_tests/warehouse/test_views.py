@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from xero_pipeline.registry import REPORTS_BY_NAME
+from xero_pipeline.warehouse.column_docs import ledger_column_docs
 from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.warehouse.views import (
     LEDGER_VIEWS,
@@ -19,6 +20,7 @@ from xero_pipeline.warehouse.views import (
     create_view,
     ensure_sources,
     fy_start_sql,
+    view_columns,
 )
 from xero_pipeline.xero.reports import ReportCall, flatten_report, month_ends, months, plan_calls
 from xero_pipeline_tests.conftest import Api
@@ -285,3 +287,16 @@ def test_ledger_views_agree_with_xeros_reports_after_a_full_and_an_incremental_s
     assert {o.metadata.get("sync_mode") for o in second.outcomes if o.table == "invoices"} == {"incremental"}
     assert_reports_match_fresh_reads(sb, db, second)
     check_ledger(sb, db)
+
+
+def test_every_column_of_every_ledger_view_is_described(tmp_path):
+    """What the UI shows beside each view column (the view assets' column schemas)."""
+    conn = open_warehouse(tmp_path / "empty.duckdb")
+    try:
+        for view in LEDGER_VIEWS:
+            create_view(conn, view)
+            docs = ledger_column_docs(view.name)
+            undescribed = [name for name, _ in view_columns(conn, view.name) if not docs.get(name)]
+            assert not undescribed, (view.name, undescribed)
+    finally:
+        conn.close()
