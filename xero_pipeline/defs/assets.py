@@ -110,7 +110,7 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
         selected = context.selected_asset_keys & own_keys
         checks = context.selected_asset_check_keys
         if not selected:
-            checked_only = list(check_only(context, obj, tenant, rules, warehouse))
+            checked_only = check_only(context, obj, tenant, rules, warehouse)
             name = tenant_name(context, xero) if checked_only else ""
             yield from (named_check(r, tenant, name) for r in checked_only)
             return

@@ -179,21 +179,20 @@ def evaluate(conn: Connection, obj: XeroObject, tenant: str, facts: ReadFacts,
     return results
 
 
-def check_only(context: dg.AssetExecutionContext, obj: XeroObject, tenant: str,
+def check_only(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, obj: XeroObject, tenant: str,
                rules: Sequence[tuple[dg.AssetCheckSpec, Rule]],
-               warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-    """The selected checks of ``obj`` without a sync, against what its last sync recorded."""
+               warehouse: WarehouseResource) -> list[dg.AssetCheckResult]:
+    """The selected ``rules`` of ``obj`` without a sync, against what its last sync recorded."""
     key = asset_key(obj.table)
     if reason := was_unavailable(context.instance, key, tenant):
         context.log.info(f"tenant {tenant}: {obj.table} is not available to this app, so its checks are not "
                          f"evaluated: {reason}")
-        return
+        return []
     facts = recorded_facts(latest_metadata(context.instance, key, tenant))
     # Held briefly and through the resource, so it waits for another writer like a merge does.
     with warehouse.get_connection() as conn:
-        results = evaluate(conn, obj, tenant, facts, rules, context.selected_asset_check_keys,
-                           context.log.info, context.log.warning)
-    yield from results
+        return evaluate(conn, obj, tenant, facts, rules, context.selected_asset_check_keys,
+                        context.log.info, context.log.warning)
 
 
 def build_trial_balance_check() -> dg.AssetChecksDefinition:
@@ -205,20 +204,15 @@ def build_trial_balance_check() -> dg.AssetChecksDefinition:
                  # After the report in a run that loads both: compare fresh with fresh.
                  deps=[REPORT_TABLE])
 
+    rules: list[tuple[dg.AssetCheckSpec, Rule]] = [
+        (spec, lambda conn, tenant, _facts: check_trial_balance(conn, tenant))]
+
     @dg.multi_asset_check(name="xero_journals_trial_balance", specs=[spec], can_subset=True)
     def _trial_balance(
         context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, xero: XeroResource
     ) -> Iterator[dg.AssetCheckResult]:
         tenant = context.partition_key
-        if reason := was_unavailable(context.instance, asset_key(journals.table), tenant):
-            context.log.info(f"tenant {tenant}: journals are not available to this app, so the trial balance is "
-                             f"not compared: {reason}")
-            return
-        facts = recorded_facts(latest_metadata(context.instance, asset_key(journals.table), tenant))
-        with warehouse.get_connection() as conn:
-            results = evaluate(conn, journals, tenant, facts,
-                               [(spec, lambda conn, tenant, _facts: check_trial_balance(conn, tenant))],
-                               {spec.key}, context.log.info, context.log.warning)
+        results = check_only(context, journals, tenant, rules, warehouse)
         name = tenant_name(context, xero) if results else ""
         yield from (named_check(r, tenant, name) for r in results)
 

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import dagster as dg
 import duckdb
@@ -172,13 +172,16 @@ class WarehouseResource(DuckDBResource):
     )
 
     _lock_gave_up: bool = PrivateAttr(default=False)
-    _checkpoint_now: bool = PrivateAttr(default=False)
 
     def path(self) -> str:
         return str(warehouse_path(self.database or None))
 
+    def get_connection(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self._session(checkpoint=False)
+
     @contextmanager
-    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _session(self, *, checkpoint: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write session; ``checkpoint``: fold the WAL into the file when it closes."""
         path = self.path()
         # Other processes are kept out by DuckDB's file lock; threads of this process share
         # one database instance, where two merges could conflict, so they take turns here.
@@ -195,7 +198,7 @@ class WarehouseResource(DuckDBResource):
                 yield conn
             finally:
                 # A leaked connection keeps the file lock for the life of the process.
-                close_writer(conn, path, checkpoint=self._checkpoint_now)
+                close_writer(conn, path, checkpoint=checkpoint)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         """A run leaves a single file: its commits still in the WAL are checkpointed now.
@@ -205,15 +208,12 @@ class WarehouseResource(DuckDBResource):
         replay that WAL onto the older file)."""
         if not wal_path(self.path()).exists():
             return
-        self._checkpoint_now = True
         try:
-            with self.get_connection():
+            with self._session(checkpoint=True):
                 pass
         except WarehouseLockTimeout:
             context.log.warning(f"warehouse {self.path()}: not checkpointed at the end of the run (another process "
                                 "holds it); the next writer does it")
-        finally:
-            self._checkpoint_now = False
 
 
 _LOCKS: dict[str, threading.Lock] = {}
