@@ -30,8 +30,10 @@ from xero_pipeline.xero.limits import APP_MINUTE_CALLS
 APP_BUCKET = "xero-app"
 APP_LIMIT_FILE = "xero_app_limit.sqlite"
 # A call is counted here when it is sent and by Xero when it arrives, so a call slower than
-# the one a window later would let Xero see one call too many: the window is this much longer.
+# the one a window later would let Xero see one call too many: the window is longer by 5%,
+# and by at least a second of latency (what matters in a time-scaled window of a second).
 WINDOW_MARGIN = 1.05
+MIN_MARGIN_SECONDS = 1.0
 
 
 def app_limit_path(token_store: str | Path) -> Path:
@@ -53,7 +55,8 @@ class AppLimit:
         self.waited_seconds = 0.0
         self._sleep = sleep
         self._blocked = Path(f"{self.path}.blocked-until")
-        window_ms = max(1, round(window_seconds * WINDOW_MARGIN * Duration.SECOND))
+        padded = max(window_seconds * WINDOW_MARGIN, window_seconds + MIN_MARGIN_SECONDS)
+        window_ms = round(padded * Duration.SECOND)
         bucket = SQLiteBucket.init_from_file([Rate(per_window, window_ms)], db_path=str(self.path),
                                              use_file_lock=True)
         self._limiter = Limiter(bucket)
