@@ -229,8 +229,8 @@ class WarehouseLockTimeout(ConfigError):
     """Another process held the warehouse file for longer than the resource waits."""
 
 
-LOCK_QUIET_SECONDS = 2.0  # waits behind another tenant's merge are this short and normal: no log line
-LOCK_REPORT_SECONDS = 10.0  # after that, say so this often while waiting
+LOCK_QUIET_SECONDS = 5.0  # waits behind other tenants' merges (parallel runs queue for the file) are normal
+LOCK_REPORT_SECONDS = 15.0  # after that, say so this often while waiting
 
 
 def lock_holder(message: str) -> str:
