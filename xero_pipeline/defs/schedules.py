@@ -13,8 +13,9 @@ importing process happened to have. A change takes effect on the next load (rest
 ``dagster dev``, or "Reload" the code location in the UI).
 
 Each tick asks Xero's ``/connections`` which tenants are connected now, so a tenant that
-disconnected an hour ago is not attempted; run keys are ``daily:<date>:<tenant>``, so a
-re-evaluated tick never starts a tenant twice on one day.
+disconnected an hour ago is not attempted; run keys are ``daily:<date>:<tenant>``, and a
+tenant whose run of the day is going or succeeded is skipped (``ran_today``), so neither a
+re-evaluated tick nor a later tick of the same day starts a tenant twice.
 """
 
 import os
@@ -53,6 +54,14 @@ def schedule_settings(env: Mapping[str, str] | None = None) -> tuple[str, str]:
 
 def run_key(day: date, tenant_id: str) -> str:
     return f"daily:{day.isoformat()}:{tenant_id}"
+
+
+def ran_today(instance: dg.DagsterInstance, key: str) -> bool:
+    """Has a run with this day's key started, or finished well? Dagster skips a run key
+    only within one tick, so a second tick the same day (``0 2-5 * * *``) would start the
+    tenant again; one that failed or was canceled is tried again."""
+    runs = instance.get_runs(dg.RunsFilter(tags={"dagster/run_key": key}), limit=20)
+    return any(r.status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED) for r in runs)
 
 
 @dataclass(frozen=True)
@@ -123,14 +132,19 @@ def build_daily_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDef
             context.log.info(note)
         if not plan.tenants:
             return dg.SkipReason(f"no connected tenant to sync on {day}. " + " ".join(plan.notes))
-        context.log.info(f"{day}: one run for each of {len(plan.tenants)} tenant(s)")
+        tenants = [t for t in plan.tenants if not ran_today(context.instance, run_key(day, t))]
+        if not tenants:
+            return dg.SkipReason(f"every connected tenant has its run of {day} going or done")
+        context.log.info(f"{day}: one run for each of {len(tenants)} tenant(s)"
+                         + (f"; {len(plan.tenants) - len(tenants)} already ran today" if len(tenants) < len(plan.tenants)
+                            else ""))
         return [
             dg.RunRequest(
                 run_key=run_key(day, tenant),
                 partition_key=tenant,
                 tags={**tenant_tags(tenant, names.get(tenant)), "xero/trigger": "schedule"},
             )
-            for tenant in plan.tenants
+            for tenant in tenants
         ]
 
     try:  # the cron string is checked when the function is decorated

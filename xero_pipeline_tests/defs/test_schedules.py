@@ -151,3 +151,24 @@ def test_no_connected_tenant_skips_with_a_reason(sandbox, tmp_path):
         result = evaluate(empty, xero(sandbox, tmp_path), datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
     assert not result.run_requests
     assert "not partitions yet" in result.skip_message
+
+
+def test_a_later_tick_the_same_day_starts_only_tenants_without_a_run_today(sandbox, instance, tmp_path):
+    """Dagster skips a schedule's run key only within one tick: with ``0 2-5 * * *`` the
+    03:00 tick would start every tenant again. Today's run that is going or done counts;
+    one that failed or was canceled is tried again."""
+    resource = xero(sandbox, tmp_path)
+    done, failed, not_yet = sandbox.tenant_ids[:3]
+    first = evaluate(instance, resource, datetime(2026, 6, 1, 2, 0, tzinfo=UTC)).run_requests
+    status = {done: dg.DagsterRunStatus.SUCCESS, failed: dg.DagsterRunStatus.FAILURE}
+    for request in first:
+        if request.partition_key in status:
+            instance.add_run(dg.DagsterRun(job_name="xero_sync", status=status[request.partition_key],
+                                           tags={**request.tags, "dagster/run_key": request.run_key,
+                                                 "dagster/schedule_name": "xero_daily"}))
+
+    later = evaluate(instance, resource, datetime(2026, 6, 1, 3, 0, tzinfo=UTC))
+    assert sorted(r.partition_key for r in later.run_requests) == sorted(t for t in sandbox.tenant_ids if t != done)
+    assert not_yet in {r.partition_key for r in later.run_requests}
+    next_day = evaluate(instance, resource, datetime(2026, 6, 2, 2, 0, tzinfo=UTC)).run_requests
+    assert sorted(r.partition_key for r in next_day) == sorted(sandbox.tenant_ids)
