@@ -30,6 +30,7 @@ from xero_pipeline.registry import BY_TABLE, OBJECTS
 from xero_pipeline.warehouse.access import ACCESS, ensure_access_table
 from xero_pipeline.warehouse.connection import Connection, transaction
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA, SCHEMA, in_list, lit, q
+from xero_pipeline.warehouse.rebuilt import REBUILT_SOURCES, rebuilt_cte, to_base_macro
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.sync_state import STATE, ensure_state_table
@@ -99,10 +100,23 @@ def fy_start_sql(d: str) -> str:
             f"ELSE {_fy_end(f'year({d}) - 1')} END + 1)")
 
 
-def posted_lines_cte() -> str:
-    """``posted``: every line of every live journal, with the account's current attributes."""
-    line_type = "coalesce(a.type, l.account_type)"
-    return load("ledger/posted", xero=SCHEMA, class_of_account_type=account_class_sql(line_type))
+def _documents_always(documents_always: bool) -> str:
+    return "TRUE" if documents_always else "FALSE"
+
+
+def ledger_choice_cte(documents_always: bool) -> str:
+    """``ledger_choice``: each tenant's ledger source, 'journals' or 'documents', and why."""
+    return load("ledger/choice", xero=SCHEMA, state=STATE, access=ACCESS,
+                documents_always=_documents_always(documents_always))
+
+
+def posted_lines_cte(documents_always: bool = False) -> str:
+    """``posted``: every ledger line of every tenant (its journals, or its rebuilt ledger;
+    ``documents_always``: the rebuilt ledger for every tenant), with the account's current attributes."""
+    return load("ledger/posted", xero=SCHEMA, rebuilt=rebuilt_cte(), choice=ledger_choice_cte(documents_always),
+                documents_always=_documents_always(documents_always),
+                class_of_line_type=account_class_sql("coalesce(a.type, l.account_type)"),
+                class_of_account_type=account_class_sql("a.type"))
 
 
 def _month_grid(source: str, date_col: str) -> str:
@@ -110,30 +124,35 @@ def _month_grid(source: str, date_col: str) -> str:
     return load("ledger/month_grid", source=source, date_col=date_col)
 
 
-def general_ledger_sql() -> list[str]:
-    return [load(
-        "ledger/general_ledger", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(),
+def general_ledger_sql(documents_always: bool = False) -> list[str]:
+    return [to_base_macro(), load(
+        "ledger/general_ledger", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(documents_always),
         documents=load("ledger/documents", xero=SCHEMA), source_document=source_document_sql("p.source_type"),
     )]
 
 
-def trial_balance_sql() -> list[str]:
-    return [load(
-        "ledger/trial_balance", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(),
+def trial_balance_sql(documents_always: bool = False) -> list[str]:
+    return [to_base_macro(), load(
+        "ledger/trial_balance", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(documents_always),
         month_grid=_month_grid("posted", "journal_date"), profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES),
         journal_fy_start=fy_start_sql("p.journal_date"), month_fy_start=fy_start_sql("last_day(m.month_start)"),
         class_of_type=account_class_sql("type"),
     )]
 
 
-def profit_and_loss_monthly_sql() -> list[str]:
-    return [load("ledger/profit_and_loss_monthly", ledger=LEDGER_SCHEMA, posted=posted_lines_cte(),
+def profit_and_loss_monthly_sql(documents_always: bool = False) -> list[str]:
+    return [to_base_macro(), load("ledger/profit_and_loss_monthly", ledger=LEDGER_SCHEMA, posted=posted_lines_cte(documents_always),
                  profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES))]
 
 
-def cash_movements_sql() -> list[str]:
-    return [load("ledger/cash_movements", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(),
+def cash_movements_sql(documents_always: bool = False) -> list[str]:
+    return [to_base_macro(), load("ledger/cash_movements", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(documents_always),
                  month_grid=_month_grid("bank", "journal_date"))]
+
+
+def document_journal_lines_sql() -> list[str]:
+    return [load("ledger/document_journal_lines", ledger=LEDGER_SCHEMA, xero=SCHEMA, rebuilt=rebuilt_cte(),
+                 source_document=source_document_sql("r.source_type"))]
 
 
 def ageing_sql(name: str, invoice_type: str) -> list[str]:
@@ -166,42 +185,69 @@ class LedgerView:
     description: str
 
 
-_VIEWS: tuple[LedgerView, ...] = (
-    LedgerView(
-        "general_ledger", tuple(general_ledger_sql()),
-        ("journals", "journal_lines", "accounts", "contacts", "invoices", "credit_notes", "payments",
-         "bank_transactions", "bank_transfers", "prepayments", "overpayments", "manual_journals", "expense_claims"),
-        "One row per journal line of every posted document: journal date and number, the account's current "
-        "code/name/type/class, net amount with debit and credit, tax, tracking_1/tracking_2 (name and option, "
-        "slots numbered by category name), and the source document (type, id, number) with its contact.",
-    ),
-    LedgerView(
-        "trial_balance", tuple(trial_balance_sql()), ("journals", "journal_lines", "accounts", "organisations"),
-        "Each account's balance at every month end, from journals, as Xero's Trial Balance shows it: "
-        "profit-and-loss accounts year to date, earlier years' profit in retained earnings, so a tenant's "
-        "balances sum to zero. Also the month's movement; rows with neither are omitted.",
-    ),
-    LedgerView(
-        "profit_and_loss_monthly", tuple(profit_and_loss_monthly_sql()), ("journals", "journal_lines", "accounts"),
-        "Revenue and expense accounts by calendar month: net_amount (debit positive), amount as a profit and "
-        "loss shows it (income and expenses both positive), profit (its effect on profit) and the section.",
-    ),
-    LedgerView(
-        "receivables_ageing", tuple(ageing_sql("receivables_ageing", "ACCREC")), ("invoices", "contacts"),
-        "Open sales invoices by customer and currency in buckets current/1-30/31-60/61-90/90+ days past due, "
-        "as of today; `ledger.receivables_ageing_at(DATE '...')` ages them as of another date.",
-    ),
-    LedgerView(
-        "payables_ageing", tuple(ageing_sql("payables_ageing", "ACCPAY")), ("invoices", "contacts"),
-        "Open bills by supplier and currency in buckets current/1-30/31-60/61-90/90+ days past due, as of "
-        "today; `ledger.payables_ageing_at(DATE '...')` ages them as of another date.",
-    ),
-    LedgerView(
-        "cash_movements", tuple(cash_movements_sql()), ("journals", "journal_lines", "accounts"),
-        "Each bank account by month: opening balance, money received, money spent (netted per source "
-        "document and day, as Xero's Bank Summary does), net movement and closing balance.",
-    ),
-)
+_JOURNALS = ("journals", "journal_lines")
+# Raw tables the ledger-line views read: the journals, and the documents they are rebuilt from.
+_LEDGER_LINES = (*_JOURNALS, *REBUILT_SOURCES, "tax_rates")
+_FROM = ("from journals, or from the ledger rebuilt from documents where Xero withholds a tenant's journals "
+         "(ledger.ledger_source says which, per tenant)")
+
+
+def _views(documents_always: bool) -> tuple[LedgerView, ...]:
+    d = documents_always
+    return (
+        LedgerView(
+            "ledger_source", (load("ledger/ledger_source", ledger=LEDGER_SCHEMA, choice=ledger_choice_cte(d)),),
+            ("journals",),
+            "Per tenant, where its general ledger, trial balance, monthly P&L and cash movements come from: "
+            "`journals` (Xero's own, when Xero serves them to this app) or `documents` (the ledger rebuilt from "
+            "its invoices, payments, bank transactions and other documents, when Xero refuses journals, or for "
+            "every tenant when XERO_LEDGER_SOURCE=documents), and why.",
+        ),
+        LedgerView(
+            "document_journal_lines", (to_base_macro(), *document_journal_lines_sql()), REBUILT_SOURCES,
+            "The general ledger rebuilt from the documents with Xero's posting rules, for every tenant: one row "
+            "per ledger line (date, account, net amount debit positive, tax), each naming its source document "
+            "(type, id) and line; a voided or deleted document's lines are reversed on their own date. "
+            "Reconciled to Xero's TrialBalance and ProfitAndLoss reports (and to journals, when available) by "
+            "the asset checks.",
+        ),
+        LedgerView(
+            "general_ledger", tuple(general_ledger_sql(d)),
+            (*_LEDGER_LINES, "contacts", "invoices", "credit_notes", "payments", "bank_transactions",
+             "bank_transfers", "prepayments", "overpayments", "manual_journals", "expense_claims"),
+            "One row per ledger line of every posted document, " + _FROM + ": date and journal number, the "
+            "account's current code/name/type/class, net amount with debit and credit, tax, tracking_1/tracking_2 "
+            "(name and option, slots numbered by category name), the source document (type, id, number) with "
+            "its contact, and ledger_source.",
+        ),
+        LedgerView(
+            "trial_balance", tuple(trial_balance_sql(d)), (*_LEDGER_LINES, "organisations"),
+            "Each account's balance at every month end, " + _FROM + ", as Xero's Trial Balance shows it: "
+            "profit-and-loss accounts year to date, earlier years' profit in retained earnings, so a tenant's "
+            "balances sum to zero. Also the month's movement; rows with neither are omitted.",
+        ),
+        LedgerView(
+            "profit_and_loss_monthly", tuple(profit_and_loss_monthly_sql(d)), _LEDGER_LINES,
+            "Revenue and expense accounts by calendar month, " + _FROM + ": net_amount (debit positive), amount "
+            "as a profit and loss shows it (income and expenses both positive), profit (its effect on profit) "
+            "and the section.",
+        ),
+        LedgerView(
+            "receivables_ageing", tuple(ageing_sql("receivables_ageing", "ACCREC")), ("invoices", "contacts"),
+            "Open sales invoices by customer and currency in buckets current/1-30/31-60/61-90/90+ days past due, "
+            "as of today; `ledger.receivables_ageing_at(DATE '...')` ages them as of another date.",
+        ),
+        LedgerView(
+            "payables_ageing", tuple(ageing_sql("payables_ageing", "ACCPAY")), ("invoices", "contacts"),
+            "Open bills by supplier and currency in buckets current/1-30/31-60/61-90/90+ days past due, as of "
+            "today; `ledger.payables_ageing_at(DATE '...')` ages them as of another date.",
+        ),
+        LedgerView(
+            "cash_movements", tuple(cash_movements_sql(d)), _LEDGER_LINES,
+            "Each bank account by month, " + _FROM + ": opening balance, money received, money spent (netted "
+            "per source document and day, as Xero's Bank Summary does), net movement and closing balance.",
+        ),
+    )
 
 
 def _owner(table: str) -> str:
@@ -228,15 +274,23 @@ def sources_sql(views: Sequence[LedgerView]) -> list[str]:
     return [load("ledger/sources", ledger=LEDGER_SCHEMA, state=STATE, access=ACCESS, sources=rows)]
 
 
-LEDGER_VIEWS: tuple[LedgerView, ...] = (
-    LedgerView(
-        SOURCES_VIEW, tuple(sources_sql(_VIEWS)), tuple(dict.fromkeys(t for v in _VIEWS for t in v.sources)),
-        "Per tenant, each Xero object the other ledger views read: whether Xero serves it to this app "
-        "(`available`) and, when not, why (`reason`, `needs_scope`), since when and when it is asked again. "
-        "Without journals (Xero's Advanced tier) the journal-based views are empty for that tenant: this says so.",
-    ),
-    *_VIEWS,
-)
+def ledger_views(*, documents_always: bool = False) -> tuple[LedgerView, ...]:
+    """The ledger views, ``ledger.sources`` first; ``documents_always``: every tenant's ledger
+    views read the ledger rebuilt from documents, even where Xero serves its journals."""
+    views = _views(documents_always)
+    return (
+        LedgerView(
+            SOURCES_VIEW, tuple(sources_sql(views)), tuple(dict.fromkeys(t for v in views for t in v.sources)),
+            "Per tenant, each Xero object the other ledger views read: whether Xero serves it to this app "
+            "(`available`) and, when not, why (`reason`, `needs_scope`), since when and when it is asked again. "
+            "Without journals (Xero's Advanced tier) the ledger views read the ledger rebuilt from documents "
+            "instead (ledger.ledger_source); without a document type, the rebuild lacks it.",
+        ),
+        *views,
+    )
+
+
+LEDGER_VIEWS: tuple[LedgerView, ...] = ledger_views()
 
 
 def unavailable_sources(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str, str]]:

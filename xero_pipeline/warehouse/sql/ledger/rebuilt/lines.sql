@@ -14,11 +14,12 @@ rb_all AS (
 ),
 rebuilt AS (
     SELECT tenant_id, journal_date, source_type, source_id, reference, line_id, line_position, account_id,
-           description, net_amount, tax_amount, tax_type, tracking_categories, FALSE AS is_reversal
+           description, net_amount, tax_amount, tax_type, CAST(tracking_categories AS JSON) AS tracking_categories,
+           FALSE AS is_reversal
     FROM rb_all
     UNION ALL
     SELECT tenant_id, journal_date, source_type, source_id, reference, line_id || ':reversal', line_position,
-           account_id, description, -net_amount, -tax_amount, tax_type, tracking_categories, TRUE
+           account_id, description, -net_amount, -tax_amount, tax_type, CAST(tracking_categories AS JSON), TRUE
     FROM rb_all
     WHERE reversed
 )
