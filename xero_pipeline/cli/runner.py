@@ -31,11 +31,12 @@ from xero_pipeline.defs.assets import build_object_asset
 from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
+from xero_pipeline.defs.rebuild_checks import build_rebuilt_ledger_checks
 from xero_pipeline.defs.report_assets import build_report_assets
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.tenant_names import tenant_label, tenant_tags
 from xero_pipeline.defs.tenants_asset import xero_tenants
-from xero_pipeline.defs.view_assets import build_view_assets
+from xero_pipeline.defs.view_assets import build_rebuilt_view_asset, build_view_assets
 from xero_pipeline.errors import ConfigError
 from xero_pipeline.registry import BY_TABLE, OBJECTS, REPORTS, XeroObject
 
@@ -150,9 +151,13 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
         echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")
     assets = [build_object_asset(o) for o in objects]
     full = list(objects) == list(OBJECTS)
+    checks = build_checks(objects)
     if full:  # a full sync also refreshes the report snapshots (and, once at the end, the ledger views)
         assets += build_report_assets()
-    checks = build_checks(objects)
+        # The ledger rebuilt from documents is reconciled with the reports in each tenant's run,
+        # so its view (unpartitioned: created once, in the first run) rides along.
+        assets.append(build_rebuilt_view_asset())
+        checks.append(build_rebuilt_ledger_checks())
     report = SyncReport()
     # xero/tenants is not per tenant: it rides along once, in the first tenant's run (an
     # unpartitioned asset in a partitioned run), or alone when no tenant is connected.

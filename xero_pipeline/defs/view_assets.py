@@ -26,11 +26,14 @@ from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.column_docs import ledger_column_docs
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
+from xero_pipeline.config import ledger_documents_always
+from xero_pipeline.warehouse.rebuild_checks import REBUILT_VIEW
 from xero_pipeline.warehouse.views import (
     LEDGER_VIEWS,
     SOURCES_VIEW,
     LedgerView,
     create_view,
+    ledger_views,
     unavailable_sources,
     view_columns,
 )
@@ -64,10 +67,14 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
         tenants = sorted({tenant for tenant, _, _ in missing})
         if tenants and view.name != SOURCES_VIEW:
             objects = ", ".join(sorted({obj for _, obj, _ in missing}))
+            # Without journals the view reads the ledger rebuilt from documents: say so, not that it is empty.
+            rebuilt = "journals" in view.sources and any(obj == "journals" for _, obj, _ in missing)
             context.log.warning(
                 f"{LEDGER_SCHEMA}.{view.name} lacks {objects} for tenant(s) {', '.join(tenants)}: Xero does not "
                 f"make them available to this app, so the view shows nothing from them there (see "
                 f"{LEDGER_SCHEMA}.{SOURCES_VIEW} for why)"
+                + (f"; where journals are refused it reads the ledger rebuilt from documents instead "
+                   f"({LEDGER_SCHEMA}.ledger_source)" if rebuilt else "")
             )
         return dg.MaterializeResult(
             metadata={
@@ -84,8 +91,18 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
     return _view
 
 
-def build_view_assets(views: Sequence[LedgerView] = LEDGER_VIEWS) -> list[dg.AssetsDefinition]:
-    return [build_view_asset(v) for v in views]
+def configured_views() -> tuple[LedgerView, ...]:
+    """The ledger views as XERO_LEDGER_SOURCE sets them (read when the definitions load)."""
+    return ledger_views(documents_always=ledger_documents_always())
+
+
+def build_view_assets(views: Sequence[LedgerView] | None = None) -> list[dg.AssetsDefinition]:
+    return [build_view_asset(v) for v in (configured_views() if views is None else views)]
+
+
+def build_rebuilt_view_asset() -> dg.AssetsDefinition:
+    """``ledger/document_journal_lines`` alone: what the rebuilt ledger's checks read, in a tenant's run."""
+    return build_view_asset(next(v for v in LEDGER_VIEWS if v.name == REBUILT_VIEW))
 
 
 ledger_job = dg.define_asset_job(
