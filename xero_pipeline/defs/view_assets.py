@@ -27,13 +27,12 @@ from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.column_docs import ledger_column_docs
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
 from xero_pipeline.config import ledger_documents_always
-from xero_pipeline.warehouse.rebuild_checks import REBUILT_VIEW
 from xero_pipeline.warehouse.views import (
+    DOCUMENT_JOURNAL_LINES,
     LEDGER_VIEWS,
     SOURCES_VIEW,
     LedgerView,
     create_view,
-    ledger_views,
     unavailable_sources,
     view_columns,
 )
@@ -54,12 +53,13 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
         description=f"`{LEDGER_SCHEMA}.{view.name}` (a view over all tenants): {view.description}",
         group_name=LEDGER_GROUP,
         kinds={"duckdb", "sql"},
-        deps=[asset_key(t) for t in view.sources],
+        deps=[*(asset_key(t) for t in view.sources), *(view_key(v.name) for v in view.reads)],
         code_version=hashlib.blake2b(sql.encode(), digest_size=8).hexdigest(),
     )
     def _view(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as conn:
-            rows = create_view(conn, view)
+            # XERO_LEDGER_SOURCE is read when the view is made, so a bad value fails here, saying so.
+            rows = create_view(conn, view, documents_always=ledger_documents_always())
             columns = view_columns(conn, view.name)
             missing = unavailable_sources(conn, view.sources)
         context.log.info(f"{LEDGER_SCHEMA}.{view.name}: {rows} rows")
@@ -91,18 +91,13 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
     return _view
 
 
-def configured_views() -> tuple[LedgerView, ...]:
-    """The ledger views as XERO_LEDGER_SOURCE sets them (read when the definitions load)."""
-    return ledger_views(documents_always=ledger_documents_always())
-
-
-def build_view_assets(views: Sequence[LedgerView] | None = None) -> list[dg.AssetsDefinition]:
-    return [build_view_asset(v) for v in (configured_views() if views is None else views)]
+def build_view_assets(views: Sequence[LedgerView] = LEDGER_VIEWS) -> list[dg.AssetsDefinition]:
+    return [build_view_asset(v) for v in views]
 
 
 def build_rebuilt_view_asset() -> dg.AssetsDefinition:
     """``ledger/document_journal_lines`` alone: what the rebuilt ledger's checks read, in a tenant's run."""
-    return build_view_asset(next(v for v in LEDGER_VIEWS if v.name == REBUILT_VIEW))
+    return build_view_asset(DOCUMENT_JOURNAL_LINES)
 
 
 ledger_job = dg.define_asset_job(

@@ -30,7 +30,7 @@ from xero_pipeline.registry import BY_TABLE, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.identity.profile import AppProfile
 from xero_pipeline.warehouse.connection import open_warehouse
-from xero_pipeline.warehouse.views import LEDGER_VIEWS, create_view, ledger_views
+from xero_pipeline.warehouse.views import LEDGER_VIEWS, create_view
 from xero_pipeline_tests.sync_helpers import QUIET, evaluations, resources, run_tenant, step_failures
 
 pytestmark = pytest.mark.xdist_group("rebuilt_ledger")
@@ -171,8 +171,8 @@ def test_with_journals_the_rebuilt_ledger_equals_them_by_account_and_month(serve
     for documents_always in (False, True):
         conn = open_warehouse(db)
         try:
-            for view in ledger_views(documents_always=documents_always):
-                create_view(conn, view)
+            for view in LEDGER_VIEWS:
+                create_view(conn, view, documents_always=documents_always)
         finally:
             conn.close()
         assert _rows(db, "SELECT DISTINCT ledger_source FROM ledger.ledger_source") == [
