@@ -93,7 +93,8 @@ def _report_state(conn: Connection, tenant: str, report: str, meta: dict[str, An
         # documents, not a fault. The report's next load (after them in a sync run) compares.
         return not_evaluated(tenant, f"the report was loaded at {loaded:%Y-%m-%d %H:%M:%S}, before documents "
                                      f"synced at {latest:%Y-%m-%d %H:%M:%S}; it is compared after its next load",
-                             {**meta, "report_loaded_at": loaded.isoformat(), "documents_synced_at": latest.isoformat()})
+                             {**meta, "report_loaded_at": loaded.isoformat(),
+                              "documents_synced_at": latest.isoformat()})
     return None
 
 

@@ -10,6 +10,9 @@ Rules shared by all of them:
 * Amounts come from journal lines (``xero.journal_lines``): Xero journals only posted
   documents, in base currency, debits positive, and a void or edit posts a reversal, so
   summing lines gives Xero's own numbers. Journals with ``_deleted_at`` are left out.
+  For a tenant Xero refuses journals (or every tenant, XERO_LEDGER_SOURCE=documents) the
+  lines come from the ledger rebuilt from its documents instead (``rebuilt``, view
+  ``document_journal_lines``); ``ledger_choice`` decides, when the views are created.
 * Account code, name, type and class are the account's current ones from
   ``xero.accounts`` (what Xero's reports show), falling back to the line's copy; an
   unknown class is derived from the type.
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 
 from xero_pipeline.registry import BY_TABLE, OBJECTS
 from xero_pipeline.warehouse.access import ACCESS, ensure_access_table
+from xero_pipeline.warehouse.ageing import ageing_sql
 from xero_pipeline.warehouse.connection import Connection, transaction
 from xero_pipeline.warehouse.ledger_choice import LedgerChoice, choice_cte, read_choice, tenant_in
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA, SCHEMA, in_list, lit, q
@@ -62,16 +66,6 @@ SOURCE_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "manual_journal": ("MANJOURNAL",),
     "expense_claim": ("EXPCLAIM",),
 }
-
-AGEING_BUCKETS = (  # (column, lowest days past due, highest); "current" is not yet due
-    ("due_current", None, 0),
-    ("due_1_30", 1, 30),
-    ("due_31_60", 31, 60),
-    ("due_61_90", 61, 90),
-    ("due_over_90", 91, None),
-)
-
-
 
 
 def _group_of(column: str, groups: Mapping[str, tuple[str, ...]]) -> str:
@@ -144,25 +138,6 @@ def cash_movements_sql(choice: LedgerChoice = LedgerChoice()) -> list[str]:
 def document_journal_lines_sql() -> list[str]:
     return [load("ledger/document_journal_lines", ledger=LEDGER_SCHEMA, xero=SCHEMA, rebuilt=rebuilt_cte(),
                  source_document=source_document_sql("r.source_type"))]
-
-
-def ageing_sql(name: str, invoice_type: str) -> list[str]:
-    """A table macro ``<name>_at(as_of)`` and the view ``<name>`` (as of today).
-
-    Ages the amounts open now by days past their due date at ``as_of``; documents dated
-    after ``as_of`` are left out, as Xero's aged reports do. Payments made after a past
-    ``as_of`` are not added back. Amounts are in the document's currency (one row per
-    contact and currency); ``total_due_base`` converts at each document's own rate.
-    """
-    buckets = []
-    for column, low, high in AGEING_BUCKETS:
-        cond = " AND ".join(c for c in (f"days_overdue >= {low}" if low is not None else "",
-                                         f"days_overdue <= {high}" if high is not None else "") if c)
-        buckets.append(f"coalesce(sum(amount_due) FILTER (WHERE {cond}), 0) AS {column}")
-    macro = load("ledger/ageing_at", ledger=LEDGER_SCHEMA, xero=SCHEMA, name=name,
-                 invoice_type=lit(invoice_type), buckets=", ".join(buckets))
-    view = f"CREATE OR REPLACE VIEW {LEDGER_SCHEMA}.{name} AS SELECT * FROM {LEDGER_SCHEMA}.{name}_at(current_date)"
-    return [macro, view]
 
 
 SOURCES_VIEW = "sources"
@@ -286,7 +261,8 @@ _OTHER_VIEWS = _views()
 
 LEDGER_VIEWS: tuple[LedgerView, ...] = (
     LedgerView(
-        SOURCES_VIEW, _fixed(sources_sql(_OTHER_VIEWS)), tuple(dict.fromkeys(t for v in _OTHER_VIEWS for t in v.sources)),
+        SOURCES_VIEW, _fixed(sources_sql(_OTHER_VIEWS)),
+        tuple(dict.fromkeys(t for v in _OTHER_VIEWS for t in v.sources)),
         "Per tenant, each Xero object the other ledger views read: whether Xero serves it to this app "
         "(`available`) and, when not, why (`reason`, `needs_scope`), since when and when it is asked again. "
         "Without journals (Xero's Advanced tier) the ledger views read the ledger rebuilt from documents "

@@ -25,7 +25,7 @@ from xero_pipeline.defs.rebuild_checks import (
 )
 from xero_pipeline.defs.report_assets import build_report_asset
 from xero_pipeline.defs.resources import WarehouseResource
-from xero_pipeline.defs.view_assets import build_rebuilt_view_asset
+from xero_pipeline.defs.view_assets import build_rebuilt_view_asset, build_view_assets
 from xero_pipeline.registry import BY_TABLE, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.identity.profile import AppProfile
@@ -158,25 +158,36 @@ def served(tmp_path) -> Iterator[tuple[Sandbox, Path, dict]]:
         yield sb, tmp_path, _sync(sb, instance, tmp_path)
 
 
-def test_with_journals_the_rebuilt_ledger_equals_them_by_account_and_month(served):
+def test_with_journals_the_rebuilt_ledger_equals_them_by_account_and_month(served, monkeypatch):
     sb, tmp, results = served
     for tenant in sb.tenant_ids:
         checks = evaluations(results[tenant])
         for key in (JOURNALS, TB, PL):
             assert checks[key].passed, checks[key].description
             assert checks[key].metadata["status"].value == "compared"
-    # The views read journals by default, the rebuild when told to: the same trial balance.
+    # The views read journals by default, the rebuild when XERO_LEDGER_SOURCE says so: the same balances.
     db = tmp / "xero.duckdb"
+    warehouse = {"warehouse": WarehouseResource(database=str(db))}
     balances = {}
-    for documents_always in (False, True):
-        conn = open_warehouse(db)
-        try:
-            for view in LEDGER_VIEWS:
-                create_view(conn, view, documents_always=documents_always)
-        finally:
-            conn.close()
-        assert _rows(db, "SELECT DISTINCT ledger_source FROM ledger.ledger_source") == [
-            ("documents" if documents_always else "journals",)]
-        balances[documents_always] = _rows(db, "SELECT tenant_id, month_end, account_id, balance FROM "
-                                               "ledger.trial_balance WHERE balance <> 0")
-    assert sorted(balances[True]) == sorted(balances[False]) and balances[False]
+    for setting, source in (("auto", "journals"), ("documents", "documents")):
+        monkeypatch.setenv("XERO_LEDGER_SOURCE", setting)
+        result = dg.materialize(build_view_assets(), resources=warehouse, run_config=QUIET, raise_on_error=False)
+        assert result.success, step_failures(result)
+        assert _rows(db, "SELECT DISTINCT ledger_source FROM ledger.ledger_source") == [(source,)]
+        assert _rows(db, "SELECT DISTINCT ledger_source FROM ledger.general_ledger") == [(source,)]
+        balances[source] = _rows(db, "SELECT tenant_id, month_end, account_id, balance FROM ledger.trial_balance "
+                                     "WHERE balance <> 0")
+    assert sorted(balances["documents"]) == sorted(balances["journals"]) and balances["journals"]
+    monkeypatch.setenv("XERO_LEDGER_SOURCE", "rebuilt")
+    result = dg.materialize(build_view_assets(), resources=warehouse, run_config=QUIET, raise_on_error=False)
+    failures = [_causes(e.step_failure_data.error) for e in result.all_events if e.is_step_failure]
+    assert failures and all("XERO_LEDGER_SOURCE must be auto" in text for text in failures), failures
+
+
+def _causes(error) -> str:
+    """An error's message with those of the errors that caused it."""
+    texts = []
+    while error is not None:
+        texts.append(error.message)
+        error = error.cause
+    return " <- ".join(texts)

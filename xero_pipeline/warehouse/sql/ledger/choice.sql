@@ -5,7 +5,8 @@ ledger_choice AS (
     SELECT t.tenant_id, CASE WHEN ${rebuilt} THEN 'documents' ELSE 'journals' END AS ledger_source,
            CASE WHEN ${rebuilt} AND r.tenant_id IS NOT NULL
                     THEN 'Xero does not serve this app the tenant''s journals: ' || r.reason
-                WHEN ${rebuilt} THEN 'XERO_LEDGER_SOURCE=documents: the ledger is rebuilt from documents for every tenant'
+                WHEN ${rebuilt}
+                    THEN 'XERO_LEDGER_SOURCE=documents: the ledger is rebuilt from documents for every tenant'
                 WHEN r.tenant_id IS NOT NULL
                     THEN 'journals synced before Xero refused them (' || r.reason || '); the views read the ledger '
                          || 'rebuilt from documents once they are next materialized'

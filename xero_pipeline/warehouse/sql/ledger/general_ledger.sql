@@ -22,7 +22,8 @@ tracking AS (
     FROM tags t JOIN slots s USING (tenant_id, category)
     GROUP BY t.tenant_id, t.journal_line_id
 )
-SELECT p.tenant_id, p.ledger_source, p.journal_date, p.journal_number, p.journal_id, p.created_date_utc AS journal_created_utc,
+SELECT p.tenant_id, p.ledger_source, p.journal_date, p.journal_number, p.journal_id,
+       p.created_date_utc AS journal_created_utc,
        p.reference AS journal_reference, p.journal_line_id, p.line_position,
        p.account_id, p.account_code, p.account_name, p.account_type, p.account_class,
        p.description, p.net_amount, greatest(p.net_amount, 0) AS debit, greatest(-p.net_amount, 0) AS credit,

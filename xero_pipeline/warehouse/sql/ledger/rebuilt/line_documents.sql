@@ -36,7 +36,8 @@ rb_headers AS (
     UNION ALL
     -- Overpayments and prepayments: their lines against the bank account of the bank
     -- transaction that carries their id (the record itself names no bank account).
-    SELECT o.tenant_id, o.overpayment_id, CASE WHEN o.type LIKE 'RECEIVE%' THEN 'AROVERPAYMENT' ELSE 'APOVERPAYMENT' END,
+    SELECT o.tenant_id, o.overpayment_id,
+           CASE WHEN o.type LIKE 'RECEIVE%' THEN 'AROVERPAYMENT' ELSE 'APOVERPAYMENT' END,
            o.overpayment_id, o.date, o.reference, CASE WHEN o.type LIKE 'RECEIVE%' THEN -1 ELSE 1 END,
            (SELECT any_value(b.bank_account_id) FROM ${xero}.bank_transactions b
             WHERE b.tenant_id = o.tenant_id AND b.overpayment_id = o.overpayment_id),

@@ -83,7 +83,8 @@ rb_settlements AS (
     WHERE coalesce(a.is_deleted, FALSE) = FALSE AND p.status IN ('AUTHORISED', 'PAID') AND p._deleted_at IS NULL
     UNION ALL
     -- Manual journals post their lines as entered (debits positive); tax, if any, to the tax account.
-    SELECT m.tenant_id, m.date, 'MANJOURNAL', m.manual_journal_id, m.narration, m.manual_journal_id || ':' || l._position,
+    SELECT m.tenant_id, m.date, 'MANJOURNAL', m.manual_journal_id, m.narration,
+           m.manual_journal_id || ':' || l._position,
            l._position, coalesce(l.account_id, k.account_id), l.description,
            CASE WHEN m.line_amount_types = 'Inclusive' THEN l.line_amount - coalesce(l.tax_amount, 0)
                 ELSE l.line_amount END,
