@@ -25,7 +25,7 @@ from xero_pipeline.defs.rebuild_checks import (
 )
 from xero_pipeline.defs.report_assets import build_report_asset
 from xero_pipeline.defs.resources import WarehouseResource
-from xero_pipeline.defs.view_assets import build_rebuilt_view_asset, build_view_assets
+from xero_pipeline.defs.view_assets import REBUILT_FOR_KEY, build_rebuilt_view_asset, build_view_assets
 from xero_pipeline.registry import BY_TABLE, REPORTS_BY_NAME
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.identity.profile import AppProfile
@@ -175,6 +175,9 @@ def test_with_journals_the_rebuilt_ledger_equals_them_by_account_and_month(serve
         assert result.success, step_failures(result)
         assert _rows(db, "SELECT DISTINCT ledger_source FROM ledger.ledger_source") == [(source,)]
         assert _rows(db, "SELECT DISTINCT ledger_source FROM ledger.general_ledger") == [(source,)]
+        # The UI says so too, on each ledger-line view's materialization.
+        meta = next(m.metadata for m in result.asset_materializations_for_node("ledger__trial_balance"))
+        assert all((tenant in meta[REBUILT_FOR_KEY].value) == (source == "documents") for tenant in sb.tenant_ids)
         balances[source] = _rows(db, "SELECT tenant_id, month_end, account_id, balance FROM ledger.trial_balance "
                                      "WHERE balance <> 0")
     assert sorted(balances["documents"]) == sorted(balances["journals"]) and balances["journals"]
