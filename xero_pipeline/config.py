@@ -9,6 +9,7 @@
 | XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
 | XERO_IDENTITY_URL    | token endpoint host                                            | https://identity.xero.com  |
 | XERO_WAREHOUSE       | the DuckDB file (relative: from the checkout)                  | data/warehouse.duckdb      |
+| XERO_LEDGER_SOURCE   | `auto`: the ledger views read a tenant's journals while Xero serves them, else the ledger rebuilt from its documents; `documents`: the rebuilt ledger for every tenant | auto |
 
 A relative XERO_WAREHOUSE, and the default, start at the checkout the package runs from
 (``make install``), so every command finds the same warehouse from any directory; an
@@ -108,6 +109,22 @@ def xero_settings(
         api_url=_url("XERO_API_URL", get("XERO_API_URL") or ""),
         identity_url=_url("XERO_IDENTITY_URL", get("XERO_IDENTITY_URL") or ""),
     )
+
+
+LEDGER_SOURCES = ("auto", "documents")
+
+
+def ledger_documents_always(env: Mapping[str, str] | None = None) -> bool:
+    """XERO_LEDGER_SOURCE: whether the ledger views read the ledger rebuilt from documents
+    for every tenant (``documents``), not only where Xero withholds journals (``auto``)."""
+    env = os.environ if env is None else env
+    value = (env.get("XERO_LEDGER_SOURCE") or "auto").strip().lower()
+    if value not in LEDGER_SOURCES:
+        raise ConfigError(
+            f"XERO_LEDGER_SOURCE must be auto (journals where Xero serves them, else the ledger rebuilt from "
+            f"documents) or documents (the rebuilt ledger for every tenant), not {value!r}"
+        )
+    return value == "documents"
 
 
 def warehouse_location(value: str | None = None, env: Mapping[str, str] | None = None) -> Path:

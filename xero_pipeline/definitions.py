@@ -11,6 +11,7 @@ from xero_pipeline.defs.assets import build_assets, build_retired_assets
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.health import tenant_health_check
 from xero_pipeline.defs.jobs import sync_job
+from xero_pipeline.defs.rebuild_checks import build_rebuilt_ledger_checks
 from xero_pipeline.defs.report_assets import build_report_assets
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.schedules import build_daily_schedule
@@ -24,7 +25,7 @@ ledger_assets = build_view_assets()  # ledger/*: views over all tenants
 
 defs = dg.Definitions(
     assets=[*xero_assets, *report_assets, *ledger_assets, xero_tenants, *build_retired_assets()],
-    asset_checks=[tenant_health_check, *build_checks(), tenants_key_check],
+    asset_checks=[tenant_health_check, *build_checks(), build_rebuilt_ledger_checks(), tenants_key_check],
     jobs=[sync_job, ledger_job],
     schedules=[],
     sensors=[tenant_sensor, health_sensor],

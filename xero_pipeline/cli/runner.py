@@ -34,11 +34,12 @@ from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
+from xero_pipeline.defs.rebuild_checks import build_rebuilt_ledger_checks
 from xero_pipeline.defs.report_assets import build_report_assets
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
 from xero_pipeline.defs.tenant_names import tenant_label, tenant_tags
 from xero_pipeline.defs.tenants_asset import xero_tenants
-from xero_pipeline.defs.view_assets import build_view_assets
+from xero_pipeline.defs.view_assets import build_rebuilt_view_asset, build_view_assets
 from xero_pipeline.errors import ConfigError
 from xero_pipeline.registry import BY_TABLE, OBJECTS, REPORTS, XeroObject
 
@@ -175,9 +176,13 @@ def _each_tenant(runs: _Runs, targets: Sequence[str], names: dict[str, str], obj
                  view: ProgressView | None) -> None:
     """One run per tenant, one after the other, in this process."""
     assets = [build_object_asset(o) for o in objects]
+    checks = build_checks(objects)
     if full:  # a full sync also refreshes the report snapshots
         assets += build_report_assets()
-    checks = build_checks(objects)
+        # The ledger rebuilt from documents is reconciled with the reports in each tenant's run,
+        # so its view (unpartitioned) rides along.
+        assets.append(build_rebuilt_view_asset())
+        checks.append(build_rebuilt_ledger_checks())
     for i, tenant in enumerate(targets):
         label = tenant_label(tenant, names.get(tenant))
         echo(f"{label}: syncing {len(objects)} object(s)")

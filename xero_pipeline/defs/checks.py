@@ -73,7 +73,7 @@ Rule = Callable[[Connection, str, ReadFacts], Finding]
 Log = Callable[[str], None]
 
 
-def _result(key: dg.AssetCheckKey, finding: Finding) -> dg.AssetCheckResult:
+def check_result(key: dg.AssetCheckKey, finding: Finding) -> dg.AssetCheckResult:
     severity = dg.AssetCheckSeverity.WARN if finding.severity == WARN else dg.AssetCheckSeverity.ERROR
     return dg.AssetCheckResult(
         asset_key=key.asset_key, check_name=key.name, passed=finding.passed, severity=severity,
@@ -115,13 +115,15 @@ def _has_totals(obj: XeroObject) -> bool:
         f in kinds for f in ("SubTotal", "TotalTax", "Total", "LineAmountTypes"))
 
 
-def _spec(name: str, table: str, description: str, deps: Sequence[str] = ()) -> dg.AssetCheckSpec:
+def check_spec(name: str, table: str, description: str, deps: Sequence[str] = (),
+               dep_keys: Sequence[dg.AssetKey] = ()) -> dg.AssetCheckSpec:
+    """A check of ``table``'s asset, per tenant, run after the assets of ``deps`` (tables) and ``dep_keys``."""
     with warnings.catch_warnings():
         # Partitioned check specs are a preview in Dagster 1.13 (see the module docstring).
         warnings.simplefilter("ignore", category=dg.PreviewWarning)
         return dg.AssetCheckSpec(name, asset=asset_key(table), description=description,
                                  partitions_def=tenant_partitions,
-                                 additional_deps=[asset_key(d) for d in deps] or None)
+                                 additional_deps=[*(asset_key(d) for d in deps), *dep_keys] or None)
 
 
 def object_rules(obj: XeroObject) -> list[tuple[dg.AssetCheckSpec, Rule]]:
@@ -131,22 +133,22 @@ def object_rules(obj: XeroObject) -> list[tuple[dg.AssetCheckSpec, Rule]]:
     for shape in shapes:
         def keys(conn, tenant, _facts, shape=shape) -> Finding:
             return check_keys(conn, shape.table, shape.key, tenant)
-        out.append((_spec(KEY_CHECK, shape.table,
-                          f"({', '.join(shape.key)}) is unique and never NULL for the tenant."), keys))
+        out.append((check_spec(KEY_CHECK, shape.table,
+                               f"({', '.join(shape.key)}) is unique and never NULL for the tenant."), keys))
     if obj.paging is Paging.PAGE_SIZE:
-        out.append((_spec(ITEM_COUNT_CHECK, obj.table,
-                          "Xero's pagination.itemCount for the last sync's read equals the warehouse rows of "
-                          "that read window."), _item_count_rule(obj)))
+        out.append((check_spec(ITEM_COUNT_CHECK, obj.table,
+                               "Xero's pagination.itemCount for the last sync's read equals the warehouse rows "
+                               "of that read window."), _item_count_rule(obj)))
     if _has_totals(obj):
         lines = next(c.table for c in obj.children if c.field == "LineItems" and not c.within)
         pk = parent_key_column(obj)
 
         def totals(conn, tenant, _facts, lines=lines, pk=pk) -> Finding:
             return check_totals(conn, obj.table, pk, lines, tenant)
-        out.append((_spec(TOTALS_CHECK, obj.table, "SubTotal = sum(LineAmount) (less TotalTax when "
-                          "tax-inclusive) and Total = SubTotal + TotalTax."), totals))
+        out.append((check_spec(TOTALS_CHECK, obj.table, "SubTotal = sum(LineAmount) (less TotalTax when "
+                               "tax-inclusive) and Total = SubTotal + TotalTax."), totals))
     if obj.table == "journals":
-        out.append((_spec(BALANCE_CHECK, obj.table, "Every live journal has lines and they net to zero."),
+        out.append((check_spec(BALANCE_CHECK, obj.table, "Every live journal has lines and they net to zero."),
                     lambda conn, tenant, _facts: check_journals_balance(conn, tenant)))
     return out
 
@@ -175,7 +177,7 @@ def evaluate(conn: Connection, obj: XeroObject, tenant: str, facts: ReadFacts,
             continue
         if not finding.passed:
             warn(f"{key.asset_key.to_user_string()} {key.name}: {finding.description}")
-        results.append(_result(key, finding))
+        results.append(check_result(key, finding))
     return results
 
 
@@ -198,11 +200,11 @@ def check_only(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext
 def build_trial_balance_check() -> dg.AssetChecksDefinition:
     """Journals against Xero's TrialBalance report: a step of its own, after both are loaded."""
     journals = BY_TABLE["journals"]
-    spec = _spec(TRIAL_BALANCE_CHECK, journals.table,
-                 "Balances summed from journal lines equal Xero's TrialBalance report "
-                 "(xero.report_trial_balance) at the report's date; skipped until the report is loaded.",
-                 # After the report in a run that loads both: compare fresh with fresh.
-                 deps=[REPORT_TABLE])
+    spec = check_spec(TRIAL_BALANCE_CHECK, journals.table,
+                      "Balances summed from journal lines equal Xero's TrialBalance report "
+                      "(xero.report_trial_balance) at the report's date; skipped until the report is loaded.",
+                      # After the report in a run that loads both: compare fresh with fresh.
+                      deps=[REPORT_TABLE])
 
     rules: list[tuple[dg.AssetCheckSpec, Rule]] = [
         (spec, lambda conn, tenant, _facts: check_trial_balance(conn, tenant))]

@@ -5,9 +5,12 @@ counts the view's rows, which binds and runs the SQL against the current tables,
 renamed column fails the asset rather than a user's query. It first creates, empty and
 with the synced shape, any raw table the view reads that no sync has made yet (an
 endpoint withheld from the app, such as classic expense claims, never makes one).
-When Xero withholds a view's source from a tenant (journals without the Advanced tier),
-the view is empty for that tenant for that reason: the asset logs a warning naming the
-tenants and lists them in its metadata, and ``ledger.sources`` says so to anyone querying.
+When Xero withholds a view's source from a tenant, the view lacks it for that tenant:
+the asset logs a warning naming the tenants and lists them in its metadata, and
+``ledger.sources`` says so to anyone querying. Journals are the exception that matters:
+without them (no Advanced tier) the ledger views read the ledger rebuilt from the
+tenant's documents (``ledger.document_journal_lines``), chosen when the views are made,
+as XERO_LEDGER_SOURCE allows; ``ledger.ledger_source`` says which source each tenant's read.
 
 Not partitioned: a view covers every tenant, and one per tenant would be the same SQL
 with a filter. They still ride along in each tenant's ``xero_sync`` run (Dagster runs
@@ -22,11 +25,14 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from xero_pipeline.config import ledger_documents_always
 from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.column_docs import ledger_column_docs
+from xero_pipeline.warehouse.ledger_choice import read_choice
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
 from xero_pipeline.warehouse.views import (
+    DOCUMENT_JOURNAL_LINES,
     LEDGER_VIEWS,
     SOURCES_VIEW,
     LedgerView,
@@ -37,6 +43,7 @@ from xero_pipeline.warehouse.views import (
 
 LEDGER_GROUP = "ledger"
 LEDGER_JOB = "ledger_views"
+REBUILT_FOR_KEY = "ledger_rebuilt_from_documents_for"  # metadata: tenants whose ledger lines are rebuilt
 
 
 def view_key(name: str) -> dg.AssetKey:
@@ -51,23 +58,30 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
         description=f"`{LEDGER_SCHEMA}.{view.name}` (a view over all tenants): {view.description}",
         group_name=LEDGER_GROUP,
         kinds={"duckdb", "sql"},
-        deps=[asset_key(t) for t in view.sources],
+        deps=[*(asset_key(t) for t in view.sources), *(view_key(v.name) for v in view.reads)],
         code_version=hashlib.blake2b(sql.encode(), digest_size=8).hexdigest(),
     )
     def _view(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.get_connection() as conn:
-            rows = create_view(conn, view)
+            # XERO_LEDGER_SOURCE is read when the view is made, so a bad value fails here, saying so.
+            documents_always = ledger_documents_always()
+            rows = create_view(conn, view, documents_always=documents_always)
             columns = view_columns(conn, view.name)
             missing = unavailable_sources(conn, view.sources)
+            rebuilt_for = read_choice(conn, documents_always=documents_always).rebuilt_tenants
         context.log.info(f"{LEDGER_SCHEMA}.{view.name}: {rows} rows")
         docs = ledger_column_docs(view.name)
         tenants = sorted({tenant for tenant, _, _ in missing})
         if tenants and view.name != SOURCES_VIEW:
             objects = ", ".join(sorted({obj for _, obj, _ in missing}))
+            # Without journals the view reads the ledger rebuilt from documents: say so, not that it is empty.
+            rebuilt = "journals" in view.sources and any(obj == "journals" for _, obj, _ in missing)
             context.log.warning(
                 f"{LEDGER_SCHEMA}.{view.name} lacks {objects} for tenant(s) {', '.join(tenants)}: Xero does not "
                 f"make them available to this app, so the view shows nothing from them there (see "
                 f"{LEDGER_SCHEMA}.{SOURCES_VIEW} for why)"
+                + (f"; where journals are refused it reads the ledger rebuilt from documents instead "
+                   f"({LEDGER_SCHEMA}.ledger_source)" if rebuilt else "")
             )
         return dg.MaterializeResult(
             metadata={
@@ -76,6 +90,7 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
                     columns=[dg.TableColumn(n, t, description=docs.get(n)) for n, t in columns]),
                 "sql": dg.MetadataValue.md(f"```sql\n{sql}\n```"),
                 "tenants_missing_sources": dg.MetadataValue.int(len(tenants)),
+                **_ledger_source_metadata(view, rebuilt_for),
                 "unavailable_sources": dg.MetadataValue.md(
                     "\n".join(f"- {tenant}: {obj}: {why}" for tenant, obj, why in missing) or "- none"),
             }
@@ -84,8 +99,21 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
     return _view
 
 
+def _ledger_source_metadata(view: LedgerView, rebuilt_for: Sequence[str]) -> dict[str, dg.MetadataValue]:
+    """For a view over ledger lines: the tenants whose lines it reads from the rebuilt ledger."""
+    if DOCUMENT_JOURNAL_LINES not in view.reads:
+        return {}
+    listed = "\n".join(f"- {tenant}" for tenant in rebuilt_for) or "- none: every tenant's journals"
+    return {REBUILT_FOR_KEY: dg.MetadataValue.md(listed)}
+
+
 def build_view_assets(views: Sequence[LedgerView] = LEDGER_VIEWS) -> list[dg.AssetsDefinition]:
     return [build_view_asset(v) for v in views]
+
+
+def build_rebuilt_view_asset() -> dg.AssetsDefinition:
+    """``ledger/document_journal_lines`` alone: what the rebuilt ledger's checks read, in a tenant's run."""
+    return build_view_asset(DOCUMENT_JOURNAL_LINES)
 
 
 ledger_job = dg.define_asset_job(

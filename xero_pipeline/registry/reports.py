@@ -19,9 +19,10 @@ class XeroReport:
     after: tuple[str, ...] = ()
 
 
-# The journals and the chart they post to: the ledger views and the trial-balance check
-# compare these reports with them.
-_LEDGER = ("organisations", "accounts", "journals")
+# The journals, the documents the ledger is rebuilt from, and the chart they post to: the
+# ledger views and the reconciliation checks compare these reports with them.
+_LEDGER = ("organisations", "accounts", "journals", "invoices", "credit_notes", "payments", "bank_transactions",
+           "bank_transfers", "overpayments", "prepayments", "manual_journals", "expense_claims", "receipts")
 
 REPORTS: tuple[XeroReport, ...] = (
     XeroReport("TrialBalance", "report_trial_balance", "accounting.reports.trialbalance.read", ("date", "paymentsOnly"),

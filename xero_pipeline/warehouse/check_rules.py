@@ -208,17 +208,23 @@ def fy_start(end_day: int, end_month: int, d: date) -> date:
     return this_end + timedelta(days=1) if d > this_end else end(d.year - 1) + timedelta(days=1)
 
 
-def trial_balance_diff_sql(dates: Sequence[tuple[date, date]], schema: str = SCHEMA) -> str:
-    """Accounts whose balance from journals differs from the report's YTD columns.
+JOURNAL_LINES = ("SELECT j.tenant_id, l.account_id, j.journal_date, l.net_amount FROM {xero}.journals j "
+                 "JOIN {xero}.journal_lines l USING (tenant_id, journal_id) WHERE j.tenant_id = ?")
 
-    ``dates``: (report date, start of its financial year) pairs. Parameters: tenant three
+
+def trial_balance_diff_sql(dates: Sequence[tuple[date, date]], schema: str = SCHEMA, *, lines: str = "") -> str:
+    """Accounts whose balance from ``lines`` (default: journals) differs from the report's YTD columns.
+
+    ``dates``: (report date, start of its financial year) pairs. ``lines``: a query of one
+    tenant's ledger lines (tenant_id, account_id, journal_date, net_amount). Parameters: tenant three
     times. Profit-and-loss accounts count from the start of the financial year; their
     earlier balance belongs to Retained Earnings, as in Xero's report. The report table
     (``reports.py``) holds one row per cell: YTD Debit and YTD Credit per account.
     """
     values = ", ".join(f"(DATE {lit(d.isoformat())}, DATE {lit(fy.isoformat())})" for d, fy in dates)
     return load("checks/trial_balance_diff", dates=values, xero=q(schema), report=qualified(REPORT_TABLE, schema),
-                profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES))
+                profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES),
+                lines=lines or JOURNAL_LINES.format(xero=q(schema)))
 
 
 REPORT_NEEDS = ("tenant_id", "report_date", "account_id", "column_label", "value", "loaded_at")

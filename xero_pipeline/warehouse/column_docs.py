@@ -102,6 +102,8 @@ _LEDGER = {
     "due_over_90": "Amount due on documents more than 90 days past their due date.",
     "total_due": "Amount due on all the row's documents, in their currency.",
     "total_due_base": "total_due in the organisation's base currency, at each document's own rate.",
+    "ledger_source": ("Where the tenant's ledger lines come from: 'journals' (Xero's own) or 'documents' (the ledger "
+                      "rebuilt from its documents, where Xero withholds journals or XERO_LEDGER_SOURCE=documents)."),
 }
 # ...and where a view gives a column its own meaning.
 _LEDGER_BY_VIEW = {
@@ -146,6 +148,27 @@ _LEDGER_BY_VIEW = {
         "spent": "Money spent in the month, netted per source document and day.",
         "net_movement": "received - spent.",
         "closing_balance": "The bank account's balance at the end of the month.",
+    },
+    "ledger_source": {
+        "reason": "Why: Xero's refusal of the tenant's journals, the XERO_LEDGER_SOURCE setting, or journals served.",
+    },
+    "document_journal_lines": {
+        "journal_date": "The day the line affects the books: the document's date (a payment's, an allocation's).",
+        "source_type": ("Xero's journal SourceType of the posting (ACCREC, ACCPAY, ACCRECPAYMENT, CASHPAID, "
+                        "TRANSFER, MANJOURNAL, EXPCLAIM, ...), as Xero's own journal for it would say."),
+        "source_document": "The warehouse table holding the source document (invoices, payments, ...).",
+        "source_id": "Xero's id of the document that posted the line (its key in source_document).",
+        "reference": "The document's reference (a bill's number, a manual journal's narration).",
+        "line_id": ("The line's reference within its document: the document line's LineItemID, or "
+                    "<id>:tax/:control/:bank/:fx/... for the lines the posting adds; ':reversal' marks a mirror line."),
+        "line_position": "Order of the line within its document's posting.",
+        "description": "The document line's description.",
+        "net_amount": "The line's amount excluding tax in base currency, debit positive and credit negative.",
+        "tax_amount": "The line's tax in base currency, debit positive (the tax account's line carries the total).",
+        "tax_type": "Xero's TaxType of the document line.",
+        "tracking_categories": "The document line's tracking (category Name and Option), as JSON.",
+        "is_reversal": ("True for the mirror image of a voided or deleted document's posting, on the date of the "
+                        "posting it undoes (Xero reverses a void there)."),
     },
     "sources": {
         "source": "A Xero object (warehouse table) the ledger views read.",

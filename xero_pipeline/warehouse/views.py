@@ -10,6 +10,9 @@ Rules shared by all of them:
 * Amounts come from journal lines (``xero.journal_lines``): Xero journals only posted
   documents, in base currency, debits positive, and a void or edit posts a reversal, so
   summing lines gives Xero's own numbers. Journals with ``_deleted_at`` are left out.
+  For a tenant Xero refuses journals (or every tenant, XERO_LEDGER_SOURCE=documents) the
+  lines come from the ledger rebuilt from its documents instead (``rebuilt``, view
+  ``document_journal_lines``); ``ledger_choice`` decides, when the views are created.
 * Account code, name, type and class are the account's current ones from
   ``xero.accounts`` (what Xero's reports show), falling back to the line's copy; an
   unknown class is derived from the type.
@@ -23,13 +26,16 @@ made from the tables below and returns the statements that (re)create one view.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from xero_pipeline.registry import BY_TABLE, OBJECTS
 from xero_pipeline.warehouse.access import ACCESS, ensure_access_table
+from xero_pipeline.warehouse.ageing import ageing_sql
 from xero_pipeline.warehouse.connection import Connection, transaction
+from xero_pipeline.warehouse.ledger_choice import LedgerChoice, choice_cte, read_choice, tenant_in
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA, SCHEMA, in_list, lit, q
+from xero_pipeline.warehouse.rebuilt import REBUILT_SOURCES, rebuilt_cte, to_base_macro
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.sync_state import STATE, ensure_state_table
@@ -61,16 +67,6 @@ SOURCE_DOCUMENTS: dict[str, tuple[str, ...]] = {
     "expense_claim": ("EXPCLAIM",),
 }
 
-AGEING_BUCKETS = (  # (column, lowest days past due, highest); "current" is not yet due
-    ("due_current", None, 0),
-    ("due_1_30", 1, 30),
-    ("due_31_60", 31, 60),
-    ("due_61_90", 61, 90),
-    ("due_over_90", 91, None),
-)
-
-
-
 
 def _group_of(column: str, groups: Mapping[str, tuple[str, ...]]) -> str:
     """CASE expression naming the group whose values include ``column``'s (NULL if none does)."""
@@ -99,10 +95,13 @@ def fy_start_sql(d: str) -> str:
             f"ELSE {_fy_end(f'year({d}) - 1')} END + 1)")
 
 
-def posted_lines_cte() -> str:
-    """``posted``: every line of every live journal, with the account's current attributes."""
-    line_type = "coalesce(a.type, l.account_type)"
-    return load("ledger/posted", xero=SCHEMA, class_of_account_type=account_class_sql(line_type))
+def posted_lines_cte(choice: LedgerChoice) -> str:
+    """``posted``: every ledger line of every tenant (its journals, or its rebuilt ledger as
+    ``choice`` says), with the account's current attributes."""
+    return load("ledger/posted", xero=SCHEMA, ledger=LEDGER_SCHEMA,
+                journals_rebuilt=tenant_in("j.tenant_id", choice), documents_rebuilt=tenant_in("r.tenant_id", choice),
+                class_of_line_type=account_class_sql("coalesce(a.type, l.account_type)"),
+                class_of_account_type=account_class_sql("a.type"))
 
 
 def _month_grid(source: str, date_col: str) -> str:
@@ -110,49 +109,35 @@ def _month_grid(source: str, date_col: str) -> str:
     return load("ledger/month_grid", source=source, date_col=date_col)
 
 
-def general_ledger_sql() -> list[str]:
+def general_ledger_sql(choice: LedgerChoice = LedgerChoice()) -> list[str]:
     return [load(
-        "ledger/general_ledger", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(),
+        "ledger/general_ledger", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(choice),
         documents=load("ledger/documents", xero=SCHEMA), source_document=source_document_sql("p.source_type"),
     )]
 
 
-def trial_balance_sql() -> list[str]:
+def trial_balance_sql(choice: LedgerChoice = LedgerChoice()) -> list[str]:
     return [load(
-        "ledger/trial_balance", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(),
+        "ledger/trial_balance", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(choice),
         month_grid=_month_grid("posted", "journal_date"), profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES),
         journal_fy_start=fy_start_sql("p.journal_date"), month_fy_start=fy_start_sql("last_day(m.month_start)"),
         class_of_type=account_class_sql("type"),
     )]
 
 
-def profit_and_loss_monthly_sql() -> list[str]:
-    return [load("ledger/profit_and_loss_monthly", ledger=LEDGER_SCHEMA, posted=posted_lines_cte(),
+def profit_and_loss_monthly_sql(choice: LedgerChoice = LedgerChoice()) -> list[str]:
+    return [load("ledger/profit_and_loss_monthly", ledger=LEDGER_SCHEMA, posted=posted_lines_cte(choice),
                  profit_and_loss=in_list(PROFIT_AND_LOSS_CLASSES))]
 
 
-def cash_movements_sql() -> list[str]:
-    return [load("ledger/cash_movements", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(),
+def cash_movements_sql(choice: LedgerChoice = LedgerChoice()) -> list[str]:
+    return [load("ledger/cash_movements", ledger=LEDGER_SCHEMA, xero=SCHEMA, posted=posted_lines_cte(choice),
                  month_grid=_month_grid("bank", "journal_date"))]
 
 
-def ageing_sql(name: str, invoice_type: str) -> list[str]:
-    """A table macro ``<name>_at(as_of)`` and the view ``<name>`` (as of today).
-
-    Ages the amounts open now by days past their due date at ``as_of``; documents dated
-    after ``as_of`` are left out, as Xero's aged reports do. Payments made after a past
-    ``as_of`` are not added back. Amounts are in the document's currency (one row per
-    contact and currency); ``total_due_base`` converts at each document's own rate.
-    """
-    buckets = []
-    for column, low, high in AGEING_BUCKETS:
-        cond = " AND ".join(c for c in (f"days_overdue >= {low}" if low is not None else "",
-                                         f"days_overdue <= {high}" if high is not None else "") if c)
-        buckets.append(f"coalesce(sum(amount_due) FILTER (WHERE {cond}), 0) AS {column}")
-    macro = load("ledger/ageing_at", ledger=LEDGER_SCHEMA, xero=SCHEMA, name=name,
-                 invoice_type=lit(invoice_type), buckets=", ".join(buckets))
-    view = f"CREATE OR REPLACE VIEW {LEDGER_SCHEMA}.{name} AS SELECT * FROM {LEDGER_SCHEMA}.{name}_at(current_date)"
-    return [macro, view]
+def document_journal_lines_sql() -> list[str]:
+    return [load("ledger/document_journal_lines", ledger=LEDGER_SCHEMA, xero=SCHEMA, rebuilt=rebuilt_cte(),
+                 source_document=source_document_sql("r.source_type"))]
 
 
 SOURCES_VIEW = "sources"
@@ -161,47 +146,91 @@ SOURCES_VIEW = "sources"
 @dataclass(frozen=True)
 class LedgerView:
     name: str
-    statements: tuple[str, ...]
+    build: Callable[[LedgerChoice], Sequence[str]]  # the statements, for the tenants' ledger sources
     sources: tuple[str, ...]  # raw xero tables it reads (assets it depends on)
     description: str
+    reads: tuple[LedgerView, ...] = ()  # ledger views it reads (made first when missing)
+
+    @property
+    def statements(self) -> tuple[str, ...]:
+        """The SQL as written, before any tenant's ledger is rebuilt (what the asset shows)."""
+        return tuple(self.build(LedgerChoice()))
 
 
-_VIEWS: tuple[LedgerView, ...] = (
-    LedgerView(
-        "general_ledger", tuple(general_ledger_sql()),
-        ("journals", "journal_lines", "accounts", "contacts", "invoices", "credit_notes", "payments",
-         "bank_transactions", "bank_transfers", "prepayments", "overpayments", "manual_journals", "expense_claims"),
-        "One row per journal line of every posted document: journal date and number, the account's current "
-        "code/name/type/class, net amount with debit and credit, tax, tracking_1/tracking_2 (name and option, "
-        "slots numbered by category name), and the source document (type, id, number) with its contact.",
-    ),
-    LedgerView(
-        "trial_balance", tuple(trial_balance_sql()), ("journals", "journal_lines", "accounts", "organisations"),
-        "Each account's balance at every month end, from journals, as Xero's Trial Balance shows it: "
-        "profit-and-loss accounts year to date, earlier years' profit in retained earnings, so a tenant's "
-        "balances sum to zero. Also the month's movement; rows with neither are omitted.",
-    ),
-    LedgerView(
-        "profit_and_loss_monthly", tuple(profit_and_loss_monthly_sql()), ("journals", "journal_lines", "accounts"),
-        "Revenue and expense accounts by calendar month: net_amount (debit positive), amount as a profit and "
-        "loss shows it (income and expenses both positive), profit (its effect on profit) and the section.",
-    ),
-    LedgerView(
-        "receivables_ageing", tuple(ageing_sql("receivables_ageing", "ACCREC")), ("invoices", "contacts"),
-        "Open sales invoices by customer and currency in buckets current/1-30/31-60/61-90/90+ days past due, "
-        "as of today; `ledger.receivables_ageing_at(DATE '...')` ages them as of another date.",
-    ),
-    LedgerView(
-        "payables_ageing", tuple(ageing_sql("payables_ageing", "ACCPAY")), ("invoices", "contacts"),
-        "Open bills by supplier and currency in buckets current/1-30/31-60/61-90/90+ days past due, as of "
-        "today; `ledger.payables_ageing_at(DATE '...')` ages them as of another date.",
-    ),
-    LedgerView(
-        "cash_movements", tuple(cash_movements_sql()), ("journals", "journal_lines", "accounts"),
-        "Each bank account by month: opening balance, money received, money spent (netted per source "
-        "document and day, as Xero's Bank Summary does), net movement and closing balance.",
-    ),
+def _fixed(statements: Sequence[str]) -> Callable[[LedgerChoice], Sequence[str]]:
+    return lambda _choice: tuple(statements)
+
+
+_JOURNALS = ("journals", "journal_lines")
+# Raw tables the ledger-line views read: the journals, and the documents they are rebuilt from.
+_LEDGER_LINES = (*_JOURNALS, *REBUILT_SOURCES, "tax_rates")
+_FROM = ("from journals, or from the ledger rebuilt from documents where Xero withholds a tenant's journals "
+         "(ledger.ledger_source says which, per tenant)")
+
+
+DOCUMENT_JOURNAL_LINES = LedgerView(
+    "document_journal_lines", _fixed((to_base_macro(), *document_journal_lines_sql())), REBUILT_SOURCES,
+    "The general ledger rebuilt from the documents with Xero's posting rules, for every tenant: one row "
+    "per ledger line (date, account, net amount debit positive, tax), each naming its source document "
+    "(type, id) and line; a voided or deleted document's lines are reversed on their own date. "
+    "Reconciled to Xero's TrialBalance and ProfitAndLoss reports (and to journals, when available) by "
+    "the asset checks.",
 )
+
+
+def _views() -> tuple[LedgerView, ...]:
+    rebuilt = (DOCUMENT_JOURNAL_LINES,)
+    return (
+        LedgerView(
+            "ledger_source", lambda c: (load("ledger/ledger_source", ledger=LEDGER_SCHEMA, choice=choice_cte(c)),),
+            ("journals",),
+            "Per tenant, where its general ledger, trial balance, monthly P&L and cash movements come from: "
+            "`journals` (Xero's own, when Xero serves them to this app) or `documents` (the ledger rebuilt from "
+            "its invoices, payments, bank transactions and other documents, when Xero refuses journals, or for "
+            "every tenant when XERO_LEDGER_SOURCE=documents), and why.",
+        ),
+        DOCUMENT_JOURNAL_LINES,
+        LedgerView(
+            "general_ledger", lambda c: general_ledger_sql(c),
+            (*_LEDGER_LINES, "contacts", "invoices", "credit_notes", "payments", "bank_transactions",
+             "bank_transfers", "prepayments", "overpayments", "manual_journals", "expense_claims"),
+            "One row per ledger line of every posted document, " + _FROM + ": date and journal number, the "
+            "account's current code/name/type/class, net amount with debit and credit, tax, tracking_1/tracking_2 "
+            "(name and option, slots numbered by category name), the source document (type, id, number) with "
+            "its contact, and ledger_source.",
+            reads=rebuilt,
+        ),
+        LedgerView(
+            "trial_balance", lambda c: trial_balance_sql(c), (*_LEDGER_LINES, "organisations"),
+            "Each account's balance at every month end, " + _FROM + ", as Xero's Trial Balance shows it: "
+            "profit-and-loss accounts year to date, earlier years' profit in retained earnings, so a tenant's "
+            "balances sum to zero. Also the month's movement; rows with neither are omitted.",
+            reads=rebuilt,
+        ),
+        LedgerView(
+            "profit_and_loss_monthly", lambda c: profit_and_loss_monthly_sql(c), _LEDGER_LINES,
+            "Revenue and expense accounts by calendar month, " + _FROM + ": net_amount (debit positive), amount "
+            "as a profit and loss shows it (income and expenses both positive), profit (its effect on profit) "
+            "and the section.",
+            reads=rebuilt,
+        ),
+        LedgerView(
+            "receivables_ageing", _fixed(ageing_sql("receivables_ageing", "ACCREC")), ("invoices", "contacts"),
+            "Open sales invoices by customer and currency in buckets current/1-30/31-60/61-90/90+ days past due, "
+            "as of today; `ledger.receivables_ageing_at(DATE '...')` ages them as of another date.",
+        ),
+        LedgerView(
+            "payables_ageing", _fixed(ageing_sql("payables_ageing", "ACCPAY")), ("invoices", "contacts"),
+            "Open bills by supplier and currency in buckets current/1-30/31-60/61-90/90+ days past due, as of "
+            "today; `ledger.payables_ageing_at(DATE '...')` ages them as of another date.",
+        ),
+        LedgerView(
+            "cash_movements", lambda c: cash_movements_sql(c), _LEDGER_LINES,
+            "Each bank account by month, " + _FROM + ": opening balance, money received, money spent (netted "
+            "per source document and day, as Xero's Bank Summary does), net movement and closing balance.",
+            reads=rebuilt,
+        ),
+    )
 
 
 def _owner(table: str) -> str:
@@ -228,14 +257,18 @@ def sources_sql(views: Sequence[LedgerView]) -> list[str]:
     return [load("ledger/sources", ledger=LEDGER_SCHEMA, state=STATE, access=ACCESS, sources=rows)]
 
 
+_OTHER_VIEWS = _views()
+
 LEDGER_VIEWS: tuple[LedgerView, ...] = (
     LedgerView(
-        SOURCES_VIEW, tuple(sources_sql(_VIEWS)), tuple(dict.fromkeys(t for v in _VIEWS for t in v.sources)),
+        SOURCES_VIEW, _fixed(sources_sql(_OTHER_VIEWS)),
+        tuple(dict.fromkeys(t for v in _OTHER_VIEWS for t in v.sources)),
         "Per tenant, each Xero object the other ledger views read: whether Xero serves it to this app "
         "(`available`) and, when not, why (`reason`, `needs_scope`), since when and when it is asked again. "
-        "Without journals (Xero's Advanced tier) the journal-based views are empty for that tenant: this says so.",
+        "Without journals (Xero's Advanced tier) the ledger views read the ledger rebuilt from documents "
+        "instead (ledger.ledger_source); without a document type, the rebuild lacks it.",
     ),
-    *_VIEWS,
+    *_OTHER_VIEWS,
 )
 
 
@@ -261,15 +294,22 @@ def ensure_sources(conn: Connection, tables: Sequence[str]) -> list[str]:
     return created
 
 
-def create_view(conn: Connection, view: LedgerView) -> int:
-    """(Re)create the view in one transaction and return its row count (which checks it runs)."""
+def create_view(conn: Connection, view: LedgerView, *, documents_always: bool = False) -> int:
+    """(Re)create the view in one transaction and return its row count (which checks it runs).
+
+    ``documents_always`` (XERO_LEDGER_SOURCE=documents): every tenant's ledger views read the
+    ledger rebuilt from documents, not only those of tenants Xero refuses journals.
+    """
+    for before in view.reads:
+        if not column_types(conn, before.name, LEDGER_SCHEMA):
+            create_view(conn, before, documents_always=documents_always)
     with transaction(conn):
         ensure_sources(conn, view.sources)
         # The pipeline's own tables, which ledger.sources reads; a fresh warehouse has neither.
         ensure_state_table(conn)
         ensure_access_table(conn)
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(LEDGER_SCHEMA)}")
-        for statement in view.statements:
+        for statement in view.build(read_choice(conn, documents_always=documents_always)):
             conn.execute(statement)
         rows = conn.execute(f"SELECT count(*) FROM {q(LEDGER_SCHEMA)}.{q(view.name)}").fetchone()[0]
     return int(rows)

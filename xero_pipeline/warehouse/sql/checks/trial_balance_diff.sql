@@ -1,5 +1,6 @@
--- Accounts whose balance from journals differs from the TrialBalance report's YTD
--- columns, at each report date. Parameters: tenant, tenant, tenant.
+-- Accounts whose balance from ledger lines (journals, or the rebuilt ledger) differs from
+-- the TrialBalance report's YTD columns, at each report date. Parameters: tenant x3.
+-- The lines: (tenant_id, account_id, journal_date, net_amount) of one tenant (a parameter).
 -- Profit-and-loss accounts count from the start of the financial year; their earlier
 -- balance belongs to Retained Earnings, as in Xero's report.
 WITH dates(report_date, fy_start) AS (VALUES ${dates}),
@@ -8,11 +9,9 @@ re AS (
     WHERE tenant_id = ? AND system_account = 'RETAINEDEARNINGS'
 ),
 lines AS (
-    SELECT l.account_id, j.journal_date, l.net_amount, a.class
-    FROM ${xero}.journals j
-    JOIN ${xero}.journal_lines l USING (tenant_id, journal_id)
+    SELECT l.account_id, l.journal_date, l.net_amount, a.class
+    FROM (${lines}) l
     LEFT JOIN ${xero}.accounts a ON a.tenant_id = l.tenant_id AND a.account_id = l.account_id
-    WHERE j.tenant_id = ?
 ),
 computed AS (
     SELECT d.report_date,
@@ -29,7 +28,7 @@ report AS (
     WHERE tenant_id = ? AND account_id IS NOT NULL AND column_label IN ('YTD Debit', 'YTD Credit')
     GROUP BY 1, 2
 )
-SELECT report_date, account_id, c.balance AS from_journals, r.balance AS from_report
+SELECT report_date, account_id, c.balance AS computed, r.balance AS from_report
 FROM computed c FULL JOIN report r USING (report_date, account_id)
 WHERE coalesce(c.balance, 0) <> coalesce(r.balance, 0)
   AND report_date IN (SELECT report_date FROM dates)

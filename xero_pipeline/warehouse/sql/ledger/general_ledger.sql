@@ -1,12 +1,13 @@
--- One row per journal line of every posted document. Tracking slots are numbered by
+-- One row per ledger line of every posted document (a journal line, or a line of the
+-- ledger rebuilt from documents: see posted.sql). Tracking slots are numbered by
 -- category name within the tenant, not by position in the line's array (Xero's order
 -- varies by line), so tracking_1 is always the same category.
 CREATE OR REPLACE VIEW ${ledger}.general_ledger AS
 WITH ${posted},
 ${documents},
 tags AS (
-    SELECT l.tenant_id, l.journal_line_id, t.value->>'Name' AS category, t.value->>'Option' AS option
-    FROM ${xero}.journal_lines l, json_each(l.tracking_categories) t
+    SELECT p.tenant_id, p.journal_line_id, t.value->>'Name' AS category, t.value->>'Option' AS option
+    FROM posted p, json_each(p.tracking_categories) t
 ),
 slots AS (
     SELECT tenant_id, category, dense_rank() OVER (PARTITION BY tenant_id ORDER BY category) AS slot
@@ -21,7 +22,8 @@ tracking AS (
     FROM tags t JOIN slots s USING (tenant_id, category)
     GROUP BY t.tenant_id, t.journal_line_id
 )
-SELECT p.tenant_id, p.journal_date, p.journal_number, p.journal_id, p.created_date_utc AS journal_created_utc,
+SELECT p.tenant_id, p.ledger_source, p.journal_date, p.journal_number, p.journal_id,
+       p.created_date_utc AS journal_created_utc,
        p.reference AS journal_reference, p.journal_line_id, p.line_position,
        p.account_id, p.account_code, p.account_name, p.account_type, p.account_class,
        p.description, p.net_amount, greatest(p.net_amount, 0) AS debit, greatest(-p.net_amount, 0) AS credit,
