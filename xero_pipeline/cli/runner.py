@@ -19,9 +19,6 @@ from typing import Any
 import dagster as dg
 
 from xero_pipeline.cli.console import cli_console
-from xero_pipeline.cli.parallel import ChildSync, Fanout, default_parallel, run_children
-from xero_pipeline.cli.progress_view import ProgressView
-from xero_pipeline.cli.sync_report import AssetOutcome, SyncReport
 from xero_pipeline.cli.interrupts import (
     SESSION_TAG,
     SignalWatch,
@@ -29,8 +26,11 @@ from xero_pipeline.cli.interrupts import (
     cancel_unfinished,
     was_interrupted,
 )
+from xero_pipeline.cli.parallel import ChildSync, Fanout, default_parallel, run_children
+from xero_pipeline.cli.progress_view import ProgressView
+from xero_pipeline.cli.run_outcomes import collect_failures, echo_outcomes
+from xero_pipeline.cli.sync_report import SyncReport
 from xero_pipeline.defs.assets import build_object_asset
-from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
@@ -41,9 +41,8 @@ from xero_pipeline.defs.tenant_names import tenant_label, tenant_tags
 from xero_pipeline.defs.tenants_asset import xero_tenants
 from xero_pipeline.defs.view_assets import build_rebuilt_view_asset, build_view_assets
 from xero_pipeline.errors import ConfigError
-from xero_pipeline.registry import BY_TABLE, OBJECTS, REPORTS, XeroObject
+from xero_pipeline.registry import OBJECTS, XeroObject
 
-_REPORT_TABLES = frozenset(r.table for r in REPORTS)
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
 
 
@@ -68,10 +67,6 @@ def select_objects(patterns: str | None) -> list[XeroObject]:
         names = ", ".join(o.table for o in OBJECTS)
         raise ConfigError(f"--select {patterns!r} matches no Xero object; choose from: {names}")
     return chosen
-
-
-def _value(meta: Any) -> Any:
-    return getattr(meta, "value", meta)
 
 
 def register_tenants(instance: dg.DagsterInstance, tenant_ids: Sequence[str]) -> list[str]:
@@ -165,7 +160,7 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
     if parts:
         result = runs.run(" and ".join(parts), [a for assets in parts.values() for a in assets],
                           resources={"warehouse": runs.resources["warehouse"], "xero": runs.resources["xero"]})
-        _collect(result, "all tenants", report, echo)
+        collect_failures(result, "all tenants", report, echo)
         report.materialized += len(result.get_asset_materialization_events())
         runs.stop_if_interrupted(result)
     return report
@@ -194,36 +189,9 @@ def _each_tenant(runs: _Runs, targets: Sequence[str], names: dict[str, str], obj
         finally:
             if view is not None:
                 view.finished(tenant)
-        _echo_outcomes(result, tenant, report, echo)
-        _collect(result, tenant, report, echo)
+        echo_outcomes(result, tenant, report, echo)
+        collect_failures(result, tenant, report, echo)
         runs.stop_if_interrupted(result)
-
-
-def _echo_outcomes(result: Any, tenant: str, report: SyncReport, echo: Callable[[str], None]) -> None:
-    for event in result.get_asset_materialization_events():
-        mat = event.step_materialization_data.materialization
-        table = mat.asset_key.path[-1]
-        meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
-        report.materialized += 1
-        report.outcomes.append(AssetOutcome(tenant, table, meta))
-        rows, calls = meta.get("dagster/row_count", 0), meta.get("api_calls", 0)
-        counts = f"{table:<24} {rows:>7} {'row ' if rows == 1 else 'rows'}"
-        calls_text = f"{calls} call" + ("" if calls == 1 else "s")
-        if meta.get(AVAILABLE_KEY) is False:
-            # Said once, for the object or report: its child tables share the reason.
-            if table in BY_TABLE or table in _REPORT_TABLES:
-                report.unavailable.append((tenant, table, str(meta.get(REASON_KEY, ""))))
-                echo(f"  {table:<24} not available: {meta.get(REASON_KEY, '')}")
-        elif "report_calls" in meta:
-            echo(f"  {counts}  (snapshot)  {calls_text}")
-        elif "api_calls" in meta:
-            echo(
-                f"  {counts}  +{meta.get('rows_inserted', 0)} new "
-                f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  {calls_text}"
-            )
-        if meta.get("sync_complete") is False:
-            report.catching_up.append((tenant, table))
-            echo(f"    catching up ({meta.get('stopped_by')}): committed so far, continues on the next run")
 
 
 class _Runs:
@@ -275,32 +243,3 @@ class _Runs:
         signum = self.signals.received() if self.signals is not None else None
         if signum or self._interrupted(result):
             raise SyncInterrupted(where=self.where(), signum=signum)
-
-
-def _collect(result: Any, tenant: str, report: SyncReport, echo: Callable[[str], None]) -> None:
-    """Step failures and failed ERROR checks become failures; WARN checks are only shown."""
-    steps_failed = False
-    for event in result.all_events:
-        error = getattr(event.event_specific_data, "error", None)
-        if event.event_type == dg.DagsterEventType.RUN_FAILURE and not steps_failed and not was_interrupted(error):
-            # A run that failed before any step (a resource that would not start) has no step failure.
-            message = error.message.strip() if error else event.message or "the run failed"
-            report.add_failure(tenant, "run", message, echo=echo)
-        if event.is_step_failure:
-            steps_failed = True
-        if event.is_step_failure and not was_interrupted(error):
-            # Dagster wraps what the step raised; the user needs the inner message.
-            while error and error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
-                error = error.cause
-            message = error.message.strip() if error else "failed"
-            report.add_failure(tenant, event.step_key or "?", message, echo=echo)
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.passed:
-            continue
-        name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-        text = evaluation.description or "failed"
-        if evaluation.severity == dg.AssetCheckSeverity.WARN:
-            echo(f"  check {name} (warning): {text}")
-        else:
-            report.failures.append((tenant, f"check {name}", text))
-            echo(f"  CHECK FAILED {name}: {text}")

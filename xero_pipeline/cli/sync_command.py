@@ -46,7 +46,11 @@ def _sync(args: argparse.Namespace, signals: SignalWatch) -> int:
     import dagster as dg
 
     from xero_pipeline.cli.parallel import Fanout, follow_parent
-    from xero_pipeline.cli.runner import ensure_dagster_home, select_objects, sync_tenants
+    from xero_pipeline.cli.runner import (
+        ensure_dagster_home,
+        select_objects,
+        sync_tenants,
+    )
     from xero_pipeline.errors import ConfigError
 
     if args.child_of:
