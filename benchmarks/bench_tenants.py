@@ -1,19 +1,18 @@
-"""Figure 6: wall time of the daily schedule for 8 tenants versus 1, under Xero's limits.
+"""Figure 6: wall time of 8 tenants against 1 under Xero's limits, both ways users run it.
 
-What the daily schedule does, step by step, without waiting for 02:00 or a daemon:
+* **CLI:** ``xero-pipeline sync`` as a person types it: every connected tenant, each in
+  its own process, as many at once as the machine allows (``--parallel``'s default).
+* **Daemon:** the daily schedule as deployed: a real ``dagster-daemon run`` loads the
+  workspace, its scheduler ticks (``XERO_SCHEDULE_CRON`` set to every minute, so the
+  bench need not wait for 02:00), the QueuedRunCoordinator admits the runs under the
+  project's ``dagster.yaml`` and the default run launcher starts each in its own process.
+  The wall time runs from the first run's creation to the last run's end.
 
-1. tenants become ``xero_tenant`` partitions (the tenant sensor's job; here directly);
-2. the real schedule (``schedules.build_daily_schedule``) is evaluated for one tick,
-   which asks Xero's ``/connections`` and returns one RunRequest per tenant;
-3. each RunRequest runs as its own process, as Dagster's default run launcher does:
-   ``dagster job execute -j xero_sync`` with the request's tags and its partition, so
-   the run executes whatever the job holds (objects, checks, reports);
-4. at most ``max_concurrent_runs`` (read from the project's ``dagster.yaml``) run at
-   once, as the QueuedRunCoordinator allows; its per-tenant tag limit of 1 never binds
-   because each request is for a different tenant.
-
-All runs share one Dagster instance, one token store and one warehouse, as deployed.
-Without ``schedules.py`` the runs are ``xero-pipeline sync --tenant X`` processes.
+Each way runs twice against one time-scaled sandbox with its real limits: with only the
+first tenant connected (the others disconnected, as Xero's ``/connections`` would list
+them), then with all of them; each time in a fresh instance, token store and warehouse.
+Alongside: the CPU of every process involved, the peak of their summed RSS (sampled from
+/proc), Xero's 429s by limit, and whether each tenant ended equal to the sandbox.
 
     python -m benchmarks.bench_tenants [--scale 0.5] [--time-scale 5] [--tenants 8]
 """
@@ -24,146 +23,193 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
+import requests
 
-from benchmarks.harness import ROOT, SandboxProcess, bench_main, data_calls, failed_calls, start_sandbox
+from benchmarks.harness import (
+    ROOT,
+    SandboxProcess,
+    bench_main,
+    data_calls,
+    failed_calls,
+    start_sandbox,
+)
 
 SCALING_TARGET = 1.5
+TICK_TIMEOUT_SECONDS = 900.0
 
 
-def max_concurrent_runs() -> int:
-    """The limit in the project's dagster.yaml (``concurrency.runs`` or the coordinator's config)."""
-    config = yaml.safe_load((ROOT / "dagster.yaml").read_text()) or {}
-    for section in (config.get("concurrency", {}).get("runs", {}),
-                    config.get("run_coordinator", {}).get("config", {})):
-        if section and "max_concurrent_runs" in section:
-            return int(section["max_concurrent_runs"])
-    return 10  # Dagster's default for the QueuedRunCoordinator
+class TreeRss:
+    """The peak of the summed RSS of a process and everything below it, sampled twice a second."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        from xero_pipeline_tests.processes import descendants
+
+        while not self._stop.wait(0.5):
+            total = 0
+            for pid in [self.pid, *descendants(self.pid)]:
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+                except OSError:
+                    continue
+            self.peak_mib = max(self.peak_mib, total / 1024)
 
 
-def _run_requests(env: dict[str, str], home: Path, tenants: list[str]) -> tuple[str, list[dict[str, Any]]]:
-    """Register ``tenants`` as partitions and evaluate one tick of the daily schedule."""
+def _connect_only(sandbox: SandboxProcess, tenants: list[str]) -> None:
+    for tenant in sandbox.tenant_ids:
+        action = "connect" if tenant in tenants else "disconnect"
+        requests.post(f"{sandbox.url}/_sandbox/connections", json={"action": action, "tenant_id": tenant},
+                      timeout=60).raise_for_status()
+
+
+def _environment(sandbox: SandboxProcess, workdir: Path, window: float) -> dict[str, str]:
+    home = workdir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
+    # One token store for every run of the bench: Xero's refresh tokens rotate, and a fresh
+    # store would start again from the seed token that the previous run already spent.
+    return {**os.environ, **sandbox.env(workdir.parent / "tokens.json"), "DAGSTER_HOME": str(home),
+            "XERO_WAREHOUSE": str(workdir / "warehouse.duckdb"), "XERO_RATE_WINDOW_SECONDS": str(window)}
+
+
+def _runs(home: str) -> list[Any]:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(home) as instance:
+        return list(instance.get_run_records(dg.RunsFilter(job_name="xero_sync")))
+
+
+def _outcome(sandbox: SandboxProcess, env: dict[str, str], tenants: list[str], wall: float,
+             cpu0: resource.struct_rusage, server0: float | None, rss: TreeRss) -> dict[str, Any]:
+    from xero_pipeline.registry import OBJECTS
+    from xero_pipeline_tests.truth import diff_warehouse
+
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server1 = sandbox.cpu_seconds()
+    stats = sandbox.stats()
+    runs = [r for r in _runs(env["DAGSTER_HOME"]) if r.dagster_run.tags.get("dagster/partition")]
+    unequal = {}
+    for tenant in tenants if Path(env["XERO_WAREHOUSE"]).exists() else ():
+        truth = json.loads(requests.get(f"{sandbox.url}/_sandbox/ground-truth", params={"tenant_id": tenant},
+                                        timeout=600).content, parse_float=Decimal)
+        problems = diff_warehouse(Path(env["XERO_WAREHOUSE"]), truth, OBJECTS)
+        if problems:
+            unequal[tenant] = problems[:3]
+    runs_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    return {
+        "tenants": len(tenants), "wall_seconds": wall, "runs_cpu_seconds": runs_cpu,
+        "sandbox_cpu_seconds": (server1 - server0) if server0 is not None and server1 is not None else None,
+        "machine_busy": (runs_cpu + ((server1 or 0) - (server0 or 0))) / (wall * (os.cpu_count() or 1)),
+        "peak_rss_mib": rss.peak_mib, "data_calls": data_calls(stats), "failed_calls": failed_calls(stats),
+        "rate_limited": stats.get("rate_limited", {}),
+        "runs": len(runs), "failed_runs": sum(1 for r in runs if r.dagster_run.status.value != "SUCCESS"),
+        "unequal_tenants": unequal if Path(env["XERO_WAREHOUSE"]).exists() else {"all": "no warehouse written"},
+    }
+
+
+def cli_sync(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, window: float) -> dict[str, Any]:
+    """``xero-pipeline sync`` of the connected ``tenants``, in a fresh instance and warehouse."""
+    _connect_only(sandbox, tenants)
+    env = _environment(sandbox, workdir, window)
+    sandbox.reset_stats()
+    cpu0, server0 = resource.getrusage(resource.RUSAGE_CHILDREN), sandbox.cpu_seconds()
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "sync"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with TreeRss(proc.pid) as rss:
+        output, _ = proc.communicate()
+    wall = time.monotonic() - started
+    result = _outcome(sandbox, env, tenants, wall, cpu0, server0, rss)
+    result["exit_code"] = proc.returncode
+    if proc.returncode:
+        result["output_tail"] = output[-1500:]
+    return result
+
+
+def daemon_tick(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, window: float) -> dict[str, Any]:
+    """One tick of the daily schedule run by a real daemon, for the connected ``tenants``."""
     import dagster as dg
 
     from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
-    from xero_pipeline.defs.resources import XeroResource
 
-    shutil.copyfile(ROOT / "dagster.yaml", home / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    _connect_only(sandbox, tenants)
+    env = {**_environment(sandbox, workdir, window), "XERO_SCHEDULE_CRON": "* * * * *"}
+    # Known partitions, as the tenant sensor leaves them: the tick is the daily run, not a first sync.
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         instance.add_dynamic_partitions(TENANT_PARTITIONS_NAME, tenants)
-        from xero_pipeline.defs.schedules import build_daily_schedule
-        xero = XeroResource(client_id=env["XERO_CLIENT_ID"], client_secret=env["XERO_CLIENT_SECRET"],
-                            refresh_token=env["XERO_REFRESH_TOKEN"], token_store=env["XERO_TOKEN_STORE"],
-                            api_url=env["XERO_API_URL"], identity_url=env["XERO_IDENTITY_URL"])
-        context = dg.build_schedule_context(instance=instance, resources={"xero": xero},
-                                            scheduled_execution_time=datetime.now(UTC))
-        # Invoked directly: evaluate_tick would need the whole repository to resolve partitions.
-        tick = build_daily_schedule()(context)
-        if isinstance(tick, dg.SkipReason):
-            raise RuntimeError(f"the daily schedule skipped its tick: {tick.skip_message}")
-        requests = [{"partition_key": r.partition_key, "tags": dict(r.tags)} for r in tick or []]
-    return "schedule", requests
-
-
-def _command(mode: str, request: dict[str, Any]) -> list[str]:
-    tenant = request["partition_key"]
-    if mode == "cli":
-        return [sys.executable, "-m", "xero_pipeline.cli.main", "sync", "--tenant", tenant]
-    tags = {**request["tags"], "dagster/partition": tenant}
-    return [sys.executable, "-m", "dagster", "job", "execute", "-m", "xero_pipeline.definitions",
-            "-j", "xero_sync", "--tags", json.dumps(tags)]
-
-
-def daily_tick(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, window: float,
-               concurrency: int) -> dict[str, Any]:
-    """One tick of the daily schedule for ``tenants``, in a fresh instance and warehouse."""
-    home = workdir / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **sandbox.env(workdir / "tokens.json"), "DAGSTER_HOME": str(home),
-           "XERO_WAREHOUSE": str(workdir / "warehouse.duckdb"), "XERO_RATE_WINDOW_SECONDS": str(window)}
     sandbox.reset_stats()
-    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server0 = sandbox.cpu_seconds()
-    started = time.monotonic()
-    mode, requests = _run_requests(env, home, tenants)
-    runs: list[dict[str, Any]] = []
-
-    def execute(request: dict[str, Any]) -> None:
-        t0 = time.monotonic()
-        done = subprocess.run(_command(mode, request), cwd=ROOT, env=env, capture_output=True, text=True)
-        runs.append({"tenant_id": request["partition_key"], "seconds": time.monotonic() - t0,
-                     "started_after": t0 - started, "exit_code": done.returncode,
-                     **({"stderr_tail": done.stderr[-1500:]} if done.returncode else {})})
-
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(execute, requests))
-    wall = time.monotonic() - started
-    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server1 = sandbox.cpu_seconds()
-    # Every run has been waited for, so the children's rusage is exactly the runs' CPU.
-    runs_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    stats = sandbox.stats()
-    return {
-        "mode": mode, "tenants": len(requests), "concurrency": concurrency, "wall_seconds": wall,
-        "runs_cpu_seconds": runs_cpu,
-        "sandbox_cpu_seconds": (server1 - server0) if server0 is not None and server1 is not None else None,
-        # Share of the whole machine the runs and the sandbox kept busy: near 1 means CPU-bound.
-        "machine_busy": (runs_cpu + ((server1 or 0) - (server0 or 0))) / (wall * (os.cpu_count() or 1)),
-        "data_calls": data_calls(stats), "failed_calls": failed_calls(stats),
-        "rate_limited": stats.get("rate_limited", {}),
-        "failed_runs": sum(1 for r in runs if r["exit_code"]),
-        "runs": sorted(runs, key=lambda r: r["started_after"]),
-    }
+    cpu0, server0 = resource.getrusage(resource.RUSAGE_CHILDREN), sandbox.cpu_seconds()
+    daemon = Path(sys.executable).with_name("dagster-daemon")
+    log = (workdir / "daemon.log").open("w")  # a pipe nobody reads would stall the daemon once full
+    proc = subprocess.Popen([str(daemon), "run", "-w", str(ROOT / "workspace.yaml")],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + TICK_TIMEOUT_SECONDS
+    try:
+        with TreeRss(proc.pid) as rss:
+            while time.monotonic() < deadline:
+                runs = [r for r in _runs(env["DAGSTER_HOME"]) if r.dagster_run.tags.get("dagster/schedule_name")]
+                if len(runs) >= len(tenants) and all(r.dagster_run.is_finished for r in runs):
+                    break
+                time.sleep(1.0)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+    first = min(r.create_timestamp.timestamp() for r in runs) if runs else 0.0
+    last = max((r.end_time or 0.0) for r in runs) if runs else 0.0
+    result = _outcome(sandbox, env, tenants, last - first, cpu0, server0, rss)
+    result["run_seconds"] = sorted(round((r.end_time or 0) - (r.start_time or 0), 1) for r in runs)
+    result["started_after"] = sorted(round((r.start_time or 0) - first, 1) for r in runs)
+    return result
 
 
-def run(
-    *, scale: float, time_scale: float, tenants: int, workdir: Path, what_if: bool = True
-) -> dict[str, Any]:
+def run(*, scale: float, time_scale: float, tenants: int, workdir: Path, daemon: bool = True) -> dict[str, Any]:
     window = 60.0 / time_scale
-    limit = max_concurrent_runs()
     with start_sandbox(tenants=tenants, scale=scale, limits=True, time_scale=time_scale) as sandbox:
         ids = sandbox.tenant_ids
-        one = daily_tick(sandbox, ids[:1], workdir=workdir / "one", window=window, concurrency=limit)
-        many = daily_tick(sandbox, ids, workdir=workdir / "many", window=window, concurrency=limit)
-        wide = (daily_tick(sandbox, ids, workdir=workdir / "wide", window=window, concurrency=len(ids))
-                if what_if and limit < len(ids) else None)
-    ratio = many["wall_seconds"] / one["wall_seconds"]
-    out = {
-        "scale": scale, "time_scale": time_scale, "window_seconds": window,
-        "max_concurrent_runs": limit, "one_tenant": one, "all_tenants": many,
-        "ratio": ratio,
-        "target": f"{tenants} tenants <= {SCALING_TARGET} x the wall time of 1",
-        "meets_target": ratio <= SCALING_TARGET and not many["failed_runs"] and not one["failed_runs"],
-    }
-    if wide is not None:
-        add_all_at_once(out, wide)
+        out: dict[str, Any] = {"scale": scale, "time_scale": time_scale, "window_seconds": window,
+                               "target": f"{tenants} tenants <= {SCALING_TARGET} x the wall time of 1"}
+        ways = {"cli": cli_sync, **({"daemon": daemon_tick} if daemon else {})}
+        for name, way in ways.items():
+            one = way(sandbox, ids[:1], workdir=workdir / f"{name}-one", window=window)
+            many = way(sandbox, ids, workdir=workdir / f"{name}-all", window=window)
+            ratio = many["wall_seconds"] / one["wall_seconds"]
+            ok = all(not r["failed_runs"] and not r["unequal_tenants"] for r in (one, many))
+            out[name] = {"one_tenant": one, "all_tenants": many, "ratio": ratio,
+                         "meets_target": ratio <= SCALING_TARGET and ok}
     return out
 
 
-def all_at_once(*, scale: float, time_scale: float, tenants: int, workdir: Path) -> dict[str, Any]:
-    """The same tick with every run admitted at once: how much of the gap is the
-    coordinator's limit and how much is this machine's CPU."""
-    with start_sandbox(tenants=tenants, scale=scale, limits=True, time_scale=time_scale) as sandbox:
-        return daily_tick(sandbox, sandbox.tenant_ids, workdir=workdir / "wide", window=60.0 / time_scale,
-                          concurrency=tenants)
-
-
-def add_all_at_once(result: dict[str, Any], wide: dict[str, Any]) -> None:
-    result["all_at_once"] = wide
-    result["ratio_all_at_once"] = wide["wall_seconds"] / result["one_tenant"]["wall_seconds"]
-
-
 def main(argv: list[str] | None = None) -> int:
-    return bench_main(run, argv, doc=__doc__,
-                      options={"scale": 0.5, "time_scale": 5.0, "tenants": 8, "what_if": True},
+    return bench_main(run, argv, doc=__doc__, options={"scale": 0.5, "time_scale": 5.0, "tenants": 8, "daemon": True},
                       workdir_prefix="xero-bench-tenants-")
 
 

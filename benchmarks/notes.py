@@ -76,20 +76,19 @@ def _memory(m: dict[str, Any]) -> list[str]:
 
 
 def _tenants(t: dict[str, Any]) -> list[str]:
-    one, many = t["one_tenant"], t["all_tenants"]
-    waves = -(-many["tenants"] // t["max_concurrent_runs"])
-    out = [
-        f"Tenant scaling: one run took {one['wall_seconds']:.0f} s using "
-        f"{one['runs_cpu_seconds']:.0f} CPU s; {many['tenants']} runs took {many['wall_seconds']:.0f} s "
-        f"using {many['runs_cpu_seconds']:.0f} CPU s, "
-        f"the machine {_pct(many['machine_busy'])} busy (runs and sandbox). "
-        f"With max_concurrent_runs={t['max_concurrent_runs']}, {many['tenants']} runs start in "
-        f"{waves} wave{'s' if waves != 1 else ''}, so a limit-bound tenant's time is paid once per wave."]
-    if "all_at_once" in t:
-        wide = t["all_at_once"]
-        out.append(f"With all {wide['tenants']} runs admitted at once the tick took "
-                   f"{wide['wall_seconds']:.0f} s ({t['ratio_all_at_once']:.2f}x), the machine "
-                   f"{_pct(wide['machine_busy'])} busy.")
+    out = []
+    for way, title in (("cli", "`xero-pipeline sync`"), ("daemon", "The daemon's daily tick")):
+        if way not in t:
+            continue
+        one, many = t[way]["one_tenant"], t[way]["all_tenants"]
+        text = (f"{title}: one tenant took {one['wall_seconds']:.0f} s using {one['runs_cpu_seconds']:.0f} CPU s; "
+                f"{many['tenants']} took {many['wall_seconds']:.0f} s using {many['runs_cpu_seconds']:.0f} CPU s "
+                f"({many['runs_cpu_seconds'] / max(many['tenants'], 1):.1f} a tenant), the machine "
+                f"{_pct(many['machine_busy'])} busy (runs and sandbox); 429s by limit: "
+                f"{many['rate_limited'] or 'none'}.")
+        if "started_after" in many:
+            text += f" Runs started {many['started_after']} s after the first was created."
+        out.append(text)
     return out
 
 

@@ -10,7 +10,14 @@ import math
 from typing import Any
 
 from benchmarks.harness import data_calls, failed_calls, overhead_calls
-from xero_pipeline.registry import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, OBJECTS, Cursor, Paging, XeroObject
+from xero_pipeline.registry import (
+    FIXED_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    OBJECTS,
+    Cursor,
+    Paging,
+    XeroObject,
+)
 from xero_pipeline.xero.paging import minimum_calls
 
 CALLS_TARGET = 1.02  # x the minimum, plus the token and connections calls

@@ -57,6 +57,8 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plan", choices=list(PLAN_DAY_LIMITS), default="advanced",
                         help="the app's Xero plan: starter allows 1,000 calls a day per organisation, the others 5,000")
     parser.add_argument("--day-limit", type=int, default=None, help="overrides the plan's daily limit")
+    parser.add_argument("--app-minute-limit", type=int, default=None, metavar="N",
+                        help="the app's calls a minute over all organisations (Xero's: 10,000)")
     parser.add_argument("--app-created", default=None, metavar="YYYY-MM-DD",
                         help="apps created since 2026-03-02 get granular scopes only (no ExpenseClaims/Receipts)")
     parser.add_argument("--no-journals", action="store_true",
@@ -86,6 +88,8 @@ def run_sandbox_command(argv: Sequence[str] | None = None) -> int:
                       limits=not args.no_limits, day_limit=args.day_limit, host=args.host, port=args.port,
                       profile=profile, history_journals=args.history_journals, day_window=args.day_window,
                       public_app=args.public_app)
+    if args.app_minute_limit is not None:
+        sandbox.limiter.app_minute_limit = args.app_minute_limit
     # This process only serves: move the seeded books out of the cyclic collector's reach,
     # or each full collection rescans millions of records (seconds at scale 100).
     gc.freeze()

@@ -54,13 +54,17 @@ def test_bench_quick_produces_every_figure(tmp_path: Path) -> None:
     assert _finite(results["stages"]["python_path_rows_per_cpu_second"])
     limits = results["limits"]
     assert _finite(limits["utilisation"]) and limits["full_windows"] >= 1 and not limits["errors"]
-    tenants = results["tenants"]
+    tenants = results["tenants"]["cli"]
     assert _finite(tenants["ratio"]) and tenants["all_tenants"]["tenants"] == 2
-    assert tenants["one_tenant"]["failed_runs"] == 0 and tenants["all_tenants"]["failed_runs"] == 0
+    for run in (tenants["one_tenant"], tenants["all_tenants"]):
+        assert run["failed_runs"] == 0 and run["runs"] == run["tenants"] and not run["unequal_tenants"], run
+        assert _finite(run["peak_rss_mib"])
+    app_limit = results["app_limit"]
+    assert app_limit["calls"] > 0 and app_limit["unequal_tenants"] == 0 and not app_limit["failed_workers"], app_limit
     catch_up = results["catch_up"]
     assert catch_up["journals_equal_to_xero"] and catch_up["failed_runs"] == 0 and catch_up["per_day"]
     assert _finite(catch_up["journal_calls_ratio"]) and catch_up["days"] >= 1
 
     assert "| # | figure | measured | target | met |" in table
-    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |"):
+    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |", "| 8 |"):
         assert figure in table
