@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from xero_pipeline.registry import OBJECTS, REPORTS
+from xero_pipeline.registry import OBJECTS, REPORTS, WRITABLE, write_scope
 from xero_pipeline.sandbox.books.store import Connection
 
 GRACE_SECONDS = 1800
@@ -19,7 +19,8 @@ REFRESH_IDLE_SECONDS = 60 * 86_400
 DEFAULT_SCOPES: tuple[str, ...] = (
     "openid", "profile", "email", "offline_access",
     *sorted({o.scope for o in OBJECTS} | {r.scope for r in REPORTS}
-            | {"accounting.reports.taxreports.read"}),  # GET /Reports (published tax reports)
+            | {"accounting.reports.taxreports.read"}  # GET /Reports (published tax reports)
+            | {write_scope(o.scope) for o in WRITABLE}),  # PUT/POST of the writable objects
 )
 
 # Granular scopes (apps created since March 2026) that the broad accounting.transactions covers.
