@@ -120,12 +120,14 @@ def xero_utc(dt: datetime) -> str:
 
 
 def has_scope(token: AccessToken, required: str) -> bool:
-    """Granular read scopes, satisfied also by the write scope or a broad legacy scope."""
+    """Granular read and write scopes, satisfied also by the write scope or a broad legacy scope."""
     granted = set(token.scope.split())
     if required in granted or required.removesuffix(".read") in granted:
         return True
     if required in _TRANSACTION_SCOPES:
         return bool(granted & {"accounting.transactions", "accounting.transactions.read"})
+    if required + ".read" in _TRANSACTION_SCOPES:  # a write: only the broad write scope covers it
+        return "accounting.transactions" in granted
     if required == "accounting.reports.read":  # a report the registry does not know
         return any(g.startswith("accounting.reports.") for g in granted)
     if required.startswith("accounting.reports."):
