@@ -99,6 +99,10 @@ def push_object(client: XeroClient, connect: Connect, obj: XeroObject, *, connec
         pusher.send(request)
     with connect() as conn:
         rows = wb.pending(conn, obj, tenant_id=tenant_id)
+        if tenant_id is not None:
+            # A tenant's push also settles rows no tenant's push would ever send: those of
+            # tenants the app is not connected to get their `rejected` outcome here.
+            rows += [r for r in wb.pending(conn, obj) if r.tenant_id not in connected and r.tenant_id != tenant_id]
     refused, ready = [], []
     for row in rows:
         method, problem = check_row(obj, row.payload)

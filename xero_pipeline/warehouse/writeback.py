@@ -18,6 +18,7 @@ from xero_pipeline.registry import WRITABLE, XeroObject
 from xero_pipeline.warehouse.connection import Connection, transaction
 from xero_pipeline.warehouse.names import q, qualified
 from xero_pipeline.warehouse.sql import load
+from xero_pipeline.warehouse.tables import table_exists
 
 SCHEMA = "writeback"
 RESULTS = qualified("results", SCHEMA)
@@ -68,9 +69,22 @@ class Outcome:
 
 
 def pending(conn: Connection, obj: XeroObject, *, tenant_id: str | None = None) -> list[OutboxRow]:
-    rows = conn.execute(load("writeback/pending", outbox=outbox(obj), results=RESULTS),
-                        [obj.table, tenant_id, tenant_id]).fetchall()
+    rows = conn.execute(load("writeback/pending", outbox=outbox(obj), results=RESULTS,
+                             payload="CAST(o.payload AS VARCHAR)"), [obj.table, tenant_id, tenant_id]).fetchall()
     return [OutboxRow(*r) for r in rows]
+
+
+def waiting(conn: Connection, obj: XeroObject) -> dict[str, int]:
+    """Tenant -> rows of ``obj``'s outbox a push would settle (pending, or in a request in flight)."""
+    if not all(table_exists(conn, t, SCHEMA) for t in (obj.table, "results", "requests")):
+        return {}
+    out: dict[str, int] = {}
+    for tenant, *_ in conn.execute(load("writeback/pending", outbox=outbox(obj), results=RESULTS, payload="NULL"),
+                                   [obj.table, None, None]).fetchall():
+        out[tenant] = out.get(tenant, 0) + 1
+    for request in in_flight(conn, obj):
+        out[request.tenant_id] = out.get(request.tenant_id, 0) + len(request.rows)
+    return out
 
 
 def in_flight(conn: Connection, obj: XeroObject, *, tenant_id: str | None = None) -> list[Request]:
