@@ -104,11 +104,11 @@ def record_sending(conn: Connection, obj: XeroObject, request: Request) -> None:
         conn.execute(load("writeback/insert_request", requests=REQUESTS),
                      [request.key, request.tenant_id, obj.table, request.method, request.body,
                       len(request.rows), naive])
-        for position, (request_id, attempt) in enumerate(request.rows):
-            conn.execute(load("writeback/insert_result", results=RESULTS),
-                         [request.tenant_id, obj.table, request_id, attempt, request.key, request.method, SENDING,
-                          None, None, None, None, None, naive, naive, position])
-            conn.execute(load("writeback/clear_retry", outbox=outbox(obj)), [request.tenant_id, request_id])
+        ids = [r for r, _ in request.rows]
+        conn.execute(load("writeback/insert_sending", results=RESULTS),
+                     [request.tenant_id, obj.table, request.key, request.method, naive, naive, ids,
+                      [a for _, a in request.rows], list(range(len(ids)))])
+        conn.execute(load("writeback/clear_retry", outbox=outbox(obj)), [request.tenant_id, ids])
 
 
 def record_outcomes(conn: Connection, obj: XeroObject, request: Request, outcomes: Sequence[Outcome],
@@ -118,10 +118,11 @@ def record_outcomes(conn: Connection, obj: XeroObject, request: Request, outcome
         raise ValueError(f"{len(outcomes)} outcomes for a request of {len(request.rows)} rows")
     naive = at.replace(tzinfo=None)
     with transaction(conn):
-        for (request_id, attempt), o in zip(request.rows, outcomes, strict=True):
-            conn.execute(load("writeback/record_outcome", results=RESULTS),
-                         [o.status, o.xero_status, o.xero_id, _json(o.errors), _json(o.warnings), o.message, naive,
-                          request.tenant_id, obj.table, request_id, attempt])
+        conn.execute(load("writeback/record_outcome", results=RESULTS), [
+            naive, [r for r, _ in request.rows], [a for _, a in request.rows], [o.status for o in outcomes],
+            [o.xero_status for o in outcomes], [o.xero_id for o in outcomes], [_json(o.errors) for o in outcomes],
+            [_json(o.warnings) for o in outcomes], [o.message for o in outcomes], request.tenant_id, obj.table,
+        ])
         conn.execute(load("writeback/answer_request", requests=REQUESTS), [naive, summary, request.key])
 
 
@@ -145,7 +146,7 @@ def record_rejected(conn: Connection, obj: XeroObject, rows: Sequence[tuple[Outb
             conn.execute(load("writeback/insert_result", results=RESULTS),
                          [row.tenant_id, obj.table, row.request_id, row.attempt, None, None, REJECTED, None, None,
                           None, None, message, None, naive, None])
-            conn.execute(load("writeback/clear_retry", outbox=outbox(obj)), [row.tenant_id, row.request_id])
+            conn.execute(load("writeback/clear_retry", outbox=outbox(obj)), [row.tenant_id, [row.request_id]])
 
 
 def _json(values: Sequence[str]) -> str | None:
