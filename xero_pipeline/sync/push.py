@@ -16,7 +16,8 @@ For each tenant, in this order:
    connected to are refused; each refused row gets the outcome ``rejected`` at once.
 3. The rest go in requests of at most ``max_elements`` and 3.5 MB, PUT for creates and
    POST for updates. Each request and its rows are recorded as ``sending`` in one
-   transaction before it is sent, and every row's outcome in another after the answer:
+   transaction before it is sent, and every row's outcome in another after the answer
+   (in the session that records the next request, to open the warehouse once a request):
    ``written`` with the record's id, or ``invalid`` with Xero's validation errors verbatim
    (the other elements of the batch are written all the same).
 
@@ -85,6 +86,17 @@ def push_object(client: XeroClient, connect: Connect, obj: XeroObject, *, connec
         wb.ensure_tables(conn, [obj])
         stale = wb.in_flight(conn, obj, tenant_id=tenant_id)
     pusher = _Pusher(client, connect, obj, report, keep=keep, now=now)
+    try:
+        _push(pusher, connect, obj, stale, connected=connected, tenant_id=tenant_id, window_seconds=window_seconds,
+              now=now)
+    finally:
+        pusher.flush()  # answers not yet recorded (an error stopped the push): recorded now
+    return report
+
+
+def _push(pusher: _Pusher, connect: Connect, obj: XeroObject, stale: list[wb.Request], *, connected: Collection[str],
+          tenant_id: str | None, window_seconds: float, now: Callable[[], datetime]) -> None:
+    report = pusher.report
     for request in stale:
         if request.tenant_id in report.stopped:
             continue
@@ -131,15 +143,30 @@ def push_object(client: XeroClient, connect: Connect, obj: XeroObject, *, connec
             request = wb.Request(idempotency_key(tenant_id=tenant, table=obj.table, method=method, rows=pairs),
                                  tenant, method, request_body(obj, [payloads[i] for i in part]), pairs, now())
             with connect() as conn:
+                # One session per request: the last request's answer, then this one in flight.
+                pusher.flush(conn)
                 wb.record_sending(conn, obj, request)
             pusher.send(request)
-    return report
 
 
 class _Pusher:
     def __init__(self, client: XeroClient, connect: Connect, obj: XeroObject, report: PushReport, *,
                  keep: int | None, now: Callable[[], datetime]) -> None:
         self.client, self.connect, self.obj, self.report, self.keep, self.now = client, connect, obj, report, keep, now
+        self.answered: list[tuple[wb.Request, list[wb.Outcome], str, datetime]] = []
+
+    def flush(self, conn: Connection | None = None) -> None:
+        """Record the answers kept by ``settle``, each request in its own transaction."""
+        if not self.answered:
+            return
+        if conn is None:
+            with self.connect() as own:
+                self.flush(own)
+            return
+        while self.answered:
+            request, outcomes, summary, at = self.answered[0]
+            wb.record_outcomes(conn, self.obj, request, outcomes, at=at, summary=summary)
+            self.answered.pop(0)
 
     def send(self, request: wb.Request) -> None:
         try:
@@ -169,8 +196,9 @@ class _Pusher:
         self.settle(request, [_outcome(r) for r in results], "answered")
 
     def settle(self, request: wb.Request, outcomes: list[wb.Outcome], summary: str) -> None:
-        with self.connect() as conn:
-            wb.record_outcomes(conn, self.obj, request, outcomes, at=self.now(), summary=summary)
+        """Keep the outcomes for the next session (``flush``): the answer is safe meanwhile,
+        since a push that dies first replays the request and Xero answers the same."""
+        self.answered.append((request, outcomes, summary, self.now()))
         for o in outcomes:
             self.report.add(o.status)
             if o.status == wb.WRITTEN:
