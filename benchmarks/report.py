@@ -100,6 +100,20 @@ def _catch_up_row(c: dict[str, Any]) -> list[str]:
             "days <= ceil(calls / limit), calls <= 1.02x, no failed run", _met(met)]
 
 
+def _writes_rows(w: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for key in ("one_tenant", "all_tenants"):
+        m = w[key]
+        text = (f"{m['records_per_minute']:,.0f} records a Xero minute ({m['share_of_ceiling']:.2f} of the ceiling "
+                f"{m['ceiling_per_minute']:,}); {m['written']:,} of {m['tenants'] * m['rows_per_tenant']:,} invoices "
+                f"written in {m['wall_seconds']:.0f} s = {m['xero_minutes']:.1f} Xero minutes; "
+                f"{m['failed_calls']} failed calls")
+        rows.append(["8", f"Records written per minute, {m['tenants']} tenant(s) (time scale {w['time_scale']:g})",
+                     text, ">= 0.9 of 3,000 a tenant-minute, none failed",
+                     _met(m["share_of_ceiling"] >= 0.9 and not m["failed_calls"] and not m["errors"])])
+    return rows
+
+
 def _catch_up_days(c: dict[str, Any] | None) -> list[str]:
     if not c:
         return []
@@ -130,6 +144,8 @@ def render(results: dict[str, Any]) -> str:
         rows.append(_tenants_row(results["tenants"]))
     if "catch_up" in results:
         rows.append(_catch_up_row(results["catch_up"]))
+    if "writes" in results:
+        rows += _writes_rows(results["writes"])
     out = [
         "# Benchmark results",
         "",
