@@ -29,6 +29,7 @@ for the next push. Nothing here knows Dagster.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -77,6 +78,7 @@ class PushReport:
     replayed: int = 0  # requests left in flight and sent again with their key
     written_tenants: set[str] = field(default_factory=set)  # tenants whose read asset should refresh
     stopped: dict[str, str] = field(default_factory=dict)  # tenant -> why its push stopped early
+    sent: list[tuple[datetime, int]] = field(default_factory=list)  # (when, elements) of each request sent
 
     def add(self, status: str, count: int = 1) -> None:
         self.outcomes[status] = self.outcomes.get(status, 0) + count
@@ -144,11 +146,13 @@ def _push(pusher: _Pusher, connect: Connect, obj: XeroObject, stale: list[wb.Req
         for part in batches(payloads, max_elements=obj.writes.max_elements):
             pairs = tuple((members[i].request_id, members[i].attempt) for i in part)
             requests.append(wb.Request(idempotency_key(tenant_id=tenant, table=obj.table, method=method, rows=pairs),
-                                       tenant, method, request_body(obj, [payloads[i] for i in part]), pairs, now()))
+                                       tenant, method, request_body(obj, [payloads[i] for i in part]), pairs,
+                                       sent_at=now()))
         for start in range(0, len(requests), REQUESTS_PER_SESSION):
             if tenant in report.stopped:
                 break
-            group = requests[start:start + REQUESTS_PER_SESSION]
+            at = now()
+            group = [dataclasses.replace(r, sent_at=at) for r in requests[start:start + REQUESTS_PER_SESSION]]
             with connect() as conn:
                 # One session for several requests: the answers kept so far, then these in flight.
                 pusher.flush(conn)
@@ -183,6 +187,7 @@ class _Pusher:
             self.answered.pop(0)
 
     def send(self, request: wb.Request) -> None:
+        self.report.sent.append((self.now(), len(request.rows)))
         try:
             results = send_batch(self.client, self.obj, tenant_id=request.tenant_id, method=request.method,
                                  body=request.body.encode(), key=request.key, count=len(request.rows), keep=self.keep)

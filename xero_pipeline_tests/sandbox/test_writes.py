@@ -147,3 +147,32 @@ def test_writes_count_against_the_rate_limits() -> None:
 
 def test_read_only_objects_cannot_be_written(writer: Writer) -> None:
     assert writer.send("PUT", "Journals", [{}]).status_code == 404
+
+
+def test_editing_an_authorised_invoice_reposts_its_journal(writer: Writer) -> None:
+    [inv] = writer.ok("PUT", "Invoices", [_invoice(writer.contact_id(), Status="AUTHORISED")])
+    journals = len(writer.books.records("Journals"))
+    [edited] = writer.ok("POST", "Invoices", [{"InvoiceID": inv["InvoiceID"], "LineAmountTypes": "Inclusive",
+                                               "Reference": "re-taxed"}])
+    assert edited["StatusAttributeString"] == "OK" and edited["Reference"] == "re-taxed"
+    assert edited["Total"] == Decimal("300.00") and edited["AmountDue"] == Decimal("300.00")  # GST now inside
+    assert edited["TotalTax"] == Decimal("39.13") and edited["LineItems"][0]["TaxAmount"] == Decimal("39.13")
+    assert len(writer.books.records("Journals")) == journals + 2  # the reversal and the new posting
+    assert writer.balanced()
+
+
+def test_a_refused_element_changes_nothing(writer: Writer) -> None:
+    [txn] = writer.ok("PUT", "BankTransactions", [{
+        "Type": "SPEND", "Contact": {"ContactID": writer.contact_id()},
+        "BankAccount": {"Code": next(a["Code"] for a in writer.books.records("Accounts") if a["Type"] == "BANK")},
+        "LineItems": [{"Description": "Fuel", "UnitAmount": "80.00", "AccountCode": "429"}]}])
+    before = json.dumps(writer.books.get("BankTransactions", txn["BankTransactionID"]), default=str, sort_keys=True)
+    [refused] = writer.ok("POST", "BankTransactions", [{"BankTransactionID": txn["BankTransactionID"],
+                                                        "LineAmountTypes": "NoTax", "Date": "not a date"}])
+    assert refused["ValidationErrors"] == [{"Message": "Date 'not a date' is not a valid date"}]
+    after = json.dumps(writer.books.get("BankTransactions", txn["BankTransactionID"]), default=str, sort_keys=True)
+    assert after == before
+    [untaxed] = writer.ok("POST", "BankTransactions", [{"BankTransactionID": txn["BankTransactionID"],
+                                                        "LineAmountTypes": "NoTax"}])
+    assert (untaxed["TotalTax"], untaxed["Total"]) == (Decimal("0.00"), Decimal("80.00"))
+    assert writer.balanced()

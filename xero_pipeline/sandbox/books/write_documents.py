@@ -155,6 +155,9 @@ def _update(desk: Desk, kind: _Kind, el: Record, doc: Record) -> Record:
     posted = kind.posts and status == "AUTHORISED"
     if lines is not None:
         doc["LineItems"] = lines
+    elif amounts != doc["LineAmountTypes"]:  # the same lines, taxed the other way
+        for ln in doc["LineItems"]:
+            desk.price_line(ln, amounts)
     if day is not None:
         doc["Date"] = day
     if due is not None:

@@ -179,10 +179,14 @@ def _bank_transaction(desk: Desk, path: str, el: Record, existing: Record | None
         if wv.text(el, "Status") in ("DELETED", "VOIDED"):
             return banking.remove_bank_transaction(desk, existing, status=el["Status"])
         amounts = wv.line_amount_types(el, existing["LineAmountTypes"])
-        lines = (wv.lines(desk, el["LineItems"], amounts=amounts, default_tax=_tax(desk, existing["Type"]))
-                 if "LineItems" in el else existing["LineItems"])
-        existing.update(LineItems=lines, LineAmountTypes=amounts,
-                        Date=wv.day(el.get("Date"), "Date", existing["Date"]),
+        day = wv.day(el.get("Date"), "Date", existing["Date"])
+        if "LineItems" in el:
+            lines = wv.lines(desk, el["LineItems"], amounts=amounts, default_tax=_tax(desk, existing["Type"]))
+        else:  # the same lines, taxed as asked (every check is behind us: changing them is safe)
+            lines = existing["LineItems"]
+            for ln in lines:
+                desk.price_line(ln, amounts)
+        existing.update(LineItems=lines, LineAmountTypes=amounts, Date=day,
                         Reference=wv.text(el, "Reference", existing.get("Reference", "")))
         return banking.repost_bank_transaction(desk, existing)
     kind = wv.text(el, "Type")
