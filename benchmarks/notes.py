@@ -34,6 +34,9 @@ def _writes(w: dict[str, Any]) -> list[str]:
            f"per tenant through one client and one warehouse file; Xero's minute lasts {w['window_seconds']:g} s. "
            f"The rate counts full minutes from a tenant's first request, so the first minute's burst is not "
            f"taken for speed."]
+    if max(one["share_of_ceiling"], many["share_of_ceiling"]) > 1:
+        out.append("A share above 1 is one request on a window's edge: windows are laid from the first request's "
+                   "send time, and the sandbox, counting arrivals, put it in the next one.")
     if many["share_of_ceiling"] < 0.9 <= one["share_of_ceiling"]:
         per_request = many["wall_seconds"] / max(many["written"] / 50, 1)
         out.append(f"{many['tenants']} tenants reach {many['share_of_ceiling']:.2f} of the ceiling where one reaches "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks import bench_writes
+
 
 def _n(x: float | int | None, digits: int = 0) -> str:
     if x is None:
@@ -104,13 +106,13 @@ def _writes_rows(w: dict[str, Any]) -> list[list[str]]:
     rows = []
     for key in ("one_tenant", "all_tenants"):
         m = w[key]
+        limited = sum(m["rate_limited"].values())
         text = (f"{m['records_per_minute']:,.0f} records a Xero minute ({m['share_of_ceiling']:.2f} of the ceiling "
                 f"{m['ceiling_per_minute']:,}); {m['written']:,} of {m['tenants'] * m['rows_per_tenant']:,} invoices "
                 f"written in {m['wall_seconds']:.0f} s = {m['xero_minutes']:.1f} Xero minutes; "
-                f"{m['failed_calls']} failed calls")
+                f"{m['failed_calls']} non-2xx answers ({limited} of them 429, waited out and sent again)")
         rows.append(["8", f"Records written per minute, {m['tenants']} tenant(s) (time scale {w['time_scale']:g})",
-                     text, ">= 0.9 of 3,000 a tenant-minute, none failed",
-                     _met(m["share_of_ceiling"] >= 0.9 and not m["failed_calls"] and not m["errors"])])
+                     text, ">= 0.9 of 3,000 a tenant-minute, every row written", _met(bench_writes.met(m))])
     return rows
 
 

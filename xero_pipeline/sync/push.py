@@ -88,6 +88,8 @@ def push_object(client: XeroClient, connect: Connect, obj: XeroObject, *, connec
                 tenant_id: str | None = None, window_seconds: float = DEFAULT_IDEMPOTENCY_WINDOW,
                 keep: int | None = None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> PushReport:
     """Push ``obj``'s outbox (one tenant's rows, or every tenant's)."""
+    if obj.writes is None:
+        raise ValueError(f"{obj.table} is read only: the registry declares no writes for it")
     report = PushReport(obj.table)
     with connect() as conn:
         wb.ensure_tables(conn, [obj])
@@ -139,11 +141,11 @@ def _push(pusher: _Pusher, connect: Connect, obj: XeroObject, stale: list[wb.Req
     groups: dict[tuple[str, str], list[wb.OutboxRow]] = {}
     for row, method in ready:
         groups.setdefault((row.tenant_id, method), []).append(row)
-    assert obj.writes is not None
+    max_elements = obj.writes.max_elements if obj.writes else 1
     for (tenant, method), members in groups.items():
         payloads = [r.payload or "" for r in members]
         requests = []
-        for part in batches(payloads, max_elements=obj.writes.max_elements):
+        for part in batches(payloads, max_elements=max_elements):
             pairs = tuple((members[i].request_id, members[i].attempt) for i in part)
             requests.append(wb.Request(idempotency_key(tenant_id=tenant, table=obj.table, method=method, rows=pairs),
                                        tenant, method, request_body(obj, [payloads[i] for i in part]), pairs,
