@@ -209,3 +209,20 @@ def test_bad_rows_each_get_a_clear_outcome_and_lose_nothing(world: World) -> Non
     assert "payload is empty" in messages["bad-empty"]
     assert "one JSON object" in messages["bad-list"]
     assert "not connected" in messages["bad-tenant"]
+
+
+@pytest.mark.parametrize("fault", ["500", "504", "reset"])
+def test_an_answer_lost_after_the_write_is_retried_with_the_same_key(world: World, fault: str) -> None:
+    """Xero wrote the request but the answer never arrived: the client's retry sends the
+    same key and bytes, and Xero's cache answers it instead of writing a second copy."""
+    obj = BY_TABLE["invoices"]
+    reference = f"lost answer {fault} {_U}"
+    replays = world.sandbox.api.idempotency.replays
+    world.outbox(obj, [(f"lost-{fault}", {"Type": "ACCREC", "Contact": {"ContactID": _contact(world.books)},
+                                          "Reference": reference, "LineItems": _lines()})])
+    world.sandbox.inject(fault, tenant_id=world.tenant_id, path="Invoices")
+    world.push(obj)
+    copies = [i["InvoiceID"] for i in world.books.records("Invoices") if i["Reference"] == reference]
+    assert len(copies) == 1
+    assert world.sandbox.api.idempotency.replays == replays + 1
+    assert world.results(obj, [f"lost-{fault}"])[f"lost-{fault}"][:2] == ("written", copies[0])
