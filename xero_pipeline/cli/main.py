@@ -10,13 +10,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from xero_pipeline.cli.sql_output import FORMATS
+from xero_pipeline.cli.sync_command import cmd_sync, pipeline_resources
 from xero_pipeline.errors import XeroPipelineError
-
-if TYPE_CHECKING:
-    from xero_pipeline.cli.interrupts import SignalWatch
 
 EXAMPLE_SQL = """\
 -- Who owes us the most (open sales invoices, per organisation)?
@@ -30,51 +27,6 @@ SELECT tenant_id, journal_id, sum(net_amount) AS off_by
 FROM xero.journal_lines GROUP BY ALL HAVING sum(net_amount) <> 0;"""
 
 
-def _resources(args: argparse.Namespace):
-    from xero_pipeline.defs.resources import WarehouseResource, XeroResource
-
-    xero = XeroResource()
-    xero.settings()  # checks the configuration before any work starts
-    return xero, WarehouseResource(database=getattr(args, "warehouse", None) or "")
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    from xero_pipeline.cli.interrupts import SignalWatch, SyncInterrupted
-
-    # From the first line: a Ctrl-C while Dagster loads is as clean as one mid-sync.
-    with SignalWatch() as signals:
-        try:
-            return _sync(args, signals)
-        except KeyboardInterrupt as exc:
-            if not isinstance(exc, SyncInterrupted):
-                exc = SyncInterrupted(where=None, signum=signals.received())
-            print(exc, file=sys.stderr, flush=True)
-            return 130
-
-
-def _sync(args: argparse.Namespace, signals: SignalWatch) -> int:
-    import dagster as dg
-
-    from xero_pipeline.cli.runner import (
-        ensure_dagster_home,
-        select_objects,
-        sync_tenants,
-    )
-
-    objects = select_objects(args.select)
-    xero, warehouse = _resources(args)
-    ensure_dagster_home()
-    with dg.DagsterInstance.get() as instance:
-        report = sync_tenants(instance=instance, xero=xero, warehouse=warehouse, tenant_ids=args.tenant or None,
-                              objects=objects, signals=signals)
-    summary = f"{len(report.outcomes)} materialization(s), {len(report.failures)} failure(s)"
-    if report.unavailable:
-        # Not failures: Xero withholds these from the app (a scope or tier it lacks); see the lines above.
-        summary += f", {len(report.unavailable)} not available to this app"
-    print(summary)
-    return 0 if report.ok else 1
-
-
 def cmd_push(args: argparse.Namespace) -> int:
     import dagster as dg
 
@@ -86,7 +38,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    xero, warehouse = _resources(args)
+    xero, warehouse = pipeline_resources(args)
     ensure_dagster_home()
     with dg.DagsterInstance.get() as instance:
         reports, synced = push_tenants(instance=instance, xero=xero, warehouse=warehouse, tenant_id=args.tenant,
@@ -97,7 +49,7 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_tenants(args: argparse.Namespace) -> int:
-    xero, _ = _resources(args)
+    xero, _ = pipeline_resources(args)
     connected = xero.get_client().organisations()
     for c in connected.every:
         print(connected.describe(c))
@@ -111,7 +63,7 @@ def cmd_auth(args: argparse.Namespace) -> int:
         run_auth,
     )
 
-    xero, _ = _resources(args)
+    xero, _ = pipeline_resources(args)
     run_auth(
         settings=xero.settings(), authorize_url=authorize_url_from_env(), port=args.port,
         open_browser=None if args.no_browser else open_in_browser, timeout_seconds=args.timeout,
@@ -236,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", action="append", help="a tenant id (repeatable); default: every connected tenant")
     p.add_argument("--select", help="tables to sync, e.g. 'invoices,contacts' or 'credit*'; default: all")
     p.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="tenants synced at once, each in its own process (default: every tenant, up to 4 a CPU "
+                        "core and 1 a GiB of memory); 1 syncs them one after the other in this process")
+    # A tenant's process started by a parallel sync: the parent's session, and where progress goes.
+    p.add_argument("--child-of", help=argparse.SUPPRESS)
+    p.add_argument("--progress-fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sync)
 
     p = _command(sub, "push", "send the outboxes' pending rows (writeback.<object>) to Xero",

@@ -13,13 +13,15 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from xero_pipeline.cli.console import cli_console
+from xero_pipeline.cli.parallel import ChildSync, Fanout, default_parallel, run_children
+from xero_pipeline.cli.progress_view import ProgressView
+from xero_pipeline.cli.sync_report import AssetOutcome, SyncReport
 from xero_pipeline.cli.interrupts import (
     SESSION_TAG,
     SignalWatch,
@@ -30,6 +32,7 @@ from xero_pipeline.cli.interrupts import (
 from xero_pipeline.defs.assets import build_object_asset
 from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
+from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.defs.report_assets import build_report_assets
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
@@ -66,27 +69,6 @@ def select_objects(patterns: str | None) -> list[XeroObject]:
     return chosen
 
 
-@dataclass
-class AssetOutcome:
-    tenant_id: str
-    table: str
-    metadata: dict[str, Any]
-
-
-@dataclass
-class SyncReport:
-    outcomes: list[AssetOutcome] = field(default_factory=list)
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # tenant, step, message
-    # Objects and reports Xero does not serve to this app: not failures (tenant, table, reason).
-    unavailable: list[tuple[str, str, str]] = field(default_factory=list)
-    # Objects whose read the day's calls cut short: committed so far, not failed.
-    catching_up: list[tuple[str, str]] = field(default_factory=list)  # tenant, table
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
 def _value(meta: Any) -> Any:
     return getattr(meta, "value", meta)
 
@@ -109,17 +91,21 @@ def sync_tenants(
     objects: Sequence[XeroObject] = OBJECTS,
     echo: Callable[[str], None] = print,
     signals: SignalWatch | None = None,
+    view: ProgressView | None = None,
+    fanout: Fanout | None = None,
 ) -> SyncReport:
     """Materialize ``objects`` for each tenant (all connected ones by default).
 
+    One tenant at a time in this process, or with ``fanout`` each tenant's run in its own
+    process, ``fanout.parallel`` at once (see ``parallel``). ``view`` shows live progress.
     An interruption (Ctrl-C, SIGTERM: see ``interrupts``) raises ``SyncInterrupted``: the
-    current run ends CANCELED, no later tenant starts, and no run is left unfinished.
+    running runs end CANCELED, no later tenant starts, and no run is left unfinished.
     """
-    session = uuid.uuid4().hex
+    session = fanout.child_of if fanout and fanout.child_of else uuid.uuid4().hex
     runs = _Runs(instance, {"xero": xero, "warehouse": warehouse},
                  {"xero/trigger": "cli", SESSION_TAG: session}, signals)
     try:
-        return _sync(runs, xero, tenant_ids, objects, echo)
+        return _sync(runs, xero, tenant_ids, objects, echo, view, fanout)
     except KeyboardInterrupt as exc:
         where = exc.where if isinstance(exc, SyncInterrupted) else runs.where()
         error = SyncInterrupted(where=where, signum=signals.received() if signals else None)
@@ -127,8 +113,9 @@ def sync_tenants(
         raise error from None
 
 
-def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, objects: Sequence[XeroObject],
-          echo: Callable[[str], None]) -> SyncReport:
+def _targets(xero: XeroResource, tenant_ids: Sequence[str] | None,
+             echo: Callable[[str], None]) -> tuple[list[str], dict[str, str]]:
+    """The tenants to sync and their names; unknown or non-organisation tenants are refused."""
     tenancy = xero.get_client().organisations()
     connected = tenancy.tenant_ids
     if tenant_ids:
@@ -140,66 +127,107 @@ def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, obj
             raise ConfigError(
                 f"tenant {', '.join(unknown)} is not connected to this app; connected: {', '.join(connected) or 'none'}"
             )
-        targets = list(tenant_ids)
-    else:
-        targets = connected
-        for note in tenancy.notes():
-            echo(note)
-    added = register_tenants(runs.instance, targets)
-    if added:
-        echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")
-    assets = [build_object_asset(o) for o in objects]
+        return list(tenant_ids), tenancy.names
+    for note in tenancy.notes():
+        echo(note)
+    return connected, tenancy.names
+
+
+def _sync(runs: _Runs, xero: XeroResource, tenant_ids: Sequence[str] | None, objects: Sequence[XeroObject],
+          echo: Callable[[str], None], view: ProgressView | None, fanout: Fanout | None) -> SyncReport:
+    targets, names = _targets(xero, tenant_ids, echo)
+    child = bool(fanout and fanout.child_of)
+    if not child:
+        added = register_tenants(runs.instance, targets)
+        if added:
+            echo(f"registered {len(added)} new tenant partition(s): {', '.join(added)}")
     full = list(objects) == list(OBJECTS)
-    if full:  # a full sync also refreshes the report snapshots (and, once at the end, the ledger views)
-        assets += build_report_assets()
-    checks = build_checks(objects)
     report = SyncReport()
     # xero/tenants is not per tenant: it rides along once, in the first tenant's run (an
-    # unpartitioned asset in a partitioned run), or alone when no tenant is connected.
+    # unpartitioned asset in a partitioned run), or in the closing run of a fan-out.
     tenants_table = [xero_tenants, tenants_key_check]
-    if not targets:
-        _collect(result := runs.run("the tenant list", tenants_table), "all tenants", report, echo)
-        runs.stop_if_interrupted(result)
-    for i, tenant in enumerate(targets):
-        echo(f"{tenant_label(tenant, tenancy.names.get(tenant))}: syncing {len(objects)} object(s)")
-        result = runs.run(f"tenant {tenant}", [*assets, *checks, *(tenants_table if i == 0 else [])],
-                          partition_key=tenant, tags=tenant_tags(tenant, tenancy.names.get(tenant)))
-        for event in result.get_asset_materialization_events():
-            mat = event.step_materialization_data.materialization
-            table = mat.asset_key.path[-1]
-            meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
-            report.outcomes.append(AssetOutcome(tenant, table, meta))
-            rows, calls = meta.get("dagster/row_count", 0), meta.get("api_calls", 0)
-            counts = f"{table:<24} {rows:>7} {'row ' if rows == 1 else 'rows'}"
-            calls_text = f"{calls} call" + ("" if calls == 1 else "s")
-            if meta.get(AVAILABLE_KEY) is False:
-                # Said once, for the object or report: its child tables share the reason.
-                if table in BY_TABLE or table in _REPORT_TABLES:
-                    report.unavailable.append((tenant, table, str(meta.get(REASON_KEY, ""))))
-                    echo(f"  {table:<24} not available: {meta.get(REASON_KEY, '')}")
-            elif "report_calls" in meta:
-                echo(f"  {counts}  (snapshot)  {calls_text}")
-            elif "api_calls" in meta:
-                echo(
-                    f"  {counts}  +{meta.get('rows_inserted', 0)} new "
-                    f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  {calls_text}"
-                )
-            if meta.get("sync_complete") is False:
-                report.catching_up.append((tenant, table))
-                echo(f"    catching up ({meta.get('stopped_by')}): committed so far, continues on the next run")
-        _collect(result, tenant, report, echo)
-        runs.stop_if_interrupted(result)
-    if full:
-        result = runs.run("the ledger views", build_view_assets(), resources={"warehouse": runs.resources["warehouse"]})
+    parallel = 1 if child or not fanout else (fanout.parallel or default_parallel(len(targets)))
+    if parallel > 1 and len(targets) > 1:
+        assert fanout is not None and view is not None
+        echo(f"syncing {len(targets)} tenants, {min(parallel, len(targets))} at a time")
+        children = [ChildSync(t, tenant_label(t, names.get(t)), [*fanout.child_argv, "--tenant", t,
+                                                                  "--child-of", runs.tags[SESSION_TAG]])
+                    for t in targets]
+        run_children(children, parallel=parallel, view=view, report=report)
+        closing = tenants_table
+    else:
+        _each_tenant(runs, targets, names, objects, full, [] if child else tenants_table, report, echo, view)
+        closing = [] if targets or child else tenants_table
+    parts = {"the tenant list": closing} if closing else {}
+    if full and not child:  # a full sync also refreshes the ledger views, once at the end
+        parts["the ledger views"] = build_view_assets()
+    if parts:
+        result = runs.run(" and ".join(parts), [a for assets in parts.values() for a in assets],
+                          resources={"warehouse": runs.resources["warehouse"], "xero": runs.resources["xero"]})
         _collect(result, "all tenants", report, echo)
+        report.materialized += len(result.get_asset_materialization_events())
         runs.stop_if_interrupted(result)
     return report
+
+
+def _each_tenant(runs: _Runs, targets: Sequence[str], names: dict[str, str], objects: Sequence[XeroObject],
+                 full: bool, first_extra: list[Any], report: SyncReport, echo: Callable[[str], None],
+                 view: ProgressView | None) -> None:
+    """One run per tenant, one after the other, in this process."""
+    assets = [build_object_asset(o) for o in objects]
+    if full:  # a full sync also refreshes the report snapshots
+        assets += build_report_assets()
+    checks = build_checks(objects)
+    for i, tenant in enumerate(targets):
+        label = tenant_label(tenant, names.get(tenant))
+        echo(f"{label}: syncing {len(objects)} object(s)")
+        if view is not None:
+            view.started(tenant, label)
+        try:
+            result = runs.run(f"tenant {tenant}", [*assets, *checks, *(first_extra if i == 0 else [])],
+                              partition_key=tenant, tags=tenant_tags(tenant, names.get(tenant)))
+        finally:
+            if view is not None:
+                view.finished(tenant)
+        _echo_outcomes(result, tenant, report, echo)
+        _collect(result, tenant, report, echo)
+        runs.stop_if_interrupted(result)
+
+
+def _echo_outcomes(result: Any, tenant: str, report: SyncReport, echo: Callable[[str], None]) -> None:
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        table = mat.asset_key.path[-1]
+        meta = {k: _value(v) for k, v in mat.metadata.items() if k != "dagster/column_schema"}
+        report.materialized += 1
+        report.outcomes.append(AssetOutcome(tenant, table, meta))
+        rows, calls = meta.get("dagster/row_count", 0), meta.get("api_calls", 0)
+        counts = f"{table:<24} {rows:>7} {'row ' if rows == 1 else 'rows'}"
+        calls_text = f"{calls} call" + ("" if calls == 1 else "s")
+        if meta.get(AVAILABLE_KEY) is False:
+            # Said once, for the object or report: its child tables share the reason.
+            if table in BY_TABLE or table in _REPORT_TABLES:
+                report.unavailable.append((tenant, table, str(meta.get(REASON_KEY, ""))))
+                echo(f"  {table:<24} not available: {meta.get(REASON_KEY, '')}")
+        elif "report_calls" in meta:
+            echo(f"  {counts}  (snapshot)  {calls_text}")
+        elif "api_calls" in meta:
+            echo(
+                f"  {counts}  +{meta.get('rows_inserted', 0)} new "
+                f"~{meta.get('rows_updated', 0)} changed -{meta.get('rows_deleted', 0)} deleted  {calls_text}"
+            )
+        if meta.get("sync_complete") is False:
+            report.catching_up.append((tenant, table))
+            echo(f"    catching up ({meta.get('stopped_by')}): committed so far, continues on the next run")
 
 
 class _Runs:
     """Starts the command's runs in process, one at a time, and notices an interruption."""
 
-    JOB = "__ephemeral_asset_job__"  # the name ``dg.materialize`` gives its runs
+    JOB = SYNC_JOB
+    # Runs executed here have no code-location origin; the UI lists a job's runs by this
+    # label (repository@location), so the CLI's runs show under xero_sync like the daemon's.
+    REPOSITORY_LABEL = {".dagster/repository": "__repository__@xero_pipeline.definitions"}
 
     def __init__(self, instance: dg.DagsterInstance, resources: dict[str, Any], tags: dict[str, str],
                  signals: SignalWatch | None) -> None:
@@ -226,7 +254,8 @@ class _Runs:
         job = defs.resolve_job_def(self.JOB).with_logger_defs({"console": cli_console(self.instance)})
         result = job.execute_in_process(
             run_config={"loggers": {"console": {}}},  # a logger runs only when configured
-            instance=self.instance, partition_key=partition_key, raise_on_error=False, tags={**self.tags, **(tags or {})}
+            instance=self.instance, partition_key=partition_key, raise_on_error=False,
+            tags={**self.REPOSITORY_LABEL, **self.tags, **(tags or {})},
         )
         # A run that ran to its end (the signal came after its last step) stopped "after", not "during".
         self.finished = not self._interrupted(result)
@@ -251,8 +280,7 @@ def _collect(result: Any, tenant: str, report: SyncReport, echo: Callable[[str],
         if event.event_type == dg.DagsterEventType.RUN_FAILURE and not steps_failed and not was_interrupted(error):
             # A run that failed before any step (a resource that would not start) has no step failure.
             message = error.message.strip() if error else event.message or "the run failed"
-            report.failures.append((tenant, "run", message))
-            echo(f"  FAILED run: {message}")
+            report.add_failure(tenant, "run", message, echo=echo)
         if event.is_step_failure:
             steps_failed = True
         if event.is_step_failure and not was_interrupted(error):
@@ -260,8 +288,7 @@ def _collect(result: Any, tenant: str, report: SyncReport, echo: Callable[[str],
             while error and error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
                 error = error.cause
             message = error.message.strip() if error else "failed"
-            report.failures.append((tenant, event.step_key or "?", message))
-            echo(f"  FAILED {event.step_key}: {message}")
+            report.add_failure(tenant, event.step_key or "?", message, echo=echo)
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
             continue

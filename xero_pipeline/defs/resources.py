@@ -8,8 +8,6 @@ never at import time.
 from __future__ import annotations
 
 import os
-import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,10 +18,11 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
 from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
-from xero_pipeline.errors import ConfigError, XeroPipelineError
+from xero_pipeline.errors import XeroPipelineError
 from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
-from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_path
+from xero_pipeline.warehouse.connection import close_writer, wal_path
+from xero_pipeline.warehouse.locking import WarehouseLockTimeout, connect_with_wait, process_lock, writer_turn
 from xero_pipeline.xero.app_limit import AppLimit, app_limit_path
 from xero_pipeline.xero.auth import TokenManager, TokenStore
 from xero_pipeline.xero.client import XeroClient
@@ -180,7 +179,29 @@ class WarehouseResource(DuckDBResource):
         "probably a long session; each of ~45 steps waiting the full bound would keep the run going for hours).",
     )
 
+    memory_limit: str = Field(
+        default="256MB",
+        description="DuckDB's memory for one write session (XERO_WAREHOUSE_MEMORY). A merge larger than this spills "
+        "to temp_directory instead of growing the process, so a run's peak memory does not grow with the "
+        "organisation's size, and a machine holds a predictable number of runs at once.",
+    )
+    temp_directory: str = Field(
+        default="", description="Where a merge spills past memory_limit (default: beside the warehouse file, "
+        "<file>.tmp; it holds data only while a merge runs)."
+    )
+
     _lock_gave_up: bool = PrivateAttr(default=False)
+
+    def duckdb_config(self) -> dict[str, object]:
+        """The settings every write session opens with; ``connection_config`` overrides them."""
+        return {
+            "memory_limit": os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit,
+            "temp_directory": self.temp_directory or f"{self.path()}.tmp",
+            # Merges join on keys and never need rows in insertion order: without it DuckDB
+            # can stream and spill more of the merge.
+            "preserve_insertion_order": False,
+            **self.connection_config,
+        }
 
     def path(self) -> str:
         return str(warehouse_path(self.database or None))
@@ -197,9 +218,12 @@ class WarehouseResource(DuckDBResource):
         timeout = self.lock_timeout_seconds
         if self._lock_gave_up:
             timeout = min(timeout, self.retry_lock_seconds)
-        with _process_lock(path):
+        log = dg.get_dagster_logger("xero_pipeline.warehouse.merge")
+        deadline = time.monotonic() + timeout
+        with process_lock(path), writer_turn(path, timeout=timeout, log=log.info):
             try:
-                conn = _connect_with_wait(path, timeout=timeout, config=self.connection_config)
+                conn = connect_with_wait(path, timeout=timeout, deadline=deadline, config=self.duckdb_config(),
+                                         warn=log.warning, info=log.info)
             except WarehouseLockTimeout:
                 self._lock_gave_up = True
                 raise
@@ -223,72 +247,3 @@ class WarehouseResource(DuckDBResource):
         except WarehouseLockTimeout:
             context.log.warning(f"warehouse {self.path()}: not checkpointed at the end of the run (another process "
                                 "holds it); the next writer does it")
-
-
-_LOCKS: dict[str, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _process_lock(path: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(os.path.realpath(path), threading.Lock())
-
-
-class WarehouseLockTimeout(ConfigError):
-    """Another process held the warehouse file for longer than the resource waits."""
-
-
-LOCK_QUIET_SECONDS = 2.0  # waits behind another tenant's merge are this short and normal: no log line
-LOCK_REPORT_SECONDS = 10.0  # after that, say so this often while waiting
-
-
-def lock_holder(message: str) -> str:
-    """Who holds the warehouse, from DuckDB's lock error ("... held in /usr/bin/duckdb (PID 4242)")."""
-    found = re.search(r"held in (.+?) \(PID (\d+)\)", message)
-    if not found:
-        return "another process (DuckDB did not say which)"
-    program, pid = found.groups()
-    try:  # the command line says more than the program ("duckdb -readonly data/warehouse.duckdb"); Linux only
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            program = " ".join(fh.read().replace(b"\0", b" ").decode(errors="replace").split())[:200] or program
-    except OSError:
-        pass
-    return f"PID {pid} ({program})"
-
-
-def _connect_with_wait(path: str, *, timeout: float, config: dict) -> duckdb.DuckDBPyConnection:
-    """Open the file for writing, waiting (bounded, and logged in the run) while another process holds it."""
-    log = dg.get_dagster_logger("xero_pipeline.warehouse.merge")
-    started = time.monotonic()
-    deadline = started + timeout
-    delay = 0.05
-    next_report = started + LOCK_QUIET_SECONDS
-    waited = False
-    while True:
-        try:
-            conn = open_writer(path, config=config)
-            if waited:
-                log.info(f"warehouse {path}: lock acquired after {time.monotonic() - started:.1f} s")
-            return conn
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise ConfigError(f"cannot open the warehouse {path}: {exc}") from None
-            now = time.monotonic()
-            if now >= deadline:
-                raise WarehouseLockTimeout(
-                    f"the warehouse {path} stayed locked by {lock_holder(str(exc))} for {timeout:g} s "
-                    "(lock_timeout_seconds, or retry_lock_seconds after an earlier step gave up); nothing was "
-                    "written and no cursor moved, so the next run redoes this step. Close other writers and long "
-                    "read sessions (read-only ones block writes too while open), read through "
-                    "`xero-pipeline sql`, or query a snapshot (README)."
-                ) from None
-            if now >= next_report:
-                # Runs of other tenants hold it for seconds; a person's session can hold it for hours.
-                log.warning(
-                    f"warehouse {path} is locked by {lock_holder(str(exc))}; waiting "
-                    f"({now - started:.0f} s so far, giving up after {timeout:g} s)"
-                )
-                next_report = now + LOCK_REPORT_SECONDS
-                waited = True
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)

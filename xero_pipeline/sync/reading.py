@@ -128,7 +128,7 @@ def _fill_singly(client: XeroClient, obj: XeroObject, tenant_id: str, record: di
     key = str(record[obj.primary_key])
     try:
         body = client.get_json(f"/api.xro/2.0/{obj.path}/{quote(key)}", tenant_id=tenant_id, scope=obj.scope,
-                               keep=keep)
+                               keep=keep, what=obj.table)
     except XeroApiError as exc:
         if exc.status != 404:
             raise

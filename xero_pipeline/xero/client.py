@@ -42,6 +42,7 @@ from typing import Any
 
 import requests
 
+from xero_pipeline import progress
 from xero_pipeline.errors import (
     XeroApiError,
     XeroAuthError,
@@ -110,7 +111,9 @@ class XeroClient:
     def _throttle(self, tenant_id: str | None) -> TenantThrottle:
         key = tenant_id or ""
         if key not in self._throttles:
-            self._throttles[key] = self._throttle_factory()
+            throttle = self._throttles[key] = self._throttle_factory()
+            throttle.on_wait = lambda seconds: progress.emit("wait", tenant=tenant_id, seconds=seconds,
+                                                             limit="minute")
         return self._throttles[key]
 
     def park(self, tenant_id: str, until: datetime) -> None:
@@ -121,7 +124,8 @@ class XeroClient:
         """The tenant's calls left today as Xero last said (None: no recent answer)."""
         return self.days.left(tenant_id)
 
-    def _retry(self, failures: int, problem: str, where: str, *, wait: float | None = None) -> None:
+    def _retry(self, failures: int, problem: str, where: str, *, tenant_id: str | None,
+               wait: float | None = None) -> None:
         """Sleep before attempt ``failures + 1``, or give up after ``max_retries``."""
         if failures > self._max_retries:
             raise XeroUnavailableError(
@@ -133,6 +137,7 @@ class XeroClient:
             delay = min(max(delay, wait), self._max_backoff)
         log.warning("%s: %s; retry %d of %d in %.1f s", where, problem, failures, self._max_retries, delay)
         self.stats.retries += 1
+        progress.emit("wait", tenant=tenant_id, seconds=delay, limit="retry")
         self._sleep(delay)
 
     def get_json(
@@ -199,6 +204,7 @@ class XeroClient:
                     sent["Authorization"] = f"Bearer {token}"
                     if self._app is not None:
                         self._app.acquire()
+                    progress.emit("calling", tenant=tenant_id, what=what)
                     self.stats.calls += 1
                     resp = self._session.request(method, url, params=params, headers=sent, data=body,
                                                  timeout=self._timeout)
@@ -206,7 +212,8 @@ class XeroClient:
                     seen.refused = resp.status_code == 429
             except _TRANSIENT as exc:
                 failures += 1
-                self._retry(failures, f"{type(exc).__name__}: {redact(str(exc))[:200]}", where)
+                self._retry(failures, f"{type(exc).__name__}: {redact(str(exc))[:200]}", where,
+                            tenant_id=tenant_id)
                 continue
             except requests.RequestException as exc:
                 # Not the network: the request itself is unsendable (a token with a newline, a bad URL).
@@ -215,6 +222,7 @@ class XeroClient:
                 ) from None
             status = resp.status_code
             self.stats.by_status[status] = self.stats.by_status.get(status, 0) + 1
+            progress.emit("call", tenant=tenant_id, what=what, status=status)
             day = int_header(resp.headers, "X-DayLimit-Remaining")
             if day is not None:
                 self.stats.day_remaining = day
@@ -228,7 +236,8 @@ class XeroClient:
                 except ValueError:
                     # Truncated or non-JSON 200s happen behind flaky proxies; the read is safe to repeat.
                     failures += 1
-                    self._retry(failures, f"a malformed JSON body ({len(resp.content)} bytes)", where)
+                    self._retry(failures, f"a malformed JSON body ({len(resp.content)} bytes)", where,
+                                tenant_id=tenant_id)
                     continue
             if status == 401:
                 message, _ = problem_text(resp)
@@ -272,13 +281,15 @@ class XeroClient:
                     wait = seconds_header(resp.headers, throttle.window_seconds)
                     throttle.back_off(wait)
                 log.info("%s: 429 %s limit, waiting %.1f s", where, problem, wait)
+                progress.emit("wait", tenant=tenant_id, seconds=wait,
+                              limit="app" if problem == "appminute" else problem)
                 self.stats.throttled_seconds += wait
                 continue
             if status >= 500 and status not in _FINAL_5XX:
                 message, _ = problem_text(resp)
                 failures += 1
                 wait = seconds_header(resp.headers, 0.0) if "Retry-After" in resp.headers else None
-                self._retry(failures, f"HTTP {status}: {message[:200]}", where, wait=wait)
+                self._retry(failures, f"HTTP {status}: {message[:200]}", where, tenant_id=tenant_id, wait=wait)
                 continue
             message, details = problem_text(resp)
             raise XeroApiError(status=status, message=message, path=url_path, tenant_id=tenant_id,

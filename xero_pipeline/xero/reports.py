@@ -183,7 +183,8 @@ def xero_today(client: XeroClient, tenant_id: str, *, max_age_seconds: float = 6
     if cached and time.monotonic() - cached[1] < max_age_seconds:
         return cached[0]
     org = BY_TABLE["organisations"]
-    body = client.get_json(f"/api.xro/2.0/{org.path}", tenant_id=tenant_id, scope=org.scope)
+    body = client.get_json(f"/api.xro/2.0/{org.path}", tenant_id=tenant_id, scope=org.scope,
+                           what="the organisation's date")
     stamp = parse_instant(body.get("DateTimeUTC")) if isinstance(body, dict) else None
     today = (stamp or datetime.now(UTC)).date()
     seen[tenant_id] = (today, time.monotonic())
@@ -193,7 +194,8 @@ def xero_today(client: XeroClient, tenant_id: str, *, max_age_seconds: float = 6
 def fetch_report(client: XeroClient, tenant_id: str, call: ReportCall, *, keep: int | None = None) -> dict[str, Any]:
     """One report response (the first element of ``Reports``)."""
     path = report_path(call.report)
-    body = client.get_json(path, tenant_id=tenant_id, params=call.params, scope=call.report.scope, keep=keep)
+    body = client.get_json(path, tenant_id=tenant_id, params=call.params, scope=call.report.scope, keep=keep,
+                           what=call.report.table)
     reports = body.get("Reports") if isinstance(body, dict) else None
     if not isinstance(reports, list) or not reports or not isinstance(reports[0], dict):
         raise XeroApiError(status=200, path=path, tenant_id=tenant_id,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -53,6 +53,8 @@ class TenantThrottle:
     _spent: int = 0  # calls started since, or in flight then (maybe not yet counted by Xero)
     _credit: int = 0  # counted calls of ours that have left the window since
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    # Told the length of each pacing wait as it starts (the CLI shows it as live progress).
+    on_wait: Callable[[float], None] | None = None
 
     def _trim(self, now: float) -> None:
         while self._done and self._done[0] + self.window_seconds <= now:
@@ -94,6 +96,8 @@ class TenantThrottle:
                 wait = self._wait_time(now)
                 if wait is not None and wait <= 0:
                     break
+                if wait is not None and self.on_wait is not None:
+                    self.on_wait(wait)
                 self._cond.wait(timeout=wait if wait is not None else self.window_seconds)
                 self.waited_seconds += time.monotonic() - now
             self._in_flight += 1

@@ -28,7 +28,7 @@ UNFINISHED = {dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.
 
 def start_sync(env: dict[str, str]) -> subprocess.Popen:
     code = "import sys\nfrom xero_pipeline.cli.main import main\nsys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, "sync", "--select", SELECT], env=env,
+    return subprocess.Popen([sys.executable, "-c", code, "sync", "--select", SELECT, "--parallel", "1"], env=env,
                             cwd=env["DAGSTER_HOME"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
