@@ -20,7 +20,8 @@ What is retried and what is not:
   judged from the last ``X-DayLimit-Remaining`` Xero sent for the tenant) is not made:
   ``XeroBudgetReached``, so a step stops before Xero refuses it;
 * 5xx (500, 502, 503, 504 ...), connection errors, timeouts and truncated or malformed
-  JSON: bounded exponential backoff with jitter (reads are safe to repeat);
+  JSON: bounded exponential backoff with jitter (reads are safe to repeat, and so are writes:
+  each retry sends the same Idempotency-Key and body, see ``xero.writes``);
 * 501 Not Implemented and 505, any other 4xx (400, 404 ...), or a request that cannot
   even be sent, fail at once with Xero's own message and validation errors, the object
   and the tenant: the same request gets the same answer, and every repeat would spend a

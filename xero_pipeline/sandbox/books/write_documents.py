@@ -63,9 +63,7 @@ PATHS = tuple(_KINDS)
 
 def write(desk: Desk, path: str, element: Record, existing: Record | None) -> Record:
     kind = _KINDS[path]
-    if existing is None:
-        if element.get(kind.id_field):
-            raise Invalid(wv.NOT_FOUND)
+    if existing is None:  # an id naming no record was refused before (``writes.apply``)
         return _create(desk, kind, element)
     return _update(desk, kind, element, existing)
 
