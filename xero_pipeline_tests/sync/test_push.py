@@ -226,3 +226,29 @@ def test_an_answer_lost_after_the_write_is_retried_with_the_same_key(world: Worl
     assert len(copies) == 1
     assert world.sandbox.api.idempotency.replays == replays + 1
     assert world.results(obj, [f"lost-{fault}"])[f"lost-{fault}"][:2] == ("written", copies[0])
+
+
+def test_a_push_stopped_by_the_days_budget_leaves_its_rows_pending(world: World) -> None:
+    """Refused before sending (the calls left of the tenant's day are reserved): nothing is
+    left in flight, and the next push sends the rows."""
+    obj = BY_TABLE["manual_journals"]
+    lines = [{"AccountCode": "429", "LineAmount": "10.00"}, {"AccountCode": "200", "LineAmount": "-10.00"}]
+    world.outbox(obj, [("budget-1", {"Narration": f"Budget {_U}", "JournalLines": lines})])
+    thrifty = xero_resource(world.sandbox, world.path.parent, rate_window_seconds=1.0, reserve_daily_calls=10_000)
+    thrifty.get_client().days.saw(world.tenant_id, 5_000)  # what Xero's last answer said was left today
+    reports, _ = push_tenants(instance=world.instance, xero=thrifty, warehouse=world.warehouse, objects=[obj],
+                              echo=lambda _: None)
+    assert world.tenant_id in reports[0].stopped
+    assert world.results(obj, ["budget-1"]) == {}
+    assert world.query("SELECT count(*) FROM writeback.requests WHERE answered_at IS NULL") == [(0,)]
+    world.push(obj)
+    assert world.results(obj, ["budget-1"])["budget-1"][0] == "written"
+
+
+def test_a_tenants_push_also_refuses_rows_of_tenants_not_connected(world: World) -> None:
+    obj = BY_TABLE["items"]
+    stranger = "11111111-aaaa-4bbb-8ccc-000000000000"
+    world.outbox(obj, [("stranger-item", {"Code": f"S-{_U}"})], tenant_id=stranger)
+    push_tenants(instance=world.instance, xero=world.xero, warehouse=world.warehouse, tenant_id=world.tenant_id,
+                 objects=[obj], refresh=False, echo=lambda _: None)
+    assert world.results(obj, ["stranger-item"])["stranger-item"][0] == "rejected"
