@@ -238,7 +238,7 @@ Writes (``api.writes``, ``api.idempotency``, ``books.writes``, ``books.write_doc
     quotes DRAFT or SENT; manual journals DRAFT or POSTED; spend/receive money only
     AUTHORISED); every line of an invoice, credit note or bank transaction needs an
     AccountCode, and LineAmount/TaxAmount sent are recomputed, never trusted; a payment is
-    only deleted (Status DELETED), never edited; credit notes are written in the base
+    only deleted (Status DELETED), never edited, and so is spend/receive money (no VOIDED); credit notes are written in the base
     currency; tracking on written lines is ignored. Messages quoted from the spec's
     examples ("Account code '…' has been removed as it does not match a recognised
     account.", "The total debits (…) must equal total credits (…)", "Payment amount

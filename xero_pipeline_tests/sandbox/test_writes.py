@@ -172,6 +172,9 @@ def test_a_refused_element_changes_nothing(writer: Writer) -> None:
     assert refused["ValidationErrors"] == [{"Message": "Date 'not a date' is not a valid date"}]
     after = json.dumps(writer.books.get("BankTransactions", txn["BankTransactionID"]), default=str, sort_keys=True)
     assert after == before
+    [voided] = writer.ok("POST", "BankTransactions", [{"BankTransactionID": txn["BankTransactionID"],
+                                                       "Status": "VOIDED"}])
+    assert voided["ValidationErrors"] == [{"Message": "BankTransaction not of valid status for modification"}]
     [untaxed] = writer.ok("POST", "BankTransactions", [{"BankTransactionID": txn["BankTransactionID"],
                                                         "LineAmountTypes": "NoTax"}])
     assert (untaxed["TotalTax"], untaxed["Total"]) == (Decimal("0.00"), Decimal("80.00"))

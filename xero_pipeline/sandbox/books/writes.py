@@ -176,8 +176,11 @@ def _bank_transaction(desk: Desk, path: str, el: Record, existing: Record | None
     if existing is not None:
         if existing["Status"] != "AUTHORISED" or existing["Type"] not in ("RECEIVE", "SPEND"):
             raise Invalid("BankTransaction not of valid status for modification")
-        if wv.text(el, "Status") in ("DELETED", "VOIDED"):
-            return banking.remove_bank_transaction(desk, existing, status=el["Status"])
+        target = wv.text(el, "Status") or "AUTHORISED"
+        if target == "DELETED":  # Xero removes spend/receive money by deleting it; there is no void
+            return banking.remove_bank_transaction(desk, existing, status="DELETED")
+        if target != "AUTHORISED":
+            raise Invalid("BankTransaction not of valid status for modification")
         amounts = wv.line_amount_types(el, existing["LineAmountTypes"])
         day = wv.day(el.get("Date"), "Date", existing["Date"])
         if "LineItems" in el:
