@@ -8,7 +8,8 @@ for tenant scaling, which runs next; the "all runs at once" variant of tenant sc
 runs last if time remains. Anything skipped is named in the results, with the reason.
 Figure 7 (a 500,000-journal organisation on a Starter plan catching up over simulated
 days, ``bench_catch_up``) runs after the budgeted figures, on its own clock: about six
-days of three minutes each.
+days of three minutes each. Figure 8 (records written to Xero per minute under its limits,
+1 and 8 tenants, ``bench_writes``) runs last, also on its own clock: about four minutes.
 
     python -m benchmarks [--quick] [--out DIR] [--budget SECONDS]
 
@@ -36,6 +37,7 @@ from benchmarks import (
     bench_stages,
     bench_sync,
     bench_tenants,
+    bench_writes,
     report,
     sync_figures,
 )
@@ -73,12 +75,15 @@ class Plan:
     catch_up_journals: int = 500_000
     catch_up_day_seconds: float = 180.0  # longer than a day's run of 1,000 calls takes
     catch_up_day_limit: int = 0  # 0: the Starter plan's 1,000
+    writes_rows: int = 6000  # invoices per tenant: 120 requests, two of Xero's minutes
+    writes_time_scale: float = 2.0
 
 
 QUICK = Plan(small_scale=0.3, big_scales=(0.6,), stages_scale=0.2, limits_scale=1.0, limits_time_scale=30.0,
              tenants=2, tenants_scale=0.05, tenants_time_scale=30.0, tenants_daemon=False, budget_seconds=600.0,
              tenants_reserve_seconds=120.0, app_limit_tenants=6, app_limit_processes=2, app_limit_scale=0.02,
-             catch_up_journals=1_000, catch_up_day_seconds=12.0, catch_up_day_limit=60)
+             catch_up_journals=1_000, catch_up_day_seconds=12.0, catch_up_day_limit=60, writes_rows=3050,
+             writes_time_scale=30.0)
 
 
 def _available_gib() -> float | None:
@@ -153,6 +158,9 @@ def run(plan: Plan, workdir: Path) -> dict[str, Any]:
                                     journals=plan.catch_up_journals, day_seconds=plan.catch_up_day_seconds,
                                     plan="starter", day_limit=plan.catch_up_day_limit, scale=0.02, max_days=12,
                                     workdir=catch_up_dir)
+    # Figure 8, also on its own clock: at least two of Xero's (time-scaled) minutes for 1 tenant, then for 8.
+    results["writes"] = timed("records written per minute", bench_writes.run, rows=plan.writes_rows,
+                              tenants=plan.tenants, time_scale=plan.writes_time_scale, workdir=workdir / "writes")
     results["runtime_seconds"] = time.monotonic() - started
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     machine1 = machine_cpu_seconds()

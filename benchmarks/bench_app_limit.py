@@ -1,4 +1,4 @@
-"""Figure 8: 200 tenants read at once by several processes under the app's 10,000 calls a minute.
+"""Figure 9: 200 tenants read at once by several processes under the app's 10,000 calls a minute.
 
 Xero limits an app to 10,000 calls a minute over all its organisations (``appminute``),
 on top of each organisation's 60. The sandbox enforces both in real time (time scale 1:

@@ -18,17 +18,19 @@ from xero_pipeline.defs.schedules import build_daily_schedule
 from xero_pipeline.defs.sensors import health_sensor, tenant_sensor
 from xero_pipeline.defs.tenants_asset import xero_tenants
 from xero_pipeline.defs.view_assets import build_view_assets, ledger_job
+from xero_pipeline.defs.writeback import build_writeback_assets, writeback_job, writeback_sensor
 
 xero_assets = build_assets()
 report_assets = build_report_assets()  # xero/report_*: Xero's reports, per tenant
 ledger_assets = build_view_assets()  # ledger/*: views over all tenants
 
 defs = dg.Definitions(
-    assets=[*xero_assets, *report_assets, *ledger_assets, xero_tenants, *build_retired_assets()],
+    assets=[*xero_assets, *report_assets, *ledger_assets, xero_tenants, *build_retired_assets(),
+            *build_writeback_assets()],  # writeback/*: outboxes pushed to Xero, per tenant
     asset_checks=[tenant_health_check, *build_checks(), build_rebuilt_ledger_checks(), tenants_key_check],
-    jobs=[sync_job, ledger_job],
+    jobs=[sync_job, ledger_job, writeback_job],
     schedules=[],
-    sensors=[tenant_sensor, health_sensor],
+    sensors=[tenant_sensor, health_sensor, writeback_sensor],
     resources={
         # XERO_CLIENT_SECRET is read when a run starts (XeroResource.settings): an EnvVar would
         # make it required, and a Mobile or desktop app (PKCE) has none.

@@ -98,6 +98,7 @@ class XeroApiError(XeroPipelineError):
         tenant_id: str | None,
         details: list[str] | None = None,
         what: str | None = None,
+        method: str = "GET",
     ) -> None:
         self.status = status
         self.xero_message = message
@@ -105,7 +106,7 @@ class XeroApiError(XeroPipelineError):
         self.tenant_id = tenant_id
         self.details = details or []
         self.what = what
-        where = f"GET {path}" + (f" ({what})" if what else "")
+        where = f"{method} {path}" + (f" ({what})" if what else "")
         where += f" for tenant {tenant_id}" if tenant_id else ""
         extra = "".join(f"\n  - {d}" for d in self.details)
         super().__init__(f"Xero returned {status} to {where}: {message}{extra}")

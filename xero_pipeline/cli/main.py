@@ -27,6 +27,27 @@ SELECT tenant_id, journal_id, sum(net_amount) AS off_by
 FROM xero.journal_lines GROUP BY ALL HAVING sum(net_amount) <> 0;"""
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from xero_pipeline.cli.push import push_tenants, select_writable
+    from xero_pipeline.cli.runner import ensure_dagster_home
+
+    try:
+        objects = select_writable(args.object)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    xero, warehouse = pipeline_resources(args)
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        reports, synced = push_tenants(instance=instance, xero=xero, warehouse=warehouse, tenant_id=args.tenant,
+                                       objects=objects, refresh=not args.no_refresh)
+    stopped = any(r.stopped for r in reports)
+    print(f"{sum(sum(r.outcomes.values()) for r in reports)} row(s) settled; outcomes in writeback.results")
+    return 1 if stopped or (synced is not None and not synced.ok) else 0
+
+
 def cmd_tenants(args: argparse.Namespace) -> int:
     xero, _ = pipeline_resources(args)
     connected = xero.get_client().organisations()
@@ -174,6 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--child-of", help=argparse.SUPPRESS)
     p.add_argument("--progress-fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sync)
+
+    p = _command(sub, "push", "send the outboxes' pending rows (writeback.<object>) to Xero",
+                 " Each row gets one outcome in writeback.results (written, with the record's Xero id, or "
+                 "invalid, with Xero's validation errors); the objects written are then synced again.")
+    p.add_argument("--tenant", help="only this tenant's rows; default: every tenant's")
+    p.add_argument("--object", action="append",
+                   help="an outbox to push, e.g. invoices (repeatable); default: every writable object")
+    p.add_argument("--no-refresh", action="store_true", help="do not sync the written objects afterwards")
+    p.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    p.set_defaults(func=cmd_push)
 
     p = _command(sub, "auth", "authorise the app in a browser (OAuth 2.0 + PKCE) and save its tokens",
                  " A Web app needs XERO_CLIENT_ID and XERO_CLIENT_SECRET; a Mobile or desktop app, which has no "

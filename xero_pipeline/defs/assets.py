@@ -85,8 +85,10 @@ def refusal(obj: XeroObject, tenant: str, exc: XeroApiError) -> dg.Failure:
 
 def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
     specs = [
+        # A writable object is synced after its outbox is pushed (``defs.writeback``).
         dg.AssetSpec(asset_key(obj.table), description=describe(obj), group_name=GROUP, kinds=KINDS,
-                     tags={"xero/cursor": obj.cursor.value}, owners=OWNERS),
+                     tags={"xero/cursor": obj.cursor.value}, owners=OWNERS,
+                     deps=[dg.AssetKey(["writeback", obj.table])] if obj.writes is not None else []),
         *(
             dg.AssetSpec(asset_key(c.table), description=describe_child(obj, c.table), group_name=GROUP, kinds=KINDS,
                          owners=OWNERS)

@@ -90,6 +90,12 @@ class XeroResource(dg.ConfigurableResource):
         description="A long read commits every this many pages, so a kill or a stop loses at most that many.",
     )
 
+    idempotency_window_seconds: float | None = Field(
+        default=None, gt=0,
+        description="How long after sending a write the push trusts Xero's idempotency cache to replay it (Xero "
+        "keeps answers 6 minutes; default 5 of the rate limit's minutes, so a time-scaled sandbox shortens it too).",
+    )
+
     _client: XeroClient | None = PrivateAttr(default=None)
     _tenant_names: dict[str, str] | None = PrivateAttr(default=None)
 
@@ -109,6 +115,9 @@ class XeroResource(dg.ConfigurableResource):
         if self.rate_window_seconds:
             return self.rate_window_seconds
         return float(os.environ.get("XERO_RATE_WINDOW_SECONDS") or 60.0)
+
+    def idempotency_window(self) -> float:
+        return self.idempotency_window_seconds or 5 * self.rate_window()
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self.settings()  # fail before the first call with a message naming the variable

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from xero_pipeline.registry.writes import Writes
+
 
 class Cursor(enum.StrEnum):
     """How the pipeline asks Xero only for what changed since the last sync."""
@@ -70,6 +72,7 @@ class XeroObject:
     filled_singly: tuple[str, ...] = ()  # child arrays only a read by id fills (ContactGroups)
     gated: str = ""  # why Xero may refuse this endpoint to an app or plan (named on failure)
     retired: str = ""  # ISO date Xero removed the endpoint; the asset fails without a call
+    writes: Writes | None = None  # what an outbox row may write back (None: read only)
 
     @property
     def cursor(self) -> Cursor:

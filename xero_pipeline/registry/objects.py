@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from xero_pipeline.registry.kinds import Child, Paging, XeroObject
+from xero_pipeline.registry.writes import Writes
 
 
 def _lines(table: str) -> tuple[Child, Child]:
@@ -19,6 +20,9 @@ def _allocations(table: str) -> Child:
 
 
 _READ = ".read"
+# Documents whose status Xero moves DRAFT -> SUBMITTED -> AUTHORISED: voided once authorised,
+# deleted while drafts.
+_DOCUMENT = Writes(void=True, delete=True)
 OBJECTS: tuple[XeroObject, ...] = (
     XeroObject(
         "accounts", "Accounts", "Accounts", "Account", "AccountID",
@@ -32,6 +36,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         scope="accounting.banktransactions" + _READ,
         summary="one row per spend or receive money transaction, VOIDED and DELETED kept",
         children=_lines("bank_transaction_line_items"), unitdp=True, core=True,
+        writes=Writes(delete=True),
     ),
     XeroObject(
         "bank_transfers", "BankTransfers", "BankTransfers", "BankTransfer", "BankTransferID",
@@ -84,6 +89,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         ),
         status_field="ContactStatus", include_params=("includeArchived",), core=True,
         notes="Archived contacts are hidden by Xero unless includeArchived=true, which we send.",
+        writes=Writes(),
     ),
     XeroObject(
         "credit_notes", "CreditNotes", "CreditNotes", "CreditNote", "CreditNoteID",
@@ -91,6 +97,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         summary="one row per credit note, VOIDED and DELETED kept",
         children=(*_lines("credit_note_line_items"), _allocations("credit_note_allocations")),
         unitdp=True, core=True,
+        writes=_DOCUMENT,
     ),
     XeroObject(
         "currencies", "Currencies", "Currencies", "Currency", "Code",
@@ -112,6 +119,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         summary="one row per sales invoice (ACCREC) or bill (ACCPAY), VOIDED and DELETED kept",
         children=_lines("invoice_line_items"), include_params=("includeArchived",),
         unitdp=True, core=True,
+        writes=_DOCUMENT,
     ),
     XeroObject(
         "items", "Items", "Items", "Item", "ItemID",
@@ -121,6 +129,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         summary="one row per product or service item",
         status_field=None, unitdp=True, hard_deletes=True, core=True,
         notes="Xero hard-deletes items; every sync reads them all and marks vanished items deleted.",
+        writes=Writes(),
     ),
     XeroObject(
         "journals", "Journals", "Journals", "Journal", "JournalID",
@@ -152,6 +161,7 @@ OBJECTS: tuple[XeroObject, ...] = (
             Child("JournalLines", "manual_journal_lines", "ManualJournalLine"),
             Child("Tracking", "manual_journal_line_tracking", "TrackingCategory", within="manual_journal_lines"),
         ),
+        writes=_DOCUMENT,
     ),
     XeroObject(
         "organisations", "Organisation", "Organisations", "Organisation", "OrganisationID",
@@ -177,6 +187,7 @@ OBJECTS: tuple[XeroObject, ...] = (
         Paging.PAGE_SIZE, ims=True, scope="accounting.payments" + _READ,
         summary="one row per payment against an invoice or credit note, DELETED kept",
         core=True,
+        writes=Writes(delete=True),
     ),
     XeroObject(
         "prepayments", "Prepayments", "Prepayments", "Prepayment", "PrepaymentID",
@@ -190,11 +201,13 @@ OBJECTS: tuple[XeroObject, ...] = (
         "PurchaseOrderID", Paging.PAGE_SIZE, ims=True,
         scope="accounting.invoices" + _READ, summary="one row per purchase order",
         children=_lines("purchase_order_line_items"),
+        writes=_DOCUMENT,
     ),
     XeroObject(
         "quotes", "Quotes", "Quotes", "Quote", "QuoteID",
         Paging.PAGE_ONLY, ims=True, scope="accounting.invoices" + _READ,
         summary="one row per quote", children=_lines("quote_line_items"),
+        writes=Writes(delete=True),
     ),
     XeroObject(
         "receipts", "Receipts", "Receipts", "Receipt", "ReceiptID",
@@ -247,3 +260,4 @@ RETIRED: tuple[XeroObject, ...] = (
 BY_TABLE: dict[str, XeroObject] = {o.table: o for o in OBJECTS}
 BY_PATH: dict[str, XeroObject] = {o.path.lower(): o for o in OBJECTS}
 CORE: tuple[XeroObject, ...] = tuple(o for o in OBJECTS if o.core)
+WRITABLE: tuple[XeroObject, ...] = tuple(o for o in OBJECTS if o.writes is not None)

@@ -14,7 +14,8 @@ truth), and by folder:
 * ``api/``: ``server`` (HTTP), ``wire`` (request/response values), ``routes`` (routing,
   identity endpoints), ``accounting`` (the API's gates), ``reads`` (collection, single and
   report reads), ``budgets`` (a budget's months), ``query`` (filters, paging), ``where`` + ``compare`` + ``operands``
-  (the ``where`` language), ``order`` (the ``order`` language), ``render`` +
+  (the ``where`` language), ``order`` (the ``order`` language), ``writes`` + ``idempotency``
+  (PUT, POST, Idempotency-Key), ``render`` +
   ``render_json`` + ``render_xml`` (variants, JSON, XML), ``limits`` (rate limits, time
   scale), ``faults`` (faults, stats), ``controls`` (``/_sandbox/`` routes), ``history_reads``
   (journals of a generated history).
@@ -25,7 +26,8 @@ truth), and by folder:
   ``profiles`` (countries), ``parties`` (contacts, items), ``desk`` (the bookkeeper's
   context), ``invoicing``, ``settlement`` (payments, allocations), ``banking`` (spend and
   receive money, transfers, overpayments, prepayments), ``manual_journals``, ``claims``
-  (expense claims), ``orders`` (documents that never post), ``ledger`` (journals),
+  (expense claims), ``orders`` (documents that never post), ``ledger`` (journals), ``writes``
+  + ``write_documents`` + ``write_values`` (PUT and POST elements),
   ``activity`` (a simulated day), ``edits`` (mutation faults' edits), ``drift`` (fields Xero
   adds later: ``Sandbox.set_field``, ``POST /_sandbox/fields``), ``long_history`` (journals
   generated on demand).
@@ -216,7 +218,45 @@ read its ``Message``); ``502``/``504`` are a gateway's plain text.
 A ``mutate`` fault with ``seconds`` stamps its edits that many seconds before they show:
 Xero does not document when in a save UpdatedDateUTC is taken, so a save in flight when a
 read starts may carry a stamp earlier than that read's ``DateTimeUTC`` yet not be in it.
-Not modelled: writes and idempotency keys, ``summaryOnly``, ``searchTerm``,
+Writes (``api.writes``, ``api.idempotency``, ``books.writes``, ``books.write_documents``,
+``books.write_values``)
+  * ``PUT /{Collection}`` creates, ``POST /{Collection}`` and ``POST /{Collection}/{id}``
+    create or update, for the registry's writable objects (``writes=``); anything else
+    answers 404, another method 405. They pass the same gates as reads (the write scope,
+    the accounting scope without ``.read``; the demo app is granted them) and count against
+    the same rate limits.
+  * Elements are applied in order, each wholly or not at all, under the tenant's lock,
+    through the books code, so journals post and reverse and the trial balance stays
+    balanced. ``summarizeErrors`` defaults to false (the spec): 200 with every element's
+    ``StatusAttributeString`` and a refused one's ``ValidationErrors``; a refused create
+    echoes the element with the all-zero id. With ``summarizeErrors=true`` a refusal makes
+    the answer 400 ``ValidationException`` listing the refused elements, and the accepted
+    ones are still written (unverified: Xero may write none).
+  * Assumed where the sheet is silent: PUT with the id of an existing record is refused
+    (PUT only creates); a contact named by ``Name`` alone that does not exist is created;
+    documents are created DRAFT unless a Status is given (DRAFT, SUBMITTED, AUTHORISED;
+    quotes DRAFT or SENT; manual journals DRAFT or POSTED; spend/receive money only
+    AUTHORISED); every line of an invoice, credit note or bank transaction needs an
+    AccountCode, and LineAmount/TaxAmount sent are recomputed, never trusted; a payment is
+    only deleted (Status DELETED), never edited, and so is spend/receive money (no VOIDED); credit notes are written in the base
+    currency; tracking on written lines is ignored. Messages quoted from the spec's
+    examples ("Account code '…' has been removed as it does not match a recognised
+    account.", "The total debits (…) must equal total credits (…)", "Payment amount
+    exceeds the amount outstanding on this document", "Price List Item with Code '…'
+    already exists", the contact-name and contact-reference messages, "The document with
+    the supplied id was not found for this endpoint.") and "Invoice not of valid status
+    for modification" (XeroAPI/Xero-NetStandard#79) are Xero's; the others are the
+    sandbox's own wording.
+  * ``Idempotency-Key``: per app, at most 128 characters (longer: 400), answers cached 6
+    minutes of ``ScaledTime`` from the first call, errors included; the same key with the
+    same method, path, query and body replays the first answer byte for byte, with a
+    different one it is 400 ``{"ErrorNumber":400,"Type":"BadRequest","Message":"Idempotency
+    Key <key> is used with a different request"}`` (the ErrorNumber and Type are
+    unverified). A repeat that arrives while the first is being processed waits for it and
+    replays it. An injected fault on a write replaces the answer after the write was made:
+    a lost answer, which a replay with the key recovers.
+
+Not modelled: ``summaryOnly``, ``searchTerm``, ``DELETE /Items/{id}``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Xero's
 high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.
 """

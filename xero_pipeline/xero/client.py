@@ -20,7 +20,8 @@ What is retried and what is not:
   judged from the last ``X-DayLimit-Remaining`` Xero sent for the tenant) is not made:
   ``XeroBudgetReached``, so a step stops before Xero refuses it;
 * 5xx (500, 502, 503, 504 ...), connection errors, timeouts and truncated or malformed
-  JSON: bounded exponential backoff with jitter (reads are safe to repeat);
+  JSON: bounded exponential backoff with jitter (reads are safe to repeat, and so are writes:
+  each retry sends the same Idempotency-Key and body, see ``xero.writes``);
 * 501 Not Implemented and 505, any other 4xx (400, 404 ...), or a request that cannot
   even be sent, fail at once with Xero's own message and validation errors, the object
   and the tenant: the same request gets the same answer, and every repeat would spend a
@@ -156,9 +157,31 @@ class XeroClient:
         ``keep``: the calls of the tenant's day this request must leave unspent (default:
         the client's ``reserve_daily_calls``; None: no floor).
         """
+        return self.request_json("GET", url_path, tenant_id=tenant_id, params=params, modified_since=modified_since,
+                                 scope=scope, what=what, keep=keep)
+
+    def request_json(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        tenant_id: str | None,
+        params: dict[str, str] | None = None,
+        modified_since: datetime | None = None,
+        scope: str | None = None,
+        what: str | None = None,
+        keep: int | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """One request through the tenant's throttle, the app's limit and the day's budget.
+
+        Every retry sends the same method, URL, ``body`` and ``headers``: for a write that
+        is what lets Xero's Idempotency-Key recognise it (see ``xero.writes``).
+        """
         keep = self._reserve if keep is None else keep
         url = self._base + url_path
-        where = f"GET {url_path}" + (f" ({what})" if what else "")
+        where = f"{method} {url_path}" + (f" ({what})" if what else "")
         where += f" for tenant {tenant_id}" if tenant_id else ""
         refreshed = False
         failures = 0
@@ -167,22 +190,25 @@ class XeroClient:
         while True:
             if tenant_id and (stop := self.days.refusal(tenant_id, keep=keep)):
                 raise stop
-            headers = {"Accept": "application/json"}
+            sent = {"Accept": "application/json", **(headers or {})}
+            if body is not None:
+                sent["Content-Type"] = "application/json"
             if tenant_id:
-                headers["xero-tenant-id"] = tenant_id
+                sent["xero-tenant-id"] = tenant_id
             if modified_since is not None:
-                headers["If-Modified-Since"] = ims_header(modified_since)
+                sent["If-Modified-Since"] = ims_header(modified_since)
             try:
                 with throttle.slot() as seen:
                     # The token is taken once the slot is ours: a wait for Xero's limit can
                     # outlast a short-lived access token taken before it.
                     token = self._tokens.access_token()
-                    headers["Authorization"] = f"Bearer {token}"
+                    sent["Authorization"] = f"Bearer {token}"
                     if self._app is not None:
                         self._app.acquire()
                     progress.emit("calling", tenant=tenant_id, what=what)
                     self.stats.calls += 1
-                    resp = self._session.get(url, params=params, headers=headers, timeout=self._timeout)
+                    resp = self._session.request(method, url, params=params, headers=sent, data=body,
+                                                 timeout=self._timeout)
                     seen.minute_remaining = int_header(resp.headers, "X-MinLimit-Remaining")
                     seen.refused = resp.status_code == 429
             except _TRANSIENT as exc:
@@ -268,7 +294,7 @@ class XeroClient:
                 continue
             message, details = problem_text(resp)
             raise XeroApiError(status=status, message=message, path=url_path, tenant_id=tenant_id,
-                               details=details, what=what)
+                               details=details, what=what, method=method)
 
     # ------------------------------------------------------------------ high level
 

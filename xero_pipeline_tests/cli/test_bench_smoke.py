@@ -65,6 +65,11 @@ def test_bench_quick_produces_every_figure(tmp_path: Path) -> None:
     assert catch_up["journals_equal_to_xero"] and catch_up["failed_runs"] == 0 and catch_up["per_day"]
     assert _finite(catch_up["journal_calls_ratio"]) and catch_up["days"] >= 1
 
+    writes = results["writes"]
+    for run in (writes["one_tenant"], writes["all_tenants"]):
+        assert run["written"] == run["tenants"] * run["rows_per_tenant"] and not run["errors"]
+        assert _finite(run["records_per_minute"]) and run["records_per_minute"] > 0
+
     assert "| # | figure | measured | target | met |" in table
-    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |", "| 8 |"):
+    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |", "| 8 |", "| 9 |"):
         assert figure in table

@@ -4,7 +4,8 @@ A request passes the gates in Xero's order: bearer token (401), scope (401
 AuthorizationUnsuccessful), tenant header and connection (403), the app's tier
 (``/Journals`` without the Advanced tier, or for a custom connection created since
 29 April 2026: 401 AuthorizationUnsuccessful, as for a missing scope), rate limits (429),
-then injected faults, then the read itself. Rate-limit headers go on every response
+then injected faults, then the read or the write itself (``reads``, ``writes``; a write
+passes the app's idempotency cache first, and counts against the same limits). Rate-limit headers go on every response
 that got as far as a tenant. Routes come from the registry: nothing here or in
 ``reads`` names an endpoint except the few per-endpoint quirks Xero itself has
 (alternate keys for single reads, journals fetched singly losing SourceID/SourceType).
@@ -17,14 +18,17 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from xero_pipeline.registry import BY_PATH, REPORTS_BY_NAME
+from xero_pipeline.registry import BY_PATH, REPORTS_BY_NAME, write_scope
 from xero_pipeline.sandbox.api import render
 from xero_pipeline.sandbox.api.faults import Fault, Faults, Stats
+from xero_pipeline.sandbox.api.idempotency import IdempotencyCache
 from xero_pipeline.sandbox.api.limits import Decision, RateLimiter
 from xero_pipeline.sandbox.api.operands import QueryError
 from xero_pipeline.sandbox.api.reads import Reads
 from xero_pipeline.sandbox.api.wire import JSON, TEXT, XML, Request, Response, not_found
+from xero_pipeline.sandbox.api.writes import Writes
 from xero_pipeline.sandbox.books.store import TenantBooks
+from xero_pipeline.sandbox.books.writes import WRITABLE_PATHS
 from xero_pipeline.sandbox.identity.service import AccessToken, Identity, has_scope
 
 PREFIX = "/api.xro/2.0/"
@@ -50,17 +54,21 @@ class AccountingApi:
         self.seed = seed
         self.mutate = mutate
         self.reads = Reads(clock_now=clock_now)
+        self.writes = Writes(clock_now=clock_now, seed=seed)
+        self.idempotency = IdempotencyCache(time=limiter.time)
 
     # --- gates ---------------------------------------------------------------------------
 
     def handle(self, req: Request) -> Response:
         rid = str(uuid.uuid4())
-        if req.method not in ("GET", "HEAD"):
-            # The sandbox is read-only: Xero's writes (PUT/POST) are not modelled.
-            body = render.api_exception(405, "MethodNotAllowed", f"{req.method} is not supported here")
-            return Response(405, body, JSON, {"Allow": "GET"})
         parts = [p for p in req.path[len(PREFIX):].split("/") if p]
-        target = self._target(parts)
+        if req.method in ("PUT", "POST"):
+            target = self._write_target(req.method, parts)
+        elif req.method in ("GET", "HEAD"):
+            target = self._target(parts)
+        else:
+            body = render.api_exception(405, "MethodNotAllowed", f"{req.method} is not supported here")
+            return Response(405, body, JSON, {"Allow": "GET, PUT, POST"})
         endpoint = target[1] if target else "/".join(parts[:1]) or "-"
         token = self.identity.authenticate(req.header("Authorization"))
         if isinstance(token, str):
@@ -172,6 +180,22 @@ class AccountingApi:
         if raw not in self.books or not self.identity.connections.allowed(token, raw):
             return None
         return raw
+
+    def _write_target(self, method: str, parts: list[str]) -> tuple[str, str, Callable[..., Response]] | None:
+        """(write scope, endpoint, handler) of a PUT or POST; None (404) for what cannot be written.
+
+        The handler runs inside the app's idempotency cache: a request repeated with its
+        ``Idempotency-Key`` is answered from there and writes nothing again."""
+        obj = BY_PATH.get(parts[0].lower()) if parts else None
+        if obj is None or obj.path not in WRITABLE_PATHS or len(parts) > 2 or (method == "PUT" and len(parts) == 2):
+            return None
+        key = parts[1] if len(parts) == 2 else None
+
+        def serve(req: Request, books: TenantBooks, rid: str, tok: AccessToken) -> Response:
+            return self.idempotency.run(tok.app.client_id, req,
+                                        lambda: self.writes.handle(req, books, rid, obj, key))
+
+        return write_scope(obj.scope), obj.path, serve
 
     def _target(self, parts: list[str]) -> tuple[str, str, Callable[..., Response]] | None:
         """(required scope, endpoint name, handler) for a path under /api.xro/2.0/."""

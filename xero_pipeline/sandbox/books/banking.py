@@ -81,6 +81,16 @@ def edit_bank_transaction(desk: Desk, txn: Record) -> Record:
     return desk.save("BankTransactions", txn)
 
 
+def repost_bank_transaction(desk: Desk, txn: Record) -> Record:
+    """Lines or date of an authorised spend/receive money were changed (a write): re-posted."""
+    if txn["Status"] != "AUTHORISED" or txn["Type"] not in _TXN_SIGN:
+        raise ValueError("only authorised spend/receive money can be edited")
+    desk.reverse(txn["BankTransactionID"])
+    desk.set_totals(txn)
+    _post_bank_txn(desk, txn, desk.chart.by_id[txn["BankAccount"]["AccountID"]])
+    return desk.save("BankTransactions", txn)
+
+
 # --- transfers --------------------------------------------------------------------------
 
 

@@ -213,6 +213,19 @@ def edit_authorised(desk: Desk, doc: Record) -> Record:
     return desk.save(path_of(doc), doc)
 
 
+def repost(desk: Desk, doc: Record) -> None:
+    """An authorised document was edited (a write): its journal is reversed and posted anew."""
+    if not _untouched_authorised(doc):
+        raise ValueError("only authorised documents with nothing applied can be edited")
+    desk.reverse(doc.get("InvoiceID") or doc["CreditNoteID"])
+    _post_document(desk, doc)
+
+
+def has_applied(doc: Record) -> bool:
+    """A payment or credit is applied: Xero refuses edits and voids until it is removed."""
+    return bool(doc.get("Payments") or doc.get("Allocations") or doc.get("AmountCredited"))
+
+
 def _change_a_line(desk: Desk, doc: Record) -> None:
     ln = desk.rng.choice(doc["LineItems"])
     ln["Quantity"] = ln["Quantity"] + 1

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from xero_pipeline.registry import OBJECTS, REPORTS
+from xero_pipeline.registry import OBJECTS, REPORTS, WRITABLE, write_scope
 from xero_pipeline.sandbox.books.store import Connection
 
 GRACE_SECONDS = 1800
@@ -19,7 +19,8 @@ REFRESH_IDLE_SECONDS = 60 * 86_400
 DEFAULT_SCOPES: tuple[str, ...] = (
     "openid", "profile", "email", "offline_access",
     *sorted({o.scope for o in OBJECTS} | {r.scope for r in REPORTS}
-            | {"accounting.reports.taxreports.read"}),  # GET /Reports (published tax reports)
+            | {"accounting.reports.taxreports.read"}  # GET /Reports (published tax reports)
+            | {write_scope(o.scope) for o in WRITABLE}),  # PUT/POST of the writable objects
 )
 
 # Granular scopes (apps created since March 2026) that the broad accounting.transactions covers.
@@ -119,12 +120,14 @@ def xero_utc(dt: datetime) -> str:
 
 
 def has_scope(token: AccessToken, required: str) -> bool:
-    """Granular read scopes, satisfied also by the write scope or a broad legacy scope."""
+    """Granular read and write scopes, satisfied also by the write scope or a broad legacy scope."""
     granted = set(token.scope.split())
     if required in granted or required.removesuffix(".read") in granted:
         return True
     if required in _TRANSACTION_SCOPES:
         return bool(granted & {"accounting.transactions", "accounting.transactions.read"})
+    if required + ".read" in _TRANSACTION_SCOPES:  # a write: only the broad write scope covers it
+        return "accounting.transactions" in granted
     if required == "accounting.reports.read":  # a report the registry does not know
         return any(g.startswith("accounting.reports.") for g in granted)
     if required.startswith("accounting.reports."):

@@ -1,0 +1,1 @@
+UPDATE ${outbox} SET retry = true WHERE tenant_id = ? AND request_id = ?

@@ -1,0 +1,1 @@
+DELETE FROM ${requests} WHERE idempotency_key = ? AND answered_at IS NULL

@@ -1,0 +1,1 @@
+DELETE FROM ${results} WHERE idempotency_key = ? AND status = 'sending'
