@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import time
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -59,8 +57,6 @@ Connect = Callable[[], AbstractContextManager[Connection]]
 # Xero caches an idempotent answer for 6 minutes from the first call; a replay is only
 # trusted well inside that (5 minutes), since the clocks of two machines are involved.
 DEFAULT_IDEMPOTENCY_WINDOW = 300.0
-# Test hook: seconds to sleep between Xero's answer and recording it (the crash test kills the push there).
-PAUSE_AFTER_SEND_ENV = "XERO_PIPELINE_TEST_PAUSE_AFTER_SEND"
 # Requests recorded in flight per warehouse session. The sessions of every tenant's push
 # take turns on the one DuckDB file (~0.1 s each on a busy 2-core machine), so one per
 # request would bound all tenants together to ~10 requests a second; a crash leaves at
@@ -211,9 +207,6 @@ class _Pusher:
             log.warning("%s: request %s left in flight: %s", self.obj.table, request.key, exc)
             self.report.stopped[request.tenant_id] = str(exc)
             return
-        pause = float(os.environ.get(PAUSE_AFTER_SEND_ENV) or 0)
-        if pause > 0:
-            time.sleep(pause)
         self.settle(request, [_outcome(r) for r in results], "answered")
 
     def settle(self, request: wb.Request, outcomes: list[wb.Outcome], summary: str) -> None:

@@ -2,8 +2,9 @@
 run again: nothing is written twice, and every outbox row ends with exactly one outcome.
 
 The killed push is ``xero-pipeline push`` in a subprocess, made to sleep between Xero's
-answer and recording it (``PAUSE_AFTER_SEND_ENV``); the sandbox runs in this process, so
-the test sees the moment Xero has applied the first request and kills the push then.
+answer and recording it (``SLOW_RECORDING``, patched in before the command starts); the
+sandbox runs in this process, so the test sees the moment Xero has applied the first
+request and kills the push then.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from xero_pipeline.cli.push import push_tenants
 from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
-from xero_pipeline.sync.push import PAUSE_AFTER_SEND_ENV
 from xero_pipeline.warehouse import writeback as wb
 from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline_tests.resource_helpers import FAST_PACING, cli_env, xero_resource
@@ -31,6 +31,17 @@ pytestmark = pytest.mark.xdist_group("push_crash")
 
 INVOICES = BY_TABLE["invoices"]
 ROWS = 70  # two requests: 50 and 20 elements
+# Run in the push's process first: Xero's answer arrives, then the push dawdles before recording it.
+SLOW_RECORDING = """
+import time
+import xero_pipeline.sync.push as push
+_send = push.send_batch
+def _send_then_dawdle(*args, **kwargs):
+    answer = _send(*args, **kwargs)
+    time.sleep(120)
+    return answer
+push.send_batch = _send_then_dawdle
+"""
 
 
 def _query(path: Path, sql: str) -> list[tuple]:
@@ -39,8 +50,8 @@ def _query(path: Path, sql: str) -> list[tuple]:
 
 
 def _kill_after_first_answer(sandbox: Sandbox, tmp_path: Path) -> None:
-    env = cli_env(sandbox, tmp_path, **FAST_PACING, **{PAUSE_AFTER_SEND_ENV: "120"})
-    code = "import sys\nfrom xero_pipeline.cli.main import main\nsys.exit(main(sys.argv[1:]))"
+    env = cli_env(sandbox, tmp_path, **FAST_PACING)
+    code = SLOW_RECORDING + "import sys\nfrom xero_pipeline.cli.main import main\nsys.exit(main(sys.argv[1:]))"
     proc = subprocess.Popen([sys.executable, "-c", code, "push", "--object", "invoices", "--no-refresh"], env=env,
                             cwd=env["DAGSTER_HOME"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
