@@ -21,6 +21,7 @@ from xero_pipeline.errors import XeroApiError, XeroBudgetReached, XeroDailyLimit
 from xero_pipeline.registry import Cursor, XeroObject
 from xero_pipeline.xero.budgets import read_budget, reads_by_month_range
 from xero_pipeline.xero.client import XeroClient
+from xero_pipeline.xero.collections import read_pages
 from xero_pipeline.xero.dates import parse_date
 
 ProgressFn = Callable[[str], None]
@@ -60,7 +61,7 @@ def walk(
 ) -> Walk:
     """Read pages until the collection ends or the day's calls do; ``on_page`` takes each."""
     out = Walk(first_page=first_page)
-    pages = client.pages(obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
+    pages = read_pages(client, obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
                          page_size=page_size, first_page=first_page, keep=keep)
     try:
         for page in pages:

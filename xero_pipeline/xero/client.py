@@ -36,7 +36,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -53,13 +53,11 @@ from xero_pipeline.errors import (
     problem_text,
     redact,
 )
-from xero_pipeline.registry import XeroObject
 from xero_pipeline.xero.app_limit import AppLimit
 from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.connections import Connected, split_connections
-from xero_pipeline.xero.dates import ims_header, parse_instant
-from xero_pipeline.xero.paging import Pager
-from xero_pipeline.xero.responses import CallStats, Page, int_header, refused, seconds_header
+from xero_pipeline.xero.dates import ims_header
+from xero_pipeline.xero.responses import CallStats, int_header, refused, seconds_header
 from xero_pipeline.xero.tenant_days import TenantDays
 from xero_pipeline.xero.throttle import TenantThrottle
 
@@ -313,36 +311,3 @@ class XeroClient:
     def organisations(self) -> Connected:
         """``/connections`` split into the organisations to sync and the tenants skipped."""
         return split_connections(self.connections())
-
-    def pages(
-        self,
-        obj: XeroObject,
-        *,
-        tenant_id: str,
-        since: datetime | None = None,
-        after_journal: int = 0,
-        page_size: int = 1000,
-        first_page: int = 1,
-        keep: int | None = None,
-    ) -> Iterator[Page]:
-        """Every page of one collection from ``first_page`` on, in order, as Xero returns them."""
-        pager = Pager(obj, page_size=page_size, after_journal=after_journal, page=first_page)
-        path = f"/api.xro/2.0/{obj.path}"
-        while not pager.done:
-            body = self.get_json(
-                path, tenant_id=tenant_id, params=pager.params(),
-                modified_since=since if obj.ims else None, scope=obj.scope, what=obj.table, keep=keep,
-            )
-            records = body.get(obj.envelope) if isinstance(body, dict) else None
-            if not isinstance(records, list):
-                keys = sorted(body)[:8] if isinstance(body, dict) else type(body).__name__
-                raise XeroApiError(
-                    status=200, path=path, tenant_id=tenant_id, what=obj.table,
-                    message=f"the response has no {obj.envelope!r} array (keys: {keys})",
-                )
-            pagination = body.get("pagination")
-            server_time = body.get("DateTimeUTC")
-            number = pager.page
-            pager.advance(records, pagination)
-            yield Page(records, pagination, parse_instant(server_time) if server_time else None, number,
-                       last_journal=pager.last_journal)

@@ -12,6 +12,7 @@ import pytest
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.books.store import SandboxClock
+from xero_pipeline.xero.collections import read_pages
 from xero_pipeline.xero.paging import Pager
 from xero_pipeline_tests.conftest import N_CONTACTS, N_INVOICES, make_books
 from xero_pipeline_tests.resource_helpers import (
@@ -60,7 +61,7 @@ def short_pages() -> Sandbox:
 def test_the_client_reads_every_short_page_xero_counts(short_pages, tmp_path):
     client = xero_resource(short_pages, tmp_path).get_client()
     tenant = short_pages.tenant_ids[0]
-    pages = list(client.pages(BY_TABLE["invoices"], tenant_id=tenant))
+    pages = list(read_pages(client, BY_TABLE["invoices"], tenant_id=tenant))
     assert [len(p.records) for p in pages] == [100, 100, 50]
     ids = [r["InvoiceID"] for p in pages for r in p.records]
     assert len(set(ids)) == N_INVOICES

@@ -1,0 +1,48 @@
+"""Every page of one Xero collection, in order, as Xero returns them (``Pager`` decides
+each request's query and when to stop; the client makes the calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from xero_pipeline.errors import XeroApiError
+from xero_pipeline.registry import XeroObject
+from xero_pipeline.xero.client import XeroClient
+from xero_pipeline.xero.dates import parse_instant
+from xero_pipeline.xero.paging import Pager
+from xero_pipeline.xero.responses import Page
+
+
+def read_pages(
+client: XeroClient,
+    obj: XeroObject,
+    *,
+    tenant_id: str,
+    since: datetime | None = None,
+    after_journal: int = 0,
+    page_size: int = 1000,
+    first_page: int = 1,
+    keep: int | None = None,
+) -> Iterator[Page]:
+    """Every page of one collection from ``first_page`` on, in order, as Xero returns them."""
+    pager = Pager(obj, page_size=page_size, after_journal=after_journal, page=first_page)
+    path = f"/api.xro/2.0/{obj.path}"
+    while not pager.done:
+        body = client.get_json(
+            path, tenant_id=tenant_id, params=pager.params(),
+            modified_since=since if obj.ims else None, scope=obj.scope, what=obj.table, keep=keep,
+        )
+        records = body.get(obj.envelope) if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            keys = sorted(body)[:8] if isinstance(body, dict) else type(body).__name__
+            raise XeroApiError(
+                status=200, path=path, tenant_id=tenant_id, what=obj.table,
+                message=f"the response has no {obj.envelope!r} array (keys: {keys})",
+            )
+        pagination = body.get("pagination")
+        server_time = body.get("DateTimeUTC")
+        number = pager.page
+        pager.advance(records, pagination)
+        yield Page(records, pagination, parse_instant(server_time) if server_time else None, number,
+                   last_journal=pager.last_journal)
