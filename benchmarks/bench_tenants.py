@@ -14,7 +14,7 @@ them), then with all of them; each time in a fresh instance, token store and war
 Alongside: the CPU of every process involved, the peak of their summed RSS (sampled from
 /proc), Xero's 429s by limit, and whether each tenant ended equal to the sandbox.
 
-    python -m benchmarks.bench_tenants [--scale 0.5] [--time-scale 5] [--tenants 8]
+    python -m benchmarks.bench_tenants [--scale 0.5] [--time-scale 2] [--tenants 8]
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def run(*, scale: float, time_scale: float, tenants: int, workdir: Path, daemon:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return bench_main(run, argv, doc=__doc__, options={"scale": 0.5, "time_scale": 5.0, "tenants": 8, "daemon": True},
+    return bench_main(run, argv, doc=__doc__, options={"scale": 0.5, "time_scale": 2.0, "tenants": 8, "daemon": True},
                       workdir_prefix="xero-bench-tenants-")
 
 

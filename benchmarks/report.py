@@ -94,6 +94,16 @@ def _tenants_rows(t: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _partial_runs(runs: list[dict[str, Any]]) -> list[str]:
+    """Figures measured again later (``python -m benchmarks --only``): which, when, how loaded."""
+    out = []
+    for r in runs:
+        out += ["", f"Measured again on {r['started_at']} with `--only {','.join(r['groups'])}` (the other figures "
+                    f"are from the run above): load average at the end {r.get('load_average_at_end')}, other work "
+                    f"used {_pct(r.get('other_work_cpu_share'))} of the CPU."]
+    return out
+
+
 def _app_limit_row(a: dict[str, Any]) -> list[str]:
     text = (f"{a['tenants']} tenants by {a['processes']} processes ({a['threads_per_process']} at once each): "
             f"{a['calls']:,} calls in {a['wall_seconds']:.0f} s = {a['calls_per_minute']:,.0f} a minute; "
@@ -171,6 +181,7 @@ def render(results: dict[str, Any]) -> str:
         f"machine used {_pct(results.get('other_work_cpu_share'))} of its CPU during the run (the figures "
         f"competed with it). Measured {results['started_at']}; "
         f"the run took {results['runtime_seconds'] / 60:.1f} min. Raw figures: `benchmarks/results.json`.",
+        *_partial_runs(results.get("partial_runs") or []),
         "",
         "| # | figure | measured | target | met |",
         "|---|---|---|---|---|",
