@@ -84,7 +84,7 @@ class Plan:
 QUICK = Plan(small_scale=0.3, big_scales=(0.6,), stages_scale=0.2, limits_scale=1.0, limits_time_scale=30.0,
              tenants=2, tenants_scale=0.05, tenants_time_scale=30.0, tenants_daemon=False, budget_seconds=600.0,
              tenants_reserve_seconds=120.0, app_limit_tenants=6, app_limit_processes=2, app_limit_scale=0.02,
-             catch_up_journals=1_000, catch_up_day_seconds=12.0, catch_up_day_limit=60, writes_rows=3050,
+             catch_up_journals=1_000, catch_up_day_seconds=12.0, catch_up_day_limit=60, writes_rows=6100,
              writes_time_scale=30.0)
 
 
