@@ -31,13 +31,13 @@ from xero_pipeline.defs.resources import WarehouseResource
 from xero_pipeline.warehouse.column_docs import ledger_column_docs
 from xero_pipeline.warehouse.ledger_choice import read_choice
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA
+from xero_pipeline.warehouse.view_sources import unavailable_sources
 from xero_pipeline.warehouse.views import (
     DOCUMENT_JOURNAL_LINES,
     LEDGER_VIEWS,
     SOURCES_VIEW,
     LedgerView,
     create_view,
-    unavailable_sources,
     view_columns,
 )
 

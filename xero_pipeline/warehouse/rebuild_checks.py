@@ -34,7 +34,8 @@ from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA, SCHEMA, in_list, q, qualified
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.tables import table_columns, table_exists
-from xero_pipeline.warehouse.views import PROFIT_AND_LOSS_CLASSES, unavailable_sources
+from xero_pipeline.warehouse.view_sources import unavailable_sources
+from xero_pipeline.warehouse.views import PROFIT_AND_LOSS_CLASSES
 
 REBUILT_VIEW = "document_journal_lines"
 PROFIT_AND_LOSS_TABLE = "report_profit_and_loss"

@@ -29,17 +29,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from xero_pipeline.registry import BY_TABLE, OBJECTS
 from xero_pipeline.warehouse.access import ACCESS, ensure_access_table
 from xero_pipeline.warehouse.ageing import ageing_sql
 from xero_pipeline.warehouse.connection import Connection, transaction
 from xero_pipeline.warehouse.ledger_choice import LedgerChoice, choice_cte, read_choice, tenant_in
 from xero_pipeline.warehouse.names import LEDGER_SCHEMA, SCHEMA, in_list, lit, q
 from xero_pipeline.warehouse.rebuilt import REBUILT_SOURCES, rebuilt_cte, to_base_macro
-from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.sync_state import STATE, ensure_state_table
-from xero_pipeline.warehouse.tables import column_types, ensure_table, table_exists
+from xero_pipeline.warehouse.tables import column_types
+from xero_pipeline.warehouse.view_sources import ensure_sources, owner_object
 
 PROFIT_AND_LOSS_CLASSES = ("REVENUE", "EXPENSE")
 
@@ -233,21 +232,11 @@ def _views() -> tuple[LedgerView, ...]:
     )
 
 
-def _owner(table: str) -> str:
-    """The registry object whose sync writes ``table`` (itself, or the parent of a child table)."""
-    if table in BY_TABLE:
-        return table
-    for obj in OBJECTS:
-        if any(c.table == table for c in obj.children):
-            return obj.table
-    raise KeyError(f"no Xero object writes the table {table!r}")
-
-
 def source_objects(views: Sequence[LedgerView]) -> dict[str, tuple[str, ...]]:
     """Each Xero object the views read (a child table counts as its parent) -> the views reading it."""
     used: dict[str, list[str]] = {}
     for view in views:
-        for obj in dict.fromkeys(_owner(t) for t in view.sources):
+        for obj in dict.fromkeys(owner_object(t) for t in view.sources):
             used.setdefault(obj, []).append(view.name)
     return {obj: tuple(names) for obj, names in sorted(used.items())}
 
@@ -270,28 +259,6 @@ LEDGER_VIEWS: tuple[LedgerView, ...] = (
     ),
     *_OTHER_VIEWS,
 )
-
-
-def unavailable_sources(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str, str]]:
-    """(tenant, object, reason) for each object behind ``tables`` Xero does not serve to a tenant."""
-    objects = in_list(dict.fromkeys(_owner(t) for t in tables))
-    return [tuple(r) for r in conn.execute(load("ledger/unavailable_sources", access=ACCESS,
-                                                sources=objects)).fetchall()]
-
-
-def ensure_sources(conn: Connection, tables: Sequence[str]) -> list[str]:
-    """Create (empty, with the synced shape) any raw table a view reads that no sync made yet.
-
-    An endpoint Xero withholds from this app (classic expense claims, for one) never
-    creates its table, and a view over a missing table cannot even be created.
-    """
-    created = []
-    for table in tables:
-        obj = BY_TABLE[_owner(table)]
-        if not table_exists(conn, table):
-            ensure_table(conn, parent_shape(obj) if obj.table == table else child_shape(obj, obj.child(table)))
-            created.append(table)
-    return created
 
 
 def create_view(conn: Connection, view: LedgerView, *, documents_always: bool = False) -> int:

@@ -14,11 +14,11 @@ import pytest
 from xero_pipeline.registry import REPORTS_BY_NAME
 from xero_pipeline.warehouse.column_docs import ledger_column_docs
 from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.view_sources import ensure_sources
 from xero_pipeline.warehouse.views import (
     LEDGER_VIEWS,
     SOURCE_DOCUMENTS,
     create_view,
-    ensure_sources,
     fy_start_sql,
     view_columns,
 )
