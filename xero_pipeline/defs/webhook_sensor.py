@@ -3,8 +3,8 @@
 Each tick reads the event store after its cursor (the last event id it planned), asks for
 one ``xero_sync`` run per tenant with only the objects those events touched (an
 incremental If-Modified-Since read each), records every event's outcome in the store,
-and notes per tenant when its last event arrived (an observation on
-``xero/organisations``, shown in the UI and read by the health check).
+and notes per tenant and object when its last event arrived (an observation on the
+object's asset partition, shown in the UI and read by the health check).
 
 Delivery is at least once: the cursor moves only with a successful tick, and a tick
 evaluated again asks for runs with the same keys, which Dagster deduplicates. The store's
@@ -18,17 +18,16 @@ from datetime import datetime
 import dagster as dg
 
 from xero_pipeline.defs.jobs import SYNC_JOB
-from xero_pipeline.defs.keys import asset_key
+from xero_pipeline.defs.keys import LAST_WEBHOOK_KEY, asset_key
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 from xero_pipeline.defs.tenant_names import tenant_tags
-from xero_pipeline.defs.tenant_records import ORGANISATIONS
-from xero_pipeline.defs.webhook_plan import plan_webhook_runs
+from xero_pipeline.defs.webhook_plan import TenantRun, plan_webhook_runs
+from xero_pipeline.registry import BY_WEBHOOK_CATEGORY
 from xero_pipeline.webhooks.settings import store_path
-from xero_pipeline.webhooks.store import EventStore
+from xero_pipeline.webhooks.store import EventStore, StoredEvent
 
 WEBHOOK_SENSOR = "xero_webhooks"
 DEFAULT_INTERVAL_SECONDS = 30
-LAST_EVENT_KEY = "xero/last_webhook_at"
 TRIGGER = "webhook"
 
 
@@ -41,12 +40,26 @@ class WebhookStoreResource(dg.ConfigurableResource):
         return store_path(self.path or None)
 
 
-def last_event_observation(tenant: str, received_at: str) -> dg.AssetObservation:
+def last_event_observation(tenant: str, table: str, received_at: str) -> dg.AssetObservation:
+    # On the object's asset, not xero/organisations: the tenant sensor finds its connection
+    # records among that asset's latest observations, which a busy webhook would crowd out.
     return dg.AssetObservation(
-        asset_key=ORGANISATIONS, partition=tenant,
-        description=f"Latest Xero webhook event for this organisation arrived at {received_at}.",
-        metadata={LAST_EVENT_KEY: dg.MetadataValue.timestamp(datetime.fromisoformat(received_at))},
+        asset_key=asset_key(table), partition=tenant,
+        description=f"Latest Xero webhook event for this object of this organisation arrived at {received_at}.",
+        metadata={LAST_WEBHOOK_KEY: dg.MetadataValue.timestamp(datetime.fromisoformat(received_at))},
     )
+
+
+def _latest_arrivals(events: list[StoredEvent], runs: list[TenantRun]) -> dict[tuple[str, str], str]:
+    """(tenant, table) -> when its latest event of this tick arrived."""
+    by_id = {e.id: e for e in events}
+    latest: dict[tuple[str, str], str] = {}
+    for run in runs:
+        for event_id in run.event_ids:
+            event = by_id[event_id]
+            key = (run.tenant_id, BY_WEBHOOK_CATEGORY[event.category].table)
+            latest[key] = max(latest.get(key, ""), event.received_at)
+    return latest
 
 
 def _cursor(raw: str | None) -> int:
@@ -85,7 +98,6 @@ def webhook_sensor(context: dg.SensorEvaluationContext, webhook_store: WebhookSt
         context.log.warning(f"webhook event #{event_id} skipped: {reason}")
     store.record_outcomes([*((i, run.run_key, None) for run in plan.runs for i in run.event_ids),
                            *((i, None, reason) for i, reason in plan.skipped)])
-    latest = store.last_event_per_tenant()
-    observations = [last_event_observation(run.tenant_id, latest[run.tenant_id]) for run in plan.runs
-                    if run.tenant_id in latest]
+    observations = [last_event_observation(tenant, table, at)
+                    for (tenant, table), at in sorted(_latest_arrivals(events, plan.runs).items())]
     return dg.SensorResult(run_requests=runs, asset_events=observations, cursor=str(plan.last_event_id))

@@ -4,6 +4,7 @@
 |---------------------|----------------------------------------------------------|----------------------------------|
 | XERO_WEBHOOK_KEY    | the webhook's signing key (developer portal, Webhooks)   | required by the receiver         |
 | XERO_WEBHOOK_STORE  | the event store, a SQLite file (relative: the checkout)  | data/webhook_events.sqlite3      |
+| XERO_WEBHOOK_SILENT_HOURS | health warns when a tenant that sent events sent none for this long | 48 |
 
 The receiver needs both; the Dagster sensor needs only the store (it never sees the key).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from xero_pipeline.config import CHECKOUT
@@ -20,6 +22,8 @@ from xero_pipeline.errors import ConfigError
 KEY_VAR = "XERO_WEBHOOK_KEY"
 STORE_VAR = "XERO_WEBHOOK_STORE"
 DEFAULT_STORE = "data/webhook_events.sqlite3"
+SILENT_VAR = "XERO_WEBHOOK_SILENT_HOURS"
+DEFAULT_SILENT_HOURS = 48.0
 
 
 def webhook_key(env: Mapping[str, str] | None = None) -> str:
@@ -39,3 +43,14 @@ def store_path(value: str | None = None, env: Mapping[str, str] | None = None) -
     if path.is_dir():
         raise ConfigError(f"{STORE_VAR} must be a file path, but {path} is a directory")
     return path
+
+
+def silent_after(env: Mapping[str, str] | None = None) -> timedelta:
+    raw = ((os.environ if env is None else env).get(SILENT_VAR) or "").strip()
+    try:
+        hours = float(raw) if raw else DEFAULT_SILENT_HOURS
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        raise ConfigError(f"{SILENT_VAR} must be a number of hours above 0, such as 48, not {raw!r}")
+    return timedelta(hours=hours)

@@ -14,10 +14,9 @@ import pytest
 
 from xero_pipeline.definitions import load_definitions
 from xero_pipeline.defs.assets import build_assets
-from xero_pipeline.defs.keys import ITEM_COUNT_SINCE_KEY, asset_key
-from xero_pipeline.defs.tenant_records import ORGANISATIONS
+from xero_pipeline.defs.keys import ITEM_COUNT_SINCE_KEY, LAST_WEBHOOK_KEY, asset_key
 from xero_pipeline.defs.webhook_plan import plan_webhook_runs
-from xero_pipeline.defs.webhook_sensor import LAST_EVENT_KEY, WebhookStoreResource, webhook_sensor
+from xero_pipeline.defs.webhook_sensor import WebhookStoreResource, webhook_sensor
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.books.edits import edit_records
@@ -102,8 +101,8 @@ def test_an_invoice_changed_in_xero_reaches_the_warehouse_through_its_webhook(in
         assert set(EventStore(store_file).outcomes().values()) == {(request.run_key, None)}
 
     [record] = instance.fetch_observations(
-        dg.AssetRecordsFilter(asset_key=ORGANISATIONS, asset_partitions=[tenant]), limit=1).records
-    assert LAST_EVENT_KEY in record.asset_observation.metadata
+        dg.AssetRecordsFilter(asset_key=asset_key("invoices"), asset_partitions=[tenant]), limit=1).records
+    assert LAST_WEBHOOK_KEY in record.asset_observation.metadata
 
 
 def test_events_of_an_unregistered_tenant_are_recorded_and_skipped(instance, tmp_path):
