@@ -8,7 +8,7 @@ run are recorded with the reason, so nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from xero_pipeline.registry import BY_WEBHOOK_CATEGORY
@@ -29,14 +29,25 @@ class TenantRun:
 
 
 @dataclass(frozen=True)
+class WaitingRun:
+    """A sync run of the tenant still in the queue: its reads have not started."""
+
+    run_id: str
+    tables: frozenset[str] | None  # None: every object
+
+
+@dataclass(frozen=True)
 class WebhookPlan:
-    runs: list[TenantRun]
+    runs: list[TenantRun]  # to request
+    joined: list[tuple[TenantRun, str]]  # covered by a queued run (its id): it will read the changes anyway
     skipped: list[tuple[int, str]]  # (event id, why no run)
     last_event_id: int  # the new cursor
 
 
-def plan_webhook_runs(events: Sequence[StoredEvent], tenants: Collection[str], cursor: int) -> WebhookPlan:
-    """``tenants``: the xero_tenant partitions (the tenants connected and registered)."""
+def plan_webhook_runs(events: Sequence[StoredEvent], tenants: Collection[str], cursor: int,
+                      waiting: Mapping[str, Sequence[WaitingRun]] | None = None) -> WebhookPlan:
+    """``tenants``: the xero_tenant partitions (the tenants connected and registered);
+    ``waiting``: each tenant's queued sync runs, which a new run would only duplicate."""
     by_lower = {t.lower(): t for t in tenants}
     runs: dict[str, TenantRun] = {}
     skipped: list[tuple[int, str]] = []
@@ -54,4 +65,12 @@ def plan_webhook_runs(events: Sequence[StoredEvent], tenants: Collection[str], c
             run.tables.add(obj.table)
             run.event_ids.append(event.id)
     last = max([cursor, *(e.id for e in events)])
-    return WebhookPlan(list(runs.values()), skipped, last)
+    requested, joined = [], []
+    for run in runs.values():
+        cover = next((w for w in (waiting or {}).get(run.tenant_id, ())
+                      if w.tables is None or run.tables <= w.tables), None)
+        if cover is None:
+            requested.append(run)
+        else:
+            joined.append((run, cover.run_id))
+    return WebhookPlan(requested, joined, skipped, last)

@@ -20,8 +20,8 @@ import dagster as dg
 from xero_pipeline.defs.jobs import SYNC_JOB
 from xero_pipeline.defs.keys import LAST_WEBHOOK_KEY, asset_key
 from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
-from xero_pipeline.defs.tenant_names import tenant_tags
-from xero_pipeline.defs.webhook_plan import TenantRun, plan_webhook_runs
+from xero_pipeline.defs.tenant_names import TENANT_TAG, tenant_tags
+from xero_pipeline.defs.webhook_plan import TenantRun, WaitingRun, plan_webhook_runs
 from xero_pipeline.registry import BY_WEBHOOK_CATEGORY
 from xero_pipeline.webhooks.settings import store_path
 from xero_pipeline.webhooks.store import EventStore, StoredEvent
@@ -62,6 +62,19 @@ def _latest_arrivals(events: list[StoredEvent], runs: list[TenantRun]) -> dict[t
     return latest
 
 
+def _waiting(instance: dg.DagsterInstance, tenants: set[str]) -> dict[str, list[WaitingRun]]:
+    """Each tenant's sync runs not started yet: one of them covering the changed objects will
+    read the changes when it starts (If-Modified-Since), so another run would only cost calls."""
+    out: dict[str, list[WaitingRun]] = {}
+    for tenant in tenants:
+        runs = instance.get_runs(filters=dg.RunsFilter(
+            job_name=SYNC_JOB, tags={TENANT_TAG: tenant},
+            statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED]), limit=10)
+        out[tenant] = [WaitingRun(r.run_id, None if r.asset_selection is None else
+                                  frozenset(k.path[-1] for k in r.asset_selection)) for r in runs]
+    return out
+
+
 def _cursor(raw: str | None) -> int:
     return int(raw) if raw and raw.isdigit() else 0
 
@@ -87,7 +100,9 @@ def webhook_sensor(context: dg.SensorEvaluationContext, webhook_store: WebhookSt
     if not events:
         return dg.SensorResult(skip_reason=f"no webhook event after #{cursor}")
     tenants = context.instance.get_dynamic_partitions(TENANT_PARTITIONS_NAME)
-    plan = plan_webhook_runs(events, tenants, cursor)
+    touched = {e.tenant_id.lower() for e in events}
+    waiting = _waiting(context.instance, {t for t in tenants if t.lower() in touched})
+    plan = plan_webhook_runs(events, tenants, cursor, waiting)
     runs = [dg.RunRequest(
         run_key=run.run_key, partition_key=run.tenant_id,
         asset_selection=[asset_key(t) for t in sorted(run.tables)],
@@ -96,8 +111,13 @@ def webhook_sensor(context: dg.SensorEvaluationContext, webhook_store: WebhookSt
     ) for run in plan.runs]
     for event_id, reason in plan.skipped:
         context.log.warning(f"webhook event #{event_id} skipped: {reason}")
+    for run, run_id in plan.joined:
+        context.log.info(f"webhook events {run.event_ids[0]}-{run.event_ids[-1]} of tenant {run.tenant_id}: run "
+                         f"{run_id[:8]}, still queued, will read {', '.join(sorted(run.tables))}")
     store.record_outcomes([*((i, run.run_key, None) for run in plan.runs for i in run.event_ids),
+                           *((i, f"joined:{run_id}", None) for run, run_id in plan.joined for i in run.event_ids),
                            *((i, None, reason) for i, reason in plan.skipped)])
+    planned = [*plan.runs, *(run for run, _ in plan.joined)]
     observations = [last_event_observation(tenant, table, at)
-                    for (tenant, table), at in sorted(_latest_arrivals(events, plan.runs).items())]
+                    for (tenant, table), at in sorted(_latest_arrivals(events, planned).items())]
     return dg.SensorResult(run_requests=runs, asset_events=observations, cursor=str(plan.last_event_id))

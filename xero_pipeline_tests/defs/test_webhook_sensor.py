@@ -15,7 +15,7 @@ import pytest
 from xero_pipeline.definitions import load_definitions
 from xero_pipeline.defs.assets import build_assets
 from xero_pipeline.defs.keys import ITEM_COUNT_SINCE_KEY, LAST_WEBHOOK_KEY, asset_key
-from xero_pipeline.defs.webhook_plan import plan_webhook_runs
+from xero_pipeline.defs.webhook_plan import WaitingRun, plan_webhook_runs
 from xero_pipeline.defs.webhook_sensor import WebhookStoreResource, webhook_sensor
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.sandbox import Sandbox
@@ -46,6 +46,16 @@ def test_a_burst_is_one_run_per_tenant_of_the_objects_it_touched_and_the_rest_is
     assert plan_webhook_runs([], [a], cursor=16).last_event_id == 16
 
 
+def test_a_burst_joins_a_queued_run_of_the_tenant_that_covers_its_objects():
+    events = [_stored(1, "a", "INVOICE"), _stored(2, "a", "CONTACT"), _stored(3, "b", "INVOICE")]
+    narrow = {"a": [WaitingRun("r1", frozenset({"invoices"}))], "b": [WaitingRun("r2", frozenset({"invoices"}))]}
+    plan = plan_webhook_runs(events, ["a", "b"], 0, narrow)
+    assert [r.tenant_id for r in plan.runs] == ["a"]  # r1 does not read contacts
+    assert [(r.tenant_id, run_id) for r, run_id in plan.joined] == [("b", "r2")]
+    daily = plan_webhook_runs(events, ["a", "b"], 0, {"a": [WaitingRun("r3", None)]})  # a whole-tenant run
+    assert [r.tenant_id for r in daily.runs] == ["b"] and daily.joined[0][1] == "r3"
+
+
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as inst:
@@ -66,7 +76,7 @@ def _references(db: Path) -> dict[str, str]:
         return dict(conn.execute("SELECT invoice_id, reference FROM xero.invoices").fetchall())
 
 
-def test_an_invoice_changed_in_xero_reaches_the_warehouse_through_its_webhook(instance, tmp_path):
+def test_an_invoice_changed_in_xero_reaches_the_warehouse_through_its_webhook(instance, tmp_path, monkeypatch):
     store_file = tmp_path / "events.sqlite3"
     with Sandbox(tenants=1, scale=0.02, seed=3, limits=False) as sandbox, \
             receiver_thread(EventStore(store_file)) as url:
@@ -99,6 +109,17 @@ def test_an_invoice_changed_in_xero_reaches_the_warehouse_through_its_webhook(in
         assert not _tick(instance, store_file, result.cursor).run_requests
         assert [r.run_key for r in _tick(instance, store_file, None).run_requests] == [request.run_key]
         assert set(EventStore(store_file).outcomes().values()) == {(request.run_key, None)}
+
+        # A change while a run of the tenant that reads invoices is still queued joins that run.
+        edit_records(sandbox.books[tenant], "Invoices", 1, rng=random.Random(3))
+        assert sandbox.webhooks.wait_idle(30)
+        monkeypatch.setenv("XERO_CLIENT_ID", sandbox.client_id)  # the deployed job's resources read it
+        queued = instance.create_run_for_job(
+            job_def=load_definitions().resolve_job_def("xero_sync"), tags={"xero/tenant": tenant},
+            asset_selection=frozenset({asset_key("invoices")}))
+        joined = _tick(instance, store_file, result.cursor)
+        assert not joined.run_requests
+        assert f"joined:{queued.run_id}" in {key for key, _ in EventStore(store_file).outcomes().values()}
 
     [record] = instance.fetch_observations(
         dg.AssetRecordsFilter(asset_key=asset_key("invoices"), asset_partitions=[tenant]), limit=1).records
