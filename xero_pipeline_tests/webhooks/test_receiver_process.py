@@ -39,3 +39,13 @@ def test_a_receiver_killed_mid_delivery_loses_nothing_and_stores_each_event_once
             receiver.stop()
     stored = EventStore(store_file).after(0)
     assert sorted(e.resource_id for e in stored) == sorted(first + second)
+
+
+def test_the_receiver_refuses_to_start_without_its_key_and_says_where_to_find_it(monkeypatch, capsys, tmp_path):
+    from xero_pipeline.cli.main import main
+
+    monkeypatch.delenv("XERO_WEBHOOK_KEY", raising=False)
+    assert main(["webhooks", "--port", "8750", "--store", str(tmp_path / "events.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "XERO_WEBHOOK_KEY is not set" in err and "developer portal" in err
+    assert not (tmp_path / "events.sqlite3").exists()  # nothing was started or created
