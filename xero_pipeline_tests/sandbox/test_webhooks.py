@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.books.edits import edit_records
@@ -156,3 +157,19 @@ def test_failed_deliveries_are_retried_then_the_webhook_is_disabled_and_replays_
     events = [(e["resourceId"], d["firstEventSequence"]) for d in ep.deliveries for e in d["events"]]
     assert [r for r, _ in events] == first + later
     assert ep.deliveries[0]["firstEventSequence"] == 1
+
+
+def test_a_sandbox_in_another_process_is_subscribed_through_its_control_route(sandbox):
+    with endpoint() as (ep, url):
+        answer = requests.post(f"{sandbox.url}/_sandbox/webhooks", json={"url": url, "key": KEY,
+                                                                        "categories": ["CONTACT"]}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["subscription"]["status"] == ACTIVE
+        assert KEY not in answer.text  # the key is the caller's secret: never echoed
+        _edit(sandbox, "Invoices", 1)
+        [contact] = _edit(sandbox, "Contacts", 1)
+        assert sandbox.webhooks.wait_idle(30)
+        state = requests.get(f"{sandbox.url}/_sandbox/webhooks", timeout=10).json()
+    assert state["delivered_events"] == 1 and state["subscription"]["categories"] == ["CONTACT"]
+    assert [e["resourceId"] for d in ep.deliveries for e in d["events"]] == [contact]
+    missing_key = requests.post(f"{sandbox.url}/_sandbox/webhooks", json={"url": url}, timeout=10)
+    assert missing_key.status_code == 400 and "signing key" in missing_key.json()["error"]
