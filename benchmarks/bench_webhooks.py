@@ -1,4 +1,4 @@
-"""Figure 8: how long a change in Xero takes to reach the warehouse through webhooks, and
+"""Figure 10: how long a change in Xero takes to reach the warehouse through webhooks, and
 what a burst of changes costs in calls.
 
 The sandbox (real time, Xero's limits on) sends its webhooks to ``xero-pipeline webhooks``
