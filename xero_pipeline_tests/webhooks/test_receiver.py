@@ -14,7 +14,9 @@ from xero_pipeline.webhooks.store import EventStore
 from xero_pipeline_tests.webhooks.receivers import KEY, receiver_thread
 
 ITR_BODY = b'{"events":[],"lastEventSequence":0,"firstEventSequence":0,"entropy":"S0m3r4Nd0mt3xt"}'
-TENANT = str(uuid.uuid4())
+# Fixed ids: pytest-xdist's workers must collect the same parametrized tests.
+TENANT = str(uuid.uuid5(uuid.NAMESPACE_URL, "webhooks/tenant"))
+RESOURCE = str(uuid.uuid5(uuid.NAMESPACE_URL, "webhooks/resource"))
 
 
 def _event(resource: str, *, category: str = "INVOICE", when: str = "2026-12-05T01:15:39.902",
@@ -96,10 +98,10 @@ def test_a_later_change_to_the_same_record_is_a_new_event(store):
 @pytest.mark.parametrize("body, problem", [
     (b"not json", "not JSON"),
     (b'{"events":[]}', "missing firstEventSequence"),
-    (_body({**_event(str(uuid.uuid4())), "eventType": "DELETE"}), "eventType"),
-    (_body({k: v for k, v in _event(str(uuid.uuid4())).items() if k != "tenantId"}), "misses tenantId"),
-    (_body({**_event(str(uuid.uuid4())), "resourceId": "1; DROP TABLE events"}), "resourceId is not a UUID"),
-])
+    (_body({**_event(RESOURCE), "eventType": "DELETE"}), "eventType"),
+    (_body({k: v for k, v in _event(RESOURCE).items() if k != "tenantId"}), "misses tenantId"),
+    (_body({**_event(RESOURCE), "resourceId": "1; DROP TABLE events"}), "resourceId is not a UUID"),
+], ids=["not-json", "no-sequences", "unknown-event-type", "no-tenant", "resource-not-uuid"])
 def test_a_signed_body_that_is_not_xeros_schema_is_400_logged_and_not_stored(store, caplog, body, problem):
     caplog.set_level(logging.WARNING, logger="xero_pipeline.webhooks")
     with receiver_thread(store) as url:
