@@ -22,6 +22,7 @@ from xero_pipeline.sandbox.books.edits import edit_records
 from xero_pipeline.sandbox.webhooks import ACTIVE, DISABLED, ITR_FAILED
 from xero_pipeline.webhooks.signature import HEADER, verify
 from xero_pipeline.webhooks.store import EventStore
+from xero_pipeline_tests.conftest import access_token
 from xero_pipeline_tests.webhooks.receivers import KEY, receiver_thread
 
 
@@ -173,3 +174,19 @@ def test_a_sandbox_in_another_process_is_subscribed_through_its_control_route(sa
     assert [e["resourceId"] for d in ep.deliveries for e in d["events"]] == [contact]
     missing_key = requests.post(f"{sandbox.url}/_sandbox/webhooks", json={"url": url}, timeout=10)
     assert missing_key.status_code == 400 and "signing key" in missing_key.json()["error"]
+
+
+def test_an_invoice_created_through_the_api_is_a_create_event(sandbox):
+    tenant = sandbox.tenant_ids[0]
+    contact = next(c["ContactID"] for c in sandbox.books[tenant].records("Contacts") if c["ContactStatus"] == "ACTIVE")
+    invoice = {"Type": "ACCREC", "Contact": {"ContactID": contact}, "Date": "2026-10-20",
+               "LineItems": [{"Description": "Consulting", "Quantity": 1, "UnitAmount": "90.00", "AccountCode": "200"}]}
+    with endpoint() as (ep, url):
+        sandbox.subscribe_webhooks(url, KEY)
+        answer = requests.put(f"{sandbox.api_url}/Invoices", json={"Invoices": [invoice]}, timeout=30, headers={
+            "Authorization": f"Bearer {access_token(sandbox)}", "xero-tenant-id": tenant, "Accept": "application/json"})
+        assert answer.status_code == 200, answer.text[:300]
+        created = answer.json()["Invoices"][0]["InvoiceID"]
+        assert sandbox.webhooks.wait_idle(30)
+    invoice_events = [e for d in ep.deliveries for e in d["events"] if e["eventCategory"] == "INVOICE"]
+    assert [(e["resourceId"], e["eventType"]) for e in invoice_events][:1] == [(created, "CREATE")]
