@@ -56,9 +56,10 @@ def _free_port() -> int:
 def _receiver(store: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}/webhooks/xero"
-    proc = subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "webhooks", "--port", str(port),
-                             "--store", str(store)], env={**os.environ, "XERO_WEBHOOK_KEY": KEY},
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "webhooks", "--port", str(port),
+                                 "--store", str(store)], env={**os.environ, "XERO_WEBHOOK_KEY": KEY},
+                                stdout=out, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
             requests.get(url, timeout=1)
@@ -79,6 +80,7 @@ def _landed(db: Path, table: str, key_column: str, want: dict[str, Any], column:
 
 def run(*, bursts: int, interval: float, scale: float, workdir: Path) -> dict[str, Any]:
     rng = random.Random(8)
+    workdir.mkdir(parents=True, exist_ok=True)  # make bench passes a subfolder of its scratch directory
     db, store = workdir / "warehouse.duckdb", workdir / "events.sqlite3"
     receiver, url = _receiver(store, workdir / "receiver.log")
     delays, calls, totals, runs = [], [], [], 0
