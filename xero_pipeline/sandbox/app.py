@@ -119,8 +119,7 @@ class Sandbox:
 
     def _add_books(self, books: TenantBooks) -> None:
         install_versioning(books)
-        books.revisions.on_change = lambda path, key, rev: self.webhooks.record_changed(
-            books.tenant_id, path, key, rev, books.collections[path].get(key), books.clock.now)
+        self.webhooks.watch(books)
         self.books[books.tenant_id] = books
         self.api.books[books.tenant_id.lower()] = books
 
@@ -198,8 +197,6 @@ class Sandbox:
     def subscribe_webhooks(self, url: str, key: str | None, categories: Sequence[str] = ()) -> dict[str, Any]:
         """The app's webhook: deliveries to ``url`` signed with ``key``, after intent-to-receive
         probes (see ``webhooks``); returns its state (status ACTIVE once the probes pass)."""
-        if not key:
-            raise ValueError("a webhook needs a signing key (webhook_key)")
         self.webhooks.subscribe(url, key, frozenset(categories) or None)
         return self.webhooks.status()
 

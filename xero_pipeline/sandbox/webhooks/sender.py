@@ -12,6 +12,7 @@ from datetime import datetime
 
 from xero_pipeline.registry import BY_PATH
 from xero_pipeline.sandbox.api.limits import ScaledTime
+from xero_pipeline.sandbox.books.store import TenantBooks
 from xero_pipeline.sandbox.webhooks.delivery import ITR_BODY, Answer, batch_body, post
 from xero_pipeline.sandbox.webhooks.subscription import ACTIVE, ITR_FAILED, Subscription
 
@@ -42,8 +43,10 @@ class WebhookSender:
 
     # --- subscription ---------------------------------------------------------------------
 
-    def subscribe(self, url: str, key: str, categories: frozenset[str] | None = None) -> Subscription:
+    def subscribe(self, url: str, key: str | None, categories: frozenset[str] | None = None) -> Subscription:
         """Create (or re-point) the webhook, and probe it as Xero does before it goes live."""
+        if not key:
+            raise ValueError("a webhook needs a signing key (webhook_key)")
         with self._cond:
             old = self.subscription
             sub = Subscription(url=url, key=key, **({"categories": categories} if categories else {}))
@@ -86,6 +89,12 @@ class WebhookSender:
                     "delivered_events": self.delivered_events}
 
     # --- events ---------------------------------------------------------------------------
+
+    def watch(self, books: TenantBooks) -> None:
+        """Hear of every write to ``books``: each put and delete bumps a record's revision
+        (``api.query.VersionedRevisions``), whichever code made the change."""
+        books.revisions.on_change = lambda path, key, rev: self.record_changed(
+            books.tenant_id, path, key, rev, books.collections[path].get(key), books.clock.now)
 
     def record_changed(self, tenant_id: str, path: str, key: str, revision: int, record: dict | None,
                        now: Callable[[], datetime]) -> None:
