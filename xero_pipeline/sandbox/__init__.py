@@ -266,8 +266,9 @@ Webhooks (``webhooks``; ``Sandbox(webhook_url=, webhook_key=)``, ``subscribe_web
     connected tenant is one event (revision 1 a CREATE, later ones UPDATE), dated by the
     record's UpdatedDateUTC; Xero may merge rapid edits, we never do.
   * Events wait ``batch_seconds`` (1 Xero-second) to travel together, at most 100 a
-    delivery; sequences count events per subscription from 1 and a retry resends the
-    same batch with the same numbers.
+    delivery; sequences count events per subscription from 1. A retry sends the
+    undelivered events again from the oldest, with their numbers (and any queued since,
+    up to 100) and a new entropy.
   * Intent to receive is four probes, two signed with the key and two with another,
     in random order; a webhook failing them delivers nothing until probed again.
   * Retries: at once, then every 15 Xero-minutes; 24 Xero-hours after the first failure

@@ -17,7 +17,7 @@ from xero_pipeline.sandbox.webhooks.delivery import ITR_BODY, Answer, batch_body
 from xero_pipeline.sandbox.webhooks.subscription import ACTIVE, ITR_FAILED, Subscription
 
 RESOURCE_BASE = "https://api.xero.com/api.xro/2.0/"
-MAX_BATCH = 100  # Xero does not say; its deliveries we saw held a handful of events
+MAX_BATCH = 100  # Xero publishes no limit: an assumption (see the package docstring)
 
 
 def _wrong_key(key: str) -> str:
