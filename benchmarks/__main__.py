@@ -10,6 +10,9 @@ Figure 7 (a 500,000-journal organisation on a Starter plan catching up over simu
 days, ``bench_catch_up``) runs after the budgeted figures, on its own clock: about six
 days of three minutes each. Figure 8 (records written to Xero per minute under its limits,
 1 and 8 tenants, ``bench_writes``) runs last, also on its own clock: about four minutes.
+Figure 10 (webhooks: a change to its warehouse row, and the calls a burst costs,
+``bench_webhooks``) waits on the sensor's real 30 s interval, on its own clock too: about
+five minutes.
 
     python -m benchmarks [--quick] [--out DIR] [--budget SECONDS]
 
@@ -37,6 +40,7 @@ from benchmarks import (
     bench_stages,
     bench_sync,
     bench_tenants,
+    bench_webhooks,
     bench_writes,
     report,
     sync_figures,
@@ -79,13 +83,16 @@ class Plan:
     catch_up_day_limit: int = 0  # 0: the Starter plan's 1,000
     writes_rows: int = 6000  # invoices per tenant: 120 requests, two of Xero's minutes
     writes_time_scale: float = 2.0
+    webhook_bursts: int = 8  # each waits for the sensor's next tick: ~8 x 35 s
+    webhook_interval: float = 30.0  # the xero_webhooks sensor's default interval
+    webhook_scale: float = 0.5
 
 
 QUICK = Plan(small_scale=0.3, big_scales=(0.6,), stages_scale=0.2, limits_scale=1.0, limits_time_scale=30.0,
              tenants=2, tenants_scale=0.05, tenants_time_scale=30.0, tenants_daemon=False, budget_seconds=600.0,
              tenants_reserve_seconds=120.0, app_limit_tenants=6, app_limit_processes=2, app_limit_scale=0.02,
              catch_up_journals=1_000, catch_up_day_seconds=12.0, catch_up_day_limit=60, writes_rows=6100,
-             writes_time_scale=30.0)
+             writes_time_scale=30.0, webhook_bursts=2, webhook_interval=3.0, webhook_scale=0.05)
 
 
 def _available_gib() -> float | None:
@@ -121,7 +128,7 @@ def choose_big_scale(plan: Plan, small: dict[str, Any], seconds_left: float) -> 
 FIGURE_GROUPS = {  # --only NAME: the results keys it measures
     "sync": ("sync_small", "sync_big", "big_scale_note", "memory", "stages"),
     "limits": ("limits",), "tenants": ("tenants",), "app_limit": ("app_limit",),
-    "catch_up": ("catch_up",), "writes": ("writes",),
+    "catch_up": ("catch_up",), "writes": ("writes",), "webhooks": ("webhooks",),
 }
 
 
@@ -180,6 +187,11 @@ def run(plan: Plan, workdir: Path, only: frozenset[str] | None = None) -> dict[s
         results["writes"] = timed("records written per minute", bench_writes.run, rows=plan.writes_rows,
                                   tenants=plan.tenants, time_scale=plan.writes_time_scale,
                                   workdir=workdir / "writes")
+    if want("webhooks"):
+        # Figure 10 waits on the sensor's real interval, also outside the budget.
+        results["webhooks"] = timed("webhooks: change to warehouse", bench_webhooks.run, bursts=plan.webhook_bursts,
+                                    interval=plan.webhook_interval, scale=plan.webhook_scale,
+                                    workdir=workdir / "webhooks")
     results["runtime_seconds"] = time.monotonic() - started
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     machine1 = machine_cpu_seconds()

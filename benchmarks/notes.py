@@ -25,6 +25,12 @@ def notes(results: dict[str, Any]) -> list[str]:
         out += _tenants(results["tenants"])
     if "writes" in results:
         out += _writes(results["writes"])
+    if "webhooks" in results:
+        out.append(
+            "Webhook delays run from the edit in the sandbox to the end of the run that wrote it, with the sensor "
+            "ticking on a fixed cadence and each run executed in the benchmark's process: the daemon's lag in "
+            "starting a tick and a run's process (a few seconds) and Xero's own delivery delay (unpublished; the "
+            "sandbox batches for a second) come on top.")
     return out
 
 

@@ -138,6 +138,15 @@ def _writes_rows(w: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _webhooks_row(w: dict[str, Any]) -> list[str]:
+    text = (f"change to warehouse row: median {w['median_delay_seconds']:.1f} s, p95 {w['p95_delay_seconds']:.1f} s "
+            f"over {w['bursts']} bursts at the sensor's {w['interval_seconds']:g} s interval; each burst of "
+            f"{w['events_per_burst']} events on {w['objects_per_burst']} objects cost {max(w['calls_per_burst'])} data "
+            f"calls at most ({max(w['all_calls_per_burst'])} with token and /connections)")
+    return ["10", "Webhooks: a change reaches the warehouse", text,
+            "one call per object changed; p95 < interval + 30 s", _met(w["meets_target"])]
+
+
 def _catch_up_days(c: dict[str, Any] | None) -> list[str]:
     if not c:
         return []
@@ -172,6 +181,8 @@ def render(results: dict[str, Any]) -> str:
         rows.append(_catch_up_row(results["catch_up"]))
     if "writes" in results:
         rows += _writes_rows(results["writes"])
+    if "webhooks" in results:
+        rows.append(_webhooks_row(results["webhooks"]))
     out = [
         "# Benchmark results",
         "",

@@ -18,6 +18,7 @@ from xero_pipeline.defs.schedules import build_daily_schedule
 from xero_pipeline.defs.sensors import health_sensor, tenant_sensor
 from xero_pipeline.defs.tenants_asset import xero_tenants
 from xero_pipeline.defs.view_assets import build_view_assets, ledger_job
+from xero_pipeline.defs.webhook_sensor import WebhookStoreResource, webhook_sensor
 from xero_pipeline.defs.writeback import build_writeback_assets, writeback_job, writeback_sensor
 
 xero_assets = build_assets()
@@ -30,12 +31,14 @@ defs = dg.Definitions(
     asset_checks=[tenant_health_check, *build_checks(), build_rebuilt_ledger_checks(), tenants_key_check],
     jobs=[sync_job, ledger_job, writeback_job],
     schedules=[],
-    sensors=[tenant_sensor, health_sensor, writeback_sensor],
+    sensors=[tenant_sensor, health_sensor, writeback_sensor, webhook_sensor],
     resources={
         # XERO_CLIENT_SECRET is read when a run starts (XeroResource.settings): an EnvVar would
         # make it required, and a Mobile or desktop app (PKCE) has none.
         "xero": XeroResource(client_id=dg.EnvVar("XERO_CLIENT_ID")),
         "warehouse": WarehouseResource(),
+        # The receiver's event store; XERO_WEBHOOK_STORE or the default file (no secret in it).
+        "webhook_store": WebhookStoreResource(),
     },
     # ~40 small steps per tenant: a process per step (the multiprocess default) would
     # spend more CPU starting Python than syncing. Tenants run in parallel as separate

@@ -40,6 +40,9 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "config.py": ((f"{PACKAGE}.xero", f"{PACKAGE}.warehouse", f"{PACKAGE}.sync", f"{PACKAGE}.defs",
                    f"{PACKAGE}.cli", f"{PACKAGE}.sandbox", "duckdb", "requests", *DAGSTER),
                   "settings are read before any layer starts"),
+    "webhooks": ((f"{PACKAGE}.xero", f"{PACKAGE}.warehouse", f"{PACKAGE}.sync", f"{PACKAGE}.defs",
+                  f"{PACKAGE}.cli", f"{PACKAGE}.sandbox", "duckdb", "requests", *DAGSTER),
+                 "the webhook receiver answers Xero within 5 s: no warehouse, no Dagster, no Xero calls"),
     "sandbox": ((f"{PACKAGE}.", "duckdb", "requests", *DAGSTER),
                 "the sandbox is Xero, not the pipeline: it may read only the registry"),
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from xero_pipeline.cli.sql_output import FORMATS
 from xero_pipeline.cli.sync_command import cmd_sync, pipeline_resources
+from xero_pipeline.cli.webhooks_command import add_webhooks_command
 from xero_pipeline.errors import XeroPipelineError
 
 EXAMPLE_SQL = """\
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                "(default data/warehouse.duckdb in the checkout)")
         p.set_defaults(func=func)
 
+    add_webhooks_command(sub, _command)
     _command(sub, "sandbox", "serve the offline Xero sandbox", " Its options: `xero-pipeline sandbox --help`.")
     return parser
 

@@ -19,7 +19,8 @@ and per object within a tenant: a run in which one object failed still synced th
 * daily limit: the latest run failed with ``XeroDailyLimitError``, or the last
   ``day_limit_remaining`` recorded by a materialization in the past 24 h is low;
 * a disconnected tenant (recorded by the tenant sensor as an observation on
-  ``xero/organisations``), a first sync still pending.
+  ``xero/organisations``), a first sync still pending, a tenant that sends webhook events
+  silent for ``XERO_WEBHOOK_SILENT_HOURS`` (its webhook may be disabled).
 
 Objects Xero does not make available to the app (a scope or tier it lacks) are no
 concern: a tenant with only those stays healthy, and they are listed as information
@@ -42,6 +43,7 @@ from xero_pipeline.defs.tenant_records import (
     gather_all_facts,
     gather_facts,
 )
+from xero_pipeline.webhooks.settings import silent_after
 
 CHECK_NAME = "tenant_health"
 CHECK_KEY = dg.AssetCheckKey(ORGANISATIONS, CHECK_NAME)
@@ -86,7 +88,9 @@ def health_events(
     instance: dg.DagsterInstance, tenants: list[str], *, now: datetime, cursor: Mapping[str, Any]
 ) -> tuple[list[TenantHealth], list[dg.AssetCheckEvaluation], dict[str, Any]]:
     """Every tenant's verdict, the evaluations worth recording (changed or due) and the next cursor."""
-    verdicts = [assess(facts, now=now) for facts in gather_all_facts(instance, tenants).values()]
+    silent = silent_after()
+    verdicts = [assess(facts, now=now, webhook_silent_after=silent)
+                for facts in gather_all_facts(instance, tenants).values()]
     events: list[dg.AssetCheckEvaluation] = []
     next_cursor: dict[str, Any] = {}
     for health in verdicts:
@@ -112,11 +116,13 @@ with warnings.catch_warnings():
         description=(
             "Is this tenant healthy? Fails (ERROR) when any of its objects has had no successful sync in 26 h or "
             "Xero rejects the app's tokens; warns when it is near or out of its daily Xero call limit, its latest "
-            "run did not sync some objects (named), it is disconnected, or its first sync is pending. Evaluated "
+            "run did not sync some objects (named), it is disconnected, its first sync is pending, or a tenant that sends "
+            "webhook events has sent none for XERO_WEBHOOK_SILENT_HOURS (48). Evaluated "
             "every 10 minutes by the xero_health sensor."
         ),
     )
     def tenant_health_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        health = assess(gather_facts(context.instance, context.partition_key), now=datetime.now(UTC))
+        health = assess(gather_facts(context.instance, context.partition_key), now=datetime.now(UTC),
+                        webhook_silent_after=silent_after())
         context.log.info(f"tenant {health.tenant_id}: {health.description}")
         return dg.AssetCheckResult(**check_fields(health))

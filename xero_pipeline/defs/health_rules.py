@@ -51,6 +51,8 @@ class TenantFacts:
     # materializations: information, not a concern (they still sync as "not available").
     unavailable: Mapping[str, str] = field(default_factory=dict)
     catching_up: Mapping[str, CatchUp] = field(default_factory=dict)  # "xero/journals" -> its catch-up
+    # When the tenant's latest webhook event arrived (None: it never sent one, so it is not subscribed).
+    last_webhook_at: datetime | None = None
 
     @property
     def last_success_at(self) -> datetime | None:
@@ -59,6 +61,7 @@ class TenantFacts:
 
 
 STALE_AFTER = timedelta(hours=26)
+WEBHOOK_SILENT_AFTER = timedelta(hours=48)  # a quiet organisation may change nothing for a day
 NEAR_LIMIT_SHARE = 0.1  # warn when a tenant has a tenth of its plan's daily calls left
 BUDGET_WINDOW = timedelta(hours=24)  # Xero's day is rolling: older readings say nothing about now
 AUTH_ERRORS = frozenset({"XeroAuthError"})
@@ -116,6 +119,7 @@ def assess(
     now: datetime,
     stale_after: timedelta = STALE_AFTER,
     near_limit_calls: int | None = None,
+    webhook_silent_after: timedelta = WEBHOOK_SILENT_AFTER,
 ) -> TenantHealth:
     """The verdict for one tenant. Pure: every input is in ``facts``."""
     age = now - facts.last_success_at if facts.last_success_at else None
@@ -170,6 +174,15 @@ def assess(
         ))
 
     findings += _catch_up(facts, now=now)
+    if facts.last_webhook_at is not None and now - facts.last_webhook_at > webhook_silent_after:
+        # Xero disables a webhook after 24 h of failed deliveries and says so only by email;
+        # the syncs go on, but changes then wait for the daily run.
+        findings.append(Concern(
+            "webhooks_silent", False,
+            f"no Xero webhook event for {_hours(now - facts.last_webhook_at)} (last at "
+            f"{_when(facts.last_webhook_at)}): check that `xero-pipeline webhooks` runs and is reachable, and that "
+            "the webhook is not disabled in the Xero developer portal (re-enable it there)",
+        ))
     if facts.last_success_at is None:
         if facts.failures:
             findings.append(Concern(

@@ -10,6 +10,7 @@ ITEM_COUNT_KEY = "xero/item_count"  # pagination.itemCount of the sync's first p
 ITEM_COUNT_SINCE_KEY = "xero/item_count_since"  # the If-Modified-Since it counted from ("" = all)
 READ_STARTED_KEY = "xero/read_started"  # Xero's clock at that first page
 DAY_LIMIT_KEY = "day_limit"  # the plan's daily calls per tenant, from the Xero resource
+LAST_WEBHOOK_KEY = "xero/last_webhook_at"  # when the object's latest webhook event arrived (observation)
 
 
 def asset_key(table: str) -> dg.AssetKey:

@@ -23,8 +23,8 @@ import dagster as dg
 
 from xero_pipeline.defs.availability import AVAILABLE_KEY, REASON_KEY
 from xero_pipeline.defs.health_rules import CatchUp, FailedRun, TenantFacts
-from xero_pipeline.defs.keys import DAY_LIMIT_KEY, asset_key
-from xero_pipeline.registry import OBJECTS, REPORTS
+from xero_pipeline.defs.keys import DAY_LIMIT_KEY, LAST_WEBHOOK_KEY, asset_key
+from xero_pipeline.registry import BY_WEBHOOK_CATEGORY, OBJECTS, REPORTS
 from xero_pipeline.xero.limits import DEFAULT_DAILY_CALLS
 
 ORGANISATIONS = dg.AssetKey(["xero", "organisations"])
@@ -208,7 +208,21 @@ def _facts(instance: dg.DagsterInstance, tenant_id: str, syncs: list[Any], *, ma
         disconnected_at=recorded_disconnection(instance, tenant_id),
         unavailable=_unavailable(syncs),
         catching_up=_catching_up(instance, tenant_id, syncs),
+        last_webhook_at=last_webhook_at(instance, tenant_id),
     )
+
+
+def last_webhook_at(instance: dg.DagsterInstance, tenant_id: str) -> datetime | None:
+    """When the tenant's latest webhook event arrived, from the webhook sensor's observations."""
+    latest = None
+    for obj in BY_WEBHOOK_CATEGORY.values():
+        for record in instance.fetch_observations(
+                dg.AssetRecordsFilter(asset_key=asset_key(obj.table), asset_partitions=[tenant_id]), limit=1).records:
+            raw = record.asset_observation.metadata.get(LAST_WEBHOOK_KEY) if record.asset_observation else None
+            if raw is not None:
+                at = datetime.fromtimestamp(float(raw.value), UTC)
+                latest = at if latest is None else max(latest, at)
+    return latest
 
 
 def _meta(record: Any, key: str) -> Any:

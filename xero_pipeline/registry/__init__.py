@@ -40,7 +40,7 @@ from xero_pipeline.registry.kinds import (
     Paging,
     XeroObject,
 )
-from xero_pipeline.registry.objects import BY_PATH, BY_TABLE, CORE, OBJECTS, RETIRED, WRITABLE
+from xero_pipeline.registry.objects import BY_PATH, BY_TABLE, BY_WEBHOOK_CATEGORY, CORE, OBJECTS, RETIRED, WRITABLE
 from xero_pipeline.registry.reports import (
     COLUMN_NAMES,
     REPORT_COLUMN_DOCS,
@@ -52,7 +52,7 @@ from xero_pipeline.registry.reports import (
 from xero_pipeline.registry.writes import MAX_ELEMENTS, MAX_REQUEST_BYTES, Writes, write_scope
 
 __all__ = [
-    "BY_PATH", "BY_TABLE", "COLUMN_NAMES", "CORE", "FIXED_PAGE_SIZE", "MAX_PAGE_SIZE", "OBJECTS", "REPORTS", "REPORTS_BY_NAME",
+    "BY_PATH", "BY_TABLE", "BY_WEBHOOK_CATEGORY", "COLUMN_NAMES", "CORE", "FIXED_PAGE_SIZE", "MAX_PAGE_SIZE", "OBJECTS", "REPORTS", "REPORTS_BY_NAME",
     "REPORT_COLUMN_DOCS", "REPORT_COLUMNS", "RETIRED", "Child", "Cursor", "Paging", "XeroObject", "XeroReport",
     "MAX_ELEMENTS", "MAX_REQUEST_BYTES", "WRITABLE", "Writes", "write_scope",
 ]

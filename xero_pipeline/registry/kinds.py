@@ -73,6 +73,8 @@ class XeroObject:
     gated: str = ""  # why Xero may refuse this endpoint to an app or plan (named on failure)
     retired: str = ""  # ISO date Xero removed the endpoint; the asset fails without a call
     writes: Writes | None = None  # what an outbox row may write back (None: read only)
+    # Xero's eventCategory for changes to this object ("" = Xero sends no webhook for it).
+    webhook_category: str = ""
 
     @property
     def cursor(self) -> Cursor:

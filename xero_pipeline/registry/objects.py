@@ -81,6 +81,7 @@ OBJECTS: tuple[XeroObject, ...] = (
     XeroObject(
         "contacts", "Contacts", "Contacts", "Contact", "ContactID",
         Paging.PAGE_SIZE, ims=True, scope="accounting.contacts" + _READ,
+        webhook_category="CONTACT",
         summary="one row per customer or supplier, ARCHIVED ones included",
         children=(
             Child("Addresses", "contact_addresses", "Address"),
@@ -94,6 +95,7 @@ OBJECTS: tuple[XeroObject, ...] = (
     XeroObject(
         "credit_notes", "CreditNotes", "CreditNotes", "CreditNote", "CreditNoteID",
         Paging.PAGE_SIZE, ims=True, scope="accounting.invoices" + _READ,
+        webhook_category="CREDITNOTE",
         summary="one row per credit note, VOIDED and DELETED kept",
         children=(*_lines("credit_note_line_items"), _allocations("credit_note_allocations")),
         unitdp=True, core=True,
@@ -116,6 +118,7 @@ OBJECTS: tuple[XeroObject, ...] = (
     XeroObject(
         "invoices", "Invoices", "Invoices", "Invoice", "InvoiceID",
         Paging.PAGE_SIZE, ims=True, scope="accounting.invoices" + _READ,
+        webhook_category="INVOICE",
         summary="one row per sales invoice (ACCREC) or bill (ACCPAY), VOIDED and DELETED kept",
         children=_lines("invoice_line_items"), include_params=("includeArchived",),
         unitdp=True, core=True,
@@ -172,6 +175,7 @@ OBJECTS: tuple[XeroObject, ...] = (
     XeroObject(
         "overpayments", "Overpayments", "Overpayments", "Overpayment", "OverpaymentID",
         Paging.PAGE_SIZE, ims=True, scope="accounting.payments" + _READ,
+        webhook_category="OVERPAYMENT",
         summary="one row per overpayment",
         children=(*_lines("overpayment_line_items"), _allocations("overpayment_allocations")),
         unitdp=True,
@@ -192,6 +196,7 @@ OBJECTS: tuple[XeroObject, ...] = (
     XeroObject(
         "prepayments", "Prepayments", "Prepayments", "Prepayment", "PrepaymentID",
         Paging.PAGE_SIZE, ims=True, scope="accounting.payments" + _READ,
+        webhook_category="PREPAYMENT",
         summary="one row per prepayment",
         children=(*_lines("prepayment_line_items"), _allocations("prepayment_allocations")),
         unitdp=True,
@@ -261,3 +266,6 @@ BY_TABLE: dict[str, XeroObject] = {o.table: o for o in OBJECTS}
 BY_PATH: dict[str, XeroObject] = {o.path.lower(): o for o in OBJECTS}
 CORE: tuple[XeroObject, ...] = tuple(o for o in OBJECTS if o.core)
 WRITABLE: tuple[XeroObject, ...] = tuple(o for o in OBJECTS if o.writes is not None)
+# eventCategory -> the object its webhook events are about (Xero sends no others but SUBSCRIPTION,
+# which is about the app's App Store subscription, not an organisation's books).
+BY_WEBHOOK_CATEGORY: dict[str, XeroObject] = {o.webhook_category: o for o in OBJECTS if o.webhook_category}

@@ -258,7 +258,22 @@ Writes (``api.writes``, ``api.idempotency``, ``books.writes``, ``books.write_doc
 
 Not modelled: ``summaryOnly``, ``searchTerm``, ``DELETE /Items/{id}``,
 ``createdByMyApp``, ``paymentsOnly`` on journals, Xero's
-high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync, webhooks.
+high-volume 400 rejection and the 404 on very long ``IDs`` lists, Rapid Sync.
+
+Webhooks (``webhooks``; ``Sandbox(webhook_url=, webhook_key=)``, ``subscribe_webhooks`` or
+``POST /_sandbox/webhooks``). Assumptions where the fact sheet is silent:
+  * Every write to a contact, invoice, credit note, prepayment or overpayment of a
+    connected tenant is one event (revision 1 a CREATE, later ones UPDATE), dated by the
+    record's UpdatedDateUTC; Xero may merge rapid edits, we never do.
+  * Events wait ``batch_seconds`` (1 Xero-second) to travel together, at most 100 a
+    delivery; sequences count events per subscription from 1. A retry sends the
+    undelivered events again from the oldest, with their numbers (and any queued since,
+    up to 100) and a new entropy.
+  * Intent to receive is four probes, two signed with the key and two with another,
+    in random order; a webhook failing them delivers nothing until probed again.
+  * Retries: at once, then every 15 Xero-minutes; 24 Xero-hours after the first failure
+    the webhook is disabled, its events kept and delivered in order once it is probed
+    again. The 5 s answer timeout is real time, not scaled: it is the receiver's.
 """
 
 from xero_pipeline.sandbox.app import Sandbox

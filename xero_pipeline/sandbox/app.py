@@ -27,6 +27,7 @@ from xero_pipeline.sandbox.identity.profile import AppProfile
 from xero_pipeline.sandbox.identity.service import Identity
 from xero_pipeline.sandbox.seeding.large import attach_histories
 from xero_pipeline.sandbox.truth import truth_bytes
+from xero_pipeline.sandbox.webhooks import WebhookSender
 
 
 class Sandbox:
@@ -55,6 +56,8 @@ class Sandbox:
     ``journal_summary`` and ``iter_journals``.
     ``public_app`` makes the demo app a "Mobile or desktop app" (Auth Code with PKCE): a
     client id and no client secret (``client_secret`` is None; see ``identity.clients``).
+    ``webhook_url`` and ``webhook_key`` subscribe the app's webhook when the sandbox starts
+    (``subscribe_webhooks`` later): the books' changes are delivered there as Xero does.
     """
 
     def __init__(self, *, tenants: int = 2, scale: float = 0.02, seed: int = 7, time_scale: float = 1.0,
@@ -63,7 +66,8 @@ class Sandbox:
                  unavailable: dict[str, int] | None = None, page_size_limit: int = MAX_PAGE_SIZE,
                  practices: Sequence[str] = (), profile: AppProfile | None = None,
                  history_journals: int | Mapping[int | str, int] = 0, day_window: str = "rolling",
-                 public_app: bool = False, today: date | None = None) -> None:
+                 public_app: bool = False, today: date | None = None, webhook_url: str | None = None,
+                 webhook_key: str | None = None) -> None:
         if not 1 <= page_size_limit <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_limit must be between 1 and {MAX_PAGE_SIZE}, not {page_size_limit}")
         self.seed, self.scale, self.host, self.port = seed, scale, host, port
@@ -75,9 +79,11 @@ class Sandbox:
         else:
             self.clock = books[0].clock if books else SandboxClock()
         self._seeded = len(books)
+        self.time = ScaledTime(time_scale)
+        self.webhooks = WebhookSender(time=self.time, seed=seed,
+                                      connected=lambda t: t in self.identity.demo.connections)
         attach_histories(books, history_journals, seed=seed)
         self.books: dict[str, TenantBooks] = {}
-        self.time = ScaledTime(time_scale)
         self.faults = Faults()
         self._stats = Stats()
         profile = profile or AppProfile()
@@ -109,9 +115,11 @@ class Sandbox:
         self._server: ServerThread | None = None
         self._lock = threading.Lock()
         self.url = ""
+        self._webhook_subscription = (webhook_url, webhook_key) if webhook_url else None
 
     def _add_books(self, books: TenantBooks) -> None:
         install_versioning(books)
+        self.webhooks.watch(books)
         self.books[books.tenant_id] = books
         self.api.books[books.tenant_id.lower()] = books
 
@@ -122,9 +130,13 @@ class Sandbox:
             self._server = ServerThread(self.router.dispatch, host=self.host, port=self.port)
             self._server.start()
             self.url = self._server.url
+            self.webhooks.start()
+            if self._webhook_subscription:
+                self.subscribe_webhooks(*self._webhook_subscription)
         return self
 
     def stop(self) -> None:
+        self.webhooks.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -181,6 +193,12 @@ class Sandbox:
         if self._day_limit is None:
             self.limiter.day_limit = new.day_limit
         return new
+
+    def subscribe_webhooks(self, url: str, key: str | None, categories: Sequence[str] = ()) -> dict[str, Any]:
+        """The app's webhook: deliveries to ``url`` signed with ``key``, after intent-to-receive
+        probes (see ``webhooks``); returns its state (status ACTIVE once the probes pass)."""
+        self.webhooks.subscribe(url, key, frozenset(categories) or None)
+        return self.webhooks.status()
 
     def new_refresh_token(self) -> str:
         """Another refresh token for the demo app, as if the user consented again."""

@@ -61,6 +61,10 @@ def test_bench_quick_produces_every_figure(tmp_path: Path) -> None:
         assert _finite(run["peak_rss_mib"])
     app_limit = results["app_limit"]
     assert app_limit["calls"] > 0 and app_limit["unequal_tenants"] == 0 and not app_limit["failed_workers"], app_limit
+    webhooks = results["webhooks"]
+    assert _finite(webhooks["median_delay_seconds"]) and _finite(webhooks["p95_delay_seconds"])
+    assert webhooks["max_calls_per_burst"] == webhooks["objects_per_burst"]
+    assert "Webhooks: a change reaches the warehouse" in table
     catch_up = results["catch_up"]
     assert catch_up["journals_equal_to_xero"] and catch_up["failed_runs"] == 0 and catch_up["per_day"]
     assert _finite(catch_up["journal_calls_ratio"]) and catch_up["days"] >= 1
@@ -71,5 +75,5 @@ def test_bench_quick_produces_every_figure(tmp_path: Path) -> None:
         assert _finite(run["records_per_minute"]) and run["records_per_minute"] > 0
 
     assert "| # | figure | measured | target | met |" in table
-    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |", "| 8 |", "| 9 |"):
+    for figure in ("| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |", "| 8 |", "| 9 |", "| 10 |"):
         assert figure in table

@@ -24,6 +24,10 @@ Each route calls the matching ``Sandbox`` method; bodies and answers are JSON.
 ``GET  /_sandbox/profile``                   the app profile (plan, day limit, dates, journals, scopes)
 ``POST /_sandbox/profile``                   change it: ``{"plan", "app_created", "journals",
                                              "custom_created", "scopes"}`` (any subset)
+``POST /_sandbox/webhooks``                  subscribe the app's webhook: ``{"url", "key",
+                                             "categories"}``; probes it, answers its state
+``GET  /_sandbox/webhooks``                  the webhook's state, events pending and attempts
+``POST /_sandbox/webhooks/probe``            intent-to-receive again (re-enables a disabled one)
 ==========================================  ==================================================
 """
 
@@ -117,6 +121,15 @@ def handle(sandbox: Sandbox, req: Request) -> Response:
                 tid = sandbox.connect_tenant(body.get("tenant_id"))
                 return json_response(200, {"tenant_id": tid, "connected": True})
             return _bad(f"unknown action {action!r}")
+        if route == "webhooks" and method == "POST":
+            body = req.json()
+            return json_response(200, sandbox.subscribe_webhooks(str(body["url"]), body.get("key"),
+                                                                 list(body.get("categories") or ())))
+        if route == "webhooks" and method == "GET":
+            return json_response(200, sandbox.webhooks.status())
+        if route == "webhooks/probe" and method == "POST":
+            sandbox.webhooks.probe()
+            return json_response(200, sandbox.webhooks.status())
     except (KeyError, ValueError, TypeError) as e:
         return _bad(f"{type(e).__name__}: {e}")
     return not_found()

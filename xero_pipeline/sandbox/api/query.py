@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
+from collections.abc import Callable
 from typing import Any
 
 from xero_pipeline.registry import FIXED_PAGE_SIZE, MAX_PAGE_SIZE, Paging, XeroObject
@@ -207,10 +208,14 @@ class VersionedRevisions(dict):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.versions: dict[str, int] = {}
+        # (path, key, revision) after each write: how the webhook sender hears of changes.
+        self.on_change: Callable[[str, str, int], None] | None = None
 
     def __setitem__(self, key: tuple[str, str], value: int) -> None:
         super().__setitem__(key, value)
         self.versions[key[0]] = self.versions.get(key[0], 0) + 1
+        if self.on_change is not None:
+            self.on_change(key[0], key[1], value)
 
 
 def install_versioning(books: TenantBooks) -> None:
