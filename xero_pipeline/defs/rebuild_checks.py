@@ -72,7 +72,7 @@ def build_rebuilt_ledger_checks() -> dg.AssetChecksDefinition:
                                  f"evaluated: {reason}")
                 continue
             # Held briefly and through the resource, so it waits for another writer like a merge does.
-            with warehouse.get_connection() as conn:
+            with warehouse.get_connection(queries=True) as conn:
                 finding = rule(conn, tenant)
             if not finding.evaluated:
                 context.log.info(f"{spec.key.asset_key.to_user_string()} {spec.name}: {finding.description}")

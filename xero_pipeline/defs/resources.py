@@ -185,6 +185,12 @@ class WarehouseResource(DuckDBResource):
         "to temp_directory instead of growing the process, so a run's peak memory does not grow with the "
         "organisation's size, and a machine holds a predictable number of runs at once.",
     )
+    query_memory_limit: str = Field(
+        default="1GB",
+        description="DuckDB's memory for a session that builds the ledger views or reconciles the rebuilt ledger "
+        "(XERO_WAREHOUSE_QUERY_MEMORY): queries over every tenant's documents, whose joins DuckDB cannot all spill; "
+        "at 256MB eight demo-sized tenants already ran out.",
+    )
     temp_directory: str = Field(
         default="", description="Where a merge spills past memory_limit (default: beside the warehouse file, "
         "<file>.tmp; it holds data only while a merge runs)."
@@ -192,10 +198,13 @@ class WarehouseResource(DuckDBResource):
 
     _lock_gave_up: bool = PrivateAttr(default=False)
 
-    def duckdb_config(self) -> dict[str, object]:
-        """The settings every write session opens with; ``connection_config`` overrides them."""
+    def duckdb_config(self, *, queries: bool = False) -> dict[str, object]:
+        """The settings every write session opens with (``queries``: one for the ledger's large
+        queries, see ``get_connection``); ``connection_config`` overrides them."""
+        memory = (os.environ.get("XERO_WAREHOUSE_QUERY_MEMORY") or self.query_memory_limit if queries
+                  else os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit)
         return {
-            "memory_limit": os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit,
+            "memory_limit": memory,
             "temp_directory": self.temp_directory or f"{self.path()}.tmp",
             # Merges join on keys and never need rows in insertion order: without it DuckDB
             # can stream and spill more of the merge.
@@ -206,11 +215,13 @@ class WarehouseResource(DuckDBResource):
     def path(self) -> str:
         return str(warehouse_path(self.database or None))
 
-    def get_connection(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        return self._session(checkpoint=False)
+    def get_connection(self, *, queries: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A write session; ``queries``: for the ledger views and their reconciliation, with
+        ``query_memory_limit`` instead of the merges' ``memory_limit``."""
+        return self._session(checkpoint=False, queries=queries)
 
     @contextmanager
-    def _session(self, *, checkpoint: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _session(self, *, checkpoint: bool, queries: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write session; ``checkpoint``: fold the WAL into the file when it closes."""
         path = self.path()
         # Other processes are kept out by DuckDB's file lock; threads of this process share
@@ -222,7 +233,8 @@ class WarehouseResource(DuckDBResource):
         deadline = time.monotonic() + timeout
         with process_lock(path), writer_turn(path, timeout=timeout, log=log.info):
             try:
-                conn = connect_with_wait(path, timeout=timeout, deadline=deadline, config=self.duckdb_config(),
+                conn = connect_with_wait(path, timeout=timeout, deadline=deadline,
+                                         config=self.duckdb_config(queries=queries),
                                          warn=log.warning, info=log.info)
             except WarehouseLockTimeout:
                 self._lock_gave_up = True

@@ -62,7 +62,7 @@ def build_view_asset(view: LedgerView) -> dg.AssetsDefinition:
         code_version=hashlib.blake2b(sql.encode(), digest_size=8).hexdigest(),
     )
     def _view(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        with warehouse.get_connection() as conn:
+        with warehouse.get_connection(queries=True) as conn:
             # XERO_LEDGER_SOURCE is read when the view is made, so a bad value fails here, saying so.
             documents_always = ledger_documents_always()
             rows = create_view(conn, view, documents_always=documents_always)
