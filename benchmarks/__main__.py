@@ -70,6 +70,7 @@ class Plan:
     tenants_time_scale: float = 2.0
     # The daemon's scheduler ticks on the minute: up to two minutes of waiting, left out of --quick.
     tenants_daemon: bool = True
+    tenants_select: str | None = None  # --quick: a few objects, not the full sync
     profile: bool = True
     budget_seconds: float = 15 * 60
     reserve_seconds: float = 45.0  # report writing, process teardown, and estimation error
@@ -89,8 +90,9 @@ class Plan:
 
 
 QUICK = Plan(small_scale=0.3, big_scales=(0.6,), stages_scale=0.2, limits_scale=1.0, limits_time_scale=30.0,
-             tenants=2, tenants_scale=0.05, tenants_time_scale=30.0, tenants_daemon=False, budget_seconds=600.0,
-             tenants_reserve_seconds=120.0, app_limit_tenants=6, app_limit_processes=2, app_limit_scale=0.02,
+             tenants=2, tenants_scale=0.05, tenants_time_scale=30.0, tenants_daemon=False,
+             tenants_select="accounts,contacts,invoices", budget_seconds=600.0, tenants_reserve_seconds=120.0,
+             app_limit_tenants=6, app_limit_processes=2, app_limit_scale=0.02,
              catch_up_journals=1_000, catch_up_day_seconds=12.0, catch_up_day_limit=60, writes_rows=6100,
              writes_time_scale=30.0, webhook_bursts=2, webhook_interval=3.0, webhook_scale=0.05)
 
@@ -170,7 +172,8 @@ def run(plan: Plan, workdir: Path, only: frozenset[str] | None = None) -> dict[s
     if want("tenants"):
         results["tenants"] = timed("tenant scaling", bench_tenants.run, scale=plan.tenants_scale,
                                    time_scale=plan.tenants_time_scale, tenants=plan.tenants,
-                                   workdir=workdir / "tenants", daemon=plan.tenants_daemon)
+                                   workdir=workdir / "tenants", daemon=plan.tenants_daemon,
+                                   select=plan.tenants_select)
     if want("app_limit"):
         results["app_limit"] = timed("200 tenants under the app's limit", bench_app_limit.run,
                                      tenants=plan.app_limit_tenants, processes=plan.app_limit_processes,
