@@ -240,13 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     with scratch_dir("xero-bench-") as workdir:
         results = run(plan, workdir, only)
+    seconds = results["runtime_seconds"]
     if only and (out / "results.json").exists():
         results = merge_into(json.loads((out / "results.json").read_text()), results, only)
     results["notes"] = notes(results)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (out / "RESULTS.md").write_text(report.render(results))
     print(report.render(results))
-    seconds = results["runtime_seconds"]
     print(f"[bench] wrote {out / 'results.json'} and {out / 'RESULTS.md'} in {seconds:.0f} s")
     return 0
 
