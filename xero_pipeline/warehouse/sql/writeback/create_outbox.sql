@@ -8,6 +8,5 @@ CREATE TABLE IF NOT EXISTS ${table} (
   request_id VARCHAR NOT NULL,
   payload JSON,
   retry BOOLEAN NOT NULL DEFAULT false,
-  created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
-  PRIMARY KEY (tenant_id, request_id)
+  created_at TIMESTAMP NOT NULL DEFAULT current_timestamp${primary_key}
 )
