@@ -8,6 +8,7 @@ never at import time.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,11 +18,11 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
-from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
+from xero_pipeline.config import Lake, Warehouse, XeroSettings, warehouse_target, xero_settings
 from xero_pipeline.errors import XeroPipelineError
 from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
-from xero_pipeline.warehouse.connection import close_writer, wal_path
+from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_path
 from xero_pipeline.warehouse.locking import WarehouseLockTimeout, connect_with_wait, process_lock, writer_turn
 from xero_pipeline.xero.app_limit import AppLimit, app_limit_path
 from xero_pipeline.xero.auth import TokenManager, TokenStore
@@ -165,10 +166,16 @@ class XeroResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(DuckDBResource):
-    """The DuckDB warehouse file, opened only for the length of one write transaction."""
+    """The warehouse, opened only for the length of one write transaction: a DuckDB file, or a
+    DuckLake (catalog in PostgreSQL, data under a shared path) that several machines write at once."""
 
     database: str = Field(
-        default="", description="DuckDB file (XERO_WAREHOUSE, default data/warehouse.duckdb in the checkout)."
+        default="", description="DuckDB file (XERO_WAREHOUSE, default data/warehouse.duckdb in the checkout), or "
+        "ducklake:postgres:<libpq DSN or URL> for a DuckLake, with data_path.",
+    )
+    data_path: str = Field(
+        default="", description="A DuckLake's data files (XERO_WAREHOUSE_DATA): one absolute path every machine "
+        "mounts, or an object-store URL. Unused for a DuckDB file.",
     )
     lock_timeout_seconds: float = Field(
         default=120.0, description="How long a write waits for another process to release the file."
@@ -183,7 +190,7 @@ class WarehouseResource(DuckDBResource):
         default="256MB",
         description="DuckDB's memory for one write session (XERO_WAREHOUSE_MEMORY). A merge larger than this spills "
         "to temp_directory instead of growing the process, so a run's peak memory does not grow with the "
-        "organisation's size, and a machine holds a predictable number of runs at once.",
+        "organisation's size, and a machine holds a predictable number of runs at once. A DuckLake's sessions too.",
     )
     query_memory_limit: str = Field(
         default="1GB",
@@ -193,10 +200,13 @@ class WarehouseResource(DuckDBResource):
     )
     temp_directory: str = Field(
         default="", description="Where a merge spills past memory_limit (default: beside the warehouse file, "
-        "<file>.tmp; it holds data only while a merge runs)."
+        "<file>.tmp; for a DuckLake, the machine's temporary folder; it holds data only while a merge runs)."
     )
 
     _lock_gave_up: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.target()  # a wrong XERO_WAREHOUSE or XERO_WAREHOUSE_DATA fails before any call to Xero
 
     def duckdb_config(self, *, queries: bool = False) -> dict[str, object]:
         """The settings every write session opens with (``queries``: one for the ledger's large
@@ -205,15 +215,28 @@ class WarehouseResource(DuckDBResource):
                   else os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit)
         return {
             "memory_limit": memory,
-            "temp_directory": self.temp_directory or f"{self.path()}.tmp",
+            "temp_directory": self.temp_directory or f"{self.local_base()}.tmp",
             # Merges join on keys and never need rows in insertion order: without it DuckDB
             # can stream and spill more of the merge.
             "preserve_insertion_order": False,
             **self.connection_config,
         }
 
+    def target(self) -> Warehouse:
+        """The file (its folder created) or the checked DuckLake; a ConfigError names a wrong setting."""
+        return warehouse_target(self.database or None, data=self.data_path or None)
+
     def path(self) -> str:
-        return str(warehouse_path(self.database or None))
+        """The file, or the DuckLake as text with no password (what logs and sessions name)."""
+        return str(self.target())
+
+    def local_base(self) -> str:
+        """Where this machine's own files of the warehouse go (``<base>.spool``, ``<base>.tmp``):
+        beside a file; for a DuckLake, which machines share, in this machine's temporary folder."""
+        target = self.target()
+        if isinstance(target, Lake):
+            return os.path.join(tempfile.gettempdir(), "xero_pipeline_lake")
+        return str(target)
 
     def get_connection(self, *, queries: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A write session; ``queries``: for the ledger views and their reconciliation, with
@@ -223,7 +246,17 @@ class WarehouseResource(DuckDBResource):
     @contextmanager
     def _session(self, *, checkpoint: bool, queries: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write session; ``checkpoint``: fold the WAL into the file when it closes."""
-        path = self.path()
+        target = self.target()
+        if isinstance(target, Lake):
+            # No turns to take: DuckLake serialises commits in its catalog, and a commit that
+            # conflicts is run again (connection.in_transaction).
+            conn = open_writer(target, config=self.duckdb_config(queries=queries))
+            try:
+                yield conn
+            finally:
+                close_writer(conn, target)
+            return
+        path = str(target)
         # Other processes are kept out by DuckDB's file lock; threads of this process share
         # one database instance, where two merges could conflict, so they take turns here.
         timeout = self.lock_timeout_seconds
@@ -250,8 +283,8 @@ class WarehouseResource(DuckDBResource):
 
         Between runs the warehouse is then one self-contained file, so a copy of it is
         complete, and a backup restored over it meets no WAL of newer commits (DuckDB would
-        replay that WAL onto the older file)."""
-        if not wal_path(self.path()).exists():
+        replay that WAL onto the older file). A DuckLake has no WAL of its own."""
+        if isinstance(self.target(), Lake) or not wal_path(self.path()).exists():
             return
         try:
             with self._session(checkpoint=True):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 
+from xero_pipeline.config import Warehouse
 from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
@@ -72,7 +73,7 @@ writeback_job = dg.define_asset_job(
 )
 
 
-def waiting_rows(path: str) -> dict[tuple[str, str], int]:
+def waiting_rows(path: str | Warehouse) -> dict[tuple[str, str], int]:
     """(tenant, table) -> rows waiting, from a short read-only look at the warehouse; {} when it is busy."""
     try:
         with closing(open_warehouse(path, read_only=True)) as conn:
@@ -85,7 +86,7 @@ def waiting_rows(path: str) -> dict[tuple[str, str], int]:
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Every minute, starts a push for each tenant with rows waiting in an outbox (writeback.*).")
 def writeback_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    waiting = waiting_rows(warehouse.path())
+    waiting = waiting_rows(warehouse.target())
     known = set(context.instance.get_dynamic_partitions(tenant_partitions.name))
     by_tenant: dict[str, list[str]] = {}
     for (tenant, table), _n in sorted(waiting.items()):
