@@ -6,6 +6,7 @@
 | XERO_CLIENT_SECRET   | a Web app's client secret; unset for a Mobile or desktop app   | unset                      |
 | XERO_REFRESH_TOKEN   | seeds the token store; unneeded after `xero-pipeline auth`; unset with an empty store means a custom connection | unset |
 | XERO_TOKEN_STORE     | file where the pipeline keeps rotated tokens (0600)           | data/xero_tokens.json      |
+| XERO_POSTGRES_URL    | PostgreSQL shared by every machine (postgresql://user:password@host:5432/db): Dagster's instance (dagster.postgres.yaml), the tokens instead of XERO_TOKEN_STORE, and the app's and each tenant's call limits | unset: one machine, local files |
 | XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
 | XERO_IDENTITY_URL    | token endpoint host                                            | https://identity.xero.com  |
 | XERO_WAREHOUSE       | the DuckDB file (relative: from the checkout), or `ducklake:postgres:<libpq DSN or postgresql:// URL>` for a DuckLake that several machines write at once | data/warehouse.duckdb |
@@ -61,6 +62,7 @@ class XeroSettings:
     token_store: Path
     api_url: str
     identity_url: str
+    postgres_url: str | None = None  # the tokens and limits in PostgreSQL, for several machines
 
     def __repr__(self) -> str:  # never print the secret or the token
         return f"XeroSettings(client_id={self.client_id!r}, api_url={self.api_url!r}, token_store={str(self.token_store)!r})"
@@ -113,7 +115,21 @@ def xero_settings(
         token_store=_writable_file("XERO_TOKEN_STORE", get("XERO_TOKEN_STORE") or ""),
         api_url=_url("XERO_API_URL", get("XERO_API_URL") or ""),
         identity_url=_url("XERO_IDENTITY_URL", get("XERO_IDENTITY_URL") or ""),
+        postgres_url=postgres_url(get("XERO_POSTGRES_URL")),
     )
+
+
+def postgres_url(value: str | None) -> str | None:
+    """XERO_POSTGRES_URL checked for its form (connecting is left to its users)."""
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("postgresql", "postgres") or not (parsed.hostname or "host=" in parsed.query):
+        shown = value.replace(f":{parsed.password}@", ":***@") if parsed.password else value
+        raise ConfigError(
+            "XERO_POSTGRES_URL must be a PostgreSQL URL such as postgresql://user:password@host:5432/xero "
+            f"(unset: tokens and limits in local files, one machine), not {shown!r}")
+    return value
 
 
 LEDGER_SOURCES = ("auto", "documents")

@@ -24,8 +24,8 @@ from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
 from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_path
 from xero_pipeline.warehouse.locking import WarehouseLockTimeout, connect_with_wait, process_lock, writer_turn
-from xero_pipeline.xero.app_limit import AppLimit, app_limit_path
-from xero_pipeline.xero.auth import TokenManager, TokenStore
+from xero_pipeline.xero import backends
+from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.client import XeroClient
 from xero_pipeline.xero.limits import (
     APP_MINUTE_CALLS,
@@ -48,6 +48,10 @@ class XeroResource(dg.ConfigurableResource):
         default=None, description="First refresh token (XERO_REFRESH_TOKEN); unset for a custom connection."
     )
     token_store: str | None = Field(default=None, description="Token store file (XERO_TOKEN_STORE).")
+    postgres_url: str | None = Field(
+        default=None, description="PostgreSQL shared by every machine (XERO_POSTGRES_URL): the tokens and the "
+        "app's and each tenant's call limits live there instead of in local files.",
+    )
     api_url: str | None = Field(default=None, description="Accounting API base (XERO_API_URL).")
     identity_url: str | None = Field(default=None, description="Identity base (XERO_IDENTITY_URL).")
     connect_timeout_seconds: float = 10.0
@@ -73,7 +77,7 @@ class XeroResource(dg.ConfigurableResource):
     app_calls_per_window: int = Field(
         default=APP_MINUTE_CALLS, ge=1,
         description="Xero's app-wide limit: calls a minute across every organisation, shared by every run and "
-        "process on the machine through a file beside the token store.",
+        "process on the machine through a file beside the token store (across machines: XERO_POSTGRES_URL).",
     )
     concurrent_calls: int = CONCURRENT_CALLS
     daily_call_limit: int = Field(
@@ -107,6 +111,7 @@ class XeroResource(dg.ConfigurableResource):
                 "XERO_CLIENT_SECRET": self.client_secret,
                 "XERO_REFRESH_TOKEN": self.refresh_token,
                 "XERO_TOKEN_STORE": self.token_store,
+                "XERO_POSTGRES_URL": self.postgres_url,
                 "XERO_API_URL": self.api_url,
                 "XERO_IDENTITY_URL": self.identity_url,
             }
@@ -132,9 +137,11 @@ class XeroResource(dg.ConfigurableResource):
                 client_secret=s.client_secret,
                 refresh_token=s.refresh_token,
                 identity_url=s.identity_url,
-                store=TokenStore(s.token_store),
+                store=backends.token_store(s),
                 timeout=self.connect_timeout_seconds + self.read_timeout_seconds,
             )
+            limits = backends.limits(s, app_calls=self.app_calls_per_window, tenant_calls=self.calls_per_window,
+                                     window_seconds=self.rate_window())
             self._client = XeroClient(
                 api_url=s.api_url,
                 tokens=tokens,
@@ -142,8 +149,9 @@ class XeroResource(dg.ConfigurableResource):
                 max_retries=self.max_retries,
                 backoff_seconds=self.backoff_seconds,
                 reserve_daily_calls=self.reserve_daily_calls,
-                app_limit=AppLimit(app_limit_path(s.token_store), per_window=self.app_calls_per_window,
-                                   window_seconds=self.rate_window()),
+                app_limit=limits.app_limit,
+                tenant_window=limits.tenant_window,
+                days=limits.days,
                 throttle_factory=lambda: TenantThrottle(
                     per_window=self.calls_per_window,
                     concurrent=self.concurrent_calls,
