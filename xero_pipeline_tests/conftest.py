@@ -24,7 +24,7 @@ import requests
 
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
-from xero_pipeline_tests import postgres_server
+from xero_pipeline_tests import lake_mode, postgres_server
 
 SHM = "/dev/shm"
 SHM_NEEDED = 8 * 2**30  # the suite's files at their largest, with room to spare
@@ -168,6 +168,16 @@ def postgres_cluster() -> Iterator[str]:
             yield url
     except postgres_server.PostgresMissing as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lake_warehouse(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With XERO_TEST_WAREHOUSE=ducklake, every test's warehouse file is a DuckLake (lake_mode)."""
+    if not lake_mode.wanted():
+        yield
+        return
+    with lake_mode.redirected(request.getfixturevalue("postgres_cluster")):
+        yield
 
 
 @pytest.fixture

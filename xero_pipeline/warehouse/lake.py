@@ -60,6 +60,9 @@ def open_lake(target: Lake, *, alias: str, read_only: bool = False, config: dict
         try:
             conn.execute(f"ATTACH {lit('ducklake:' + target.catalog)} AS {alias} ({', '.join(options)})")
         except duckdb.Error as exc:
+            if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
+                raise ConfigError(f"there is no warehouse in the DuckLake {target} yet: run `xero-pipeline sync` "
+                                  "first, or check XERO_WAREHOUSE") from None
             raise ConfigError(
                 f"cannot open the DuckLake warehouse {target}: {scrub(first_line(exc), target)}. Check XERO_WAREHOUSE's PostgreSQL "
                 "connection (the server running, the database created, the user allowed to create tables in it) "

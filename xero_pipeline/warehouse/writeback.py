@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from xero_pipeline.registry import WRITABLE, XeroObject
+from xero_pipeline.warehouse import lake
 from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import q, qualified
 from xero_pipeline.warehouse.sql import load
@@ -32,8 +33,9 @@ def outbox(obj: XeroObject) -> str:
 
 def ensure_tables(conn: Connection, objects: Sequence[XeroObject] = WRITABLE) -> None:
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(SCHEMA)}")
+    created_default = "" if lake.is_lake(conn) else " NOT NULL DEFAULT current_timestamp"
     for obj in objects:
-        conn.execute(load("writeback/create_outbox", table=outbox(obj),
+        conn.execute(load("writeback/create_outbox", table=outbox(obj), created_default=created_default,
                           primary_key=primary_key(conn, "tenant_id", "request_id")))
     conn.execute(load("writeback/create_requests", table=REQUESTS, primary_key=primary_key(conn, "idempotency_key")))
     conn.execute(load("writeback/create_results", table=RESULTS,
