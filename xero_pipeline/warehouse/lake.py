@@ -15,6 +15,9 @@ the layout of DuckDB's own extension directory, so that folder is the connection
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +44,34 @@ def extension_directory() -> str:
 
 
 def open_lake(target: Lake, *, alias: str, read_only: bool = False, config: dict | None = None) -> Any:
-    """A connection with the lake attached as ``alias`` and in use."""
-    import duckdb
-
+    """A connection with the lake attached as ``alias`` and in use: a cursor of this process's
+    DuckDB instance for the lake (and settings), made on first use. Loading the two extensions
+    takes ~0.4 s, too much for each of a run's hundreds of short sessions; the cursor is
+    closed with the session, the instance stays."""
     settings = {"extension_directory": extension_directory(), "autoinstall_known_extensions": False,
                 **(config or {})}
+    key = (os.getpid(), target, alias, read_only, repr(sorted(settings.items())))
+    with _GUARD:
+        base = _INSTANCES.get(key)
+        if base is None:
+            base = _INSTANCES[key] = _attach(target, alias=alias, read_only=read_only, settings=settings)
+    conn = base.cursor()
+    try:
+        conn.execute(f"USE {alias}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+_INSTANCES: dict[tuple, Any] = {}  # by process too: an instance does not survive a fork
+_GUARD = threading.Lock()
+INIT_ATTEMPTS = 5
+
+
+def _attach(target: Lake, *, alias: str, read_only: bool, settings: dict) -> Any:
+    import duckdb
+
     conn = duckdb.connect(":memory:", config=settings)
     try:
         try:
@@ -57,18 +83,26 @@ def open_lake(target: Lake, *, alias: str, read_only: bool = False, config: dict
                 f"({first_line(exc)}): `make install` installs {PACKAGES} for DuckDB {duckdb.__version__}"
             ) from None
         options = [f"DATA_PATH {lit(target.data_path)}"] + (["READ_ONLY"] if read_only else [])
-        try:
-            conn.execute(f"ATTACH {lit('ducklake:' + target.catalog)} AS {alias} ({', '.join(options)})")
-        except duckdb.Error as exc:
-            if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
-                raise ConfigError(f"there is no warehouse in the DuckLake {target} yet: run `xero-pipeline sync` "
-                                  "first, or check XERO_WAREHOUSE") from None
-            raise ConfigError(
-                f"cannot open the DuckLake warehouse {target}: {scrub(first_line(exc), target)}. Check XERO_WAREHOUSE's PostgreSQL "
-                "connection (the server running, the database created, the user allowed to create tables in it) "
-                "and that XERO_WAREHOUSE_DATA is the path the lake was created with"
-            ) from None
-        conn.execute(f"USE {alias}")
+        attach = f"ATTACH {lit('ducklake:' + target.catalog)} AS {alias} ({', '.join(options)})"
+        for attempt in range(1, INIT_ATTEMPTS + 1):
+            try:
+                conn.execute(attach)
+                break
+            except duckdb.Error as exc:
+                # Two machines creating a new lake at once: one's CREATE TABLEs of the catalog
+                # fail on the other's; once the other commits, the lake exists and attaches.
+                if "Failed to initialize DuckLake" in str(exc) and attempt < INIT_ATTEMPTS:
+                    time.sleep(0.2 * attempt)
+                    continue
+                if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
+                    raise ConfigError(f"there is no warehouse in the DuckLake {target} yet: run `xero-pipeline "
+                                      "sync` first, or check XERO_WAREHOUSE") from None
+                raise ConfigError(
+                    f"cannot open the DuckLake warehouse {target}: {scrub(first_line(exc), target)}. Check "
+                    "XERO_WAREHOUSE's PostgreSQL connection (the server running, the database created, the user "
+                    "allowed to create tables in it) and that XERO_WAREHOUSE_DATA is the path the lake was "
+                    "created with"
+                ) from None
     except BaseException:
         conn.close()
         raise
