@@ -23,6 +23,7 @@ from xero_pipeline.registry import WRITABLE, XeroObject
 from xero_pipeline.sync.push import push_object
 from xero_pipeline.warehouse import writeback as wb
 from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.lake import LakeMissing
 
 WRITEBACK_GROUP = "writeback"
 WRITEBACK_JOB = "xero_writeback"
@@ -78,7 +79,7 @@ def waiting_rows(path: str | Warehouse) -> dict[tuple[str, str], int]:
     try:
         with closing(open_warehouse(path, read_only=True)) as conn:
             return {(tenant, obj.table): n for obj in WRITABLE for tenant, n in wb.waiting(conn, obj).items()}
-    except duckdb.IOException:  # missing, or held by a writer: the next tick looks again
+    except (duckdb.IOException, LakeMissing):  # missing, or held by a writer: the next tick looks again
         return {}
 
 

@@ -31,6 +31,10 @@ PACKAGES = "duckdb-ext-ducklake==1.4.4.* duckdb-ext-postgres==1.4.4.*"
 CONFLICT_MARKS = ("Transaction conflict", "Failed to commit DuckLake transaction")
 
 
+class LakeMissing(ConfigError):
+    """A read of a DuckLake that no sync has created yet."""
+
+
 def extension_directory() -> str:
     """The folder the duckdb-ext-* packages install extensions into."""
     try:
@@ -95,7 +99,7 @@ def _attach(target: Lake, *, alias: str, read_only: bool, settings: dict) -> Any
                     time.sleep(0.2 * attempt)
                     continue
                 if read_only and "creating a new DuckLake is explicitly disabled" in str(exc):
-                    raise ConfigError(f"there is no warehouse in the DuckLake {target} yet: run `xero-pipeline "
+                    raise LakeMissing(f"there is no warehouse in the DuckLake {target} yet: run `xero-pipeline "
                                       "sync` first, or check XERO_WAREHOUSE") from None
                 raise ConfigError(
                     f"cannot open the DuckLake warehouse {target}: {scrub(first_line(exc), target)}. Check "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from xero_pipeline.cli.runner import sync_tenants
 from xero_pipeline.config import Lake
 from xero_pipeline.defs.resources import WarehouseResource
+from xero_pipeline.errors import ConfigError
 from xero_pipeline.registry import BY_TABLE, OBJECTS
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.connection import open_warehouse
@@ -114,3 +116,27 @@ def test_two_processes_sync_different_tenants_into_one_ducklake_at_once_and_end_
     with open_warehouse(lake, read_only=True) as conn:
         tenants = conn.execute("SELECT DISTINCT tenant_id FROM pipeline.sync_state").fetchall()
     assert sorted(t for (t,) in tenants) == sorted(sandbox.tenant_ids)
+
+
+@pytest.mark.parametrize(("database", "data", "named"), [
+    ("ducklake:postgres:host=db dbname=lake", "", "XERO_WAREHOUSE_DATA is not set"),
+    ("ducklake:postgres:host=db dbname=lake", "relative/lake", "must be an absolute path"),
+    ("ducklake:sqlite:lake.sqlite", "/tmp/lake", "ducklake:postgres:<libpq DSN or postgresql:// URL>"),
+    ("ducklake:postgres:", "/tmp/lake", "ducklake:postgres:<libpq DSN or postgresql:// URL>"),
+])
+def test_a_wrong_ducklake_setting_is_refused_before_any_work_naming_the_fix(database, data, named, tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.delenv("XERO_WAREHOUSE_DATA", raising=False)
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        WarehouseResource(database=database, data_path=data).setup_for_execution(dg.build_init_resource_context())
+
+
+def test_the_catalog_password_never_reaches_an_error(postgres_cluster, tmp_path):
+    port = postgres_cluster.rsplit(":", 1)[1].split("/")[0]
+    for catalog in (f"postgres:host=127.0.0.1 port={port} user=postgres password=s3cr3t-pw dbname=missing",
+                    f"postgresql://postgres:s3cr3t-pw@127.0.0.1:{port}/missing"):
+        catalog = catalog if catalog.startswith("postgres:") else f"postgres:{catalog}"
+        with pytest.raises(ConfigError) as raised:
+            open_warehouse(Lake(catalog=catalog, data_path=str(tmp_path / "lake")))
+        assert "s3cr3t-pw" not in str(raised.value) and "***" in str(raised.value)
+        assert 'database "missing" does not exist' in str(raised.value)
