@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from xero_pipeline.config import is_lake_setting, warehouse_location, warehouse_target
+from xero_pipeline.config import Lake, is_lake_setting, warehouse_location, warehouse_target
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse import connection
 from xero_pipeline.warehouse.connection import open_warehouse
 
 BATCH_ROWS = 2048
@@ -27,6 +28,9 @@ def connect_read_only(path: str | None = None) -> duckdb.DuckDBPyConnection:
         # A DuckLake has no lock to wait for: readers see the last commit while others write.
         return open_warehouse(warehouse_target(path), read_only=True)
     db = warehouse_location(path)
+    target = connection.as_target(db)  # the one place deciding what a warehouse path opens
+    if isinstance(target, Lake):
+        return open_warehouse(target, read_only=True)
     if not db.is_file():
         raise ConfigError(f"there is no warehouse at {db} yet: run `xero-pipeline sync` (or `make demo`) first, "
                           "or name the file with --warehouse or XERO_WAREHOUSE")
