@@ -223,7 +223,7 @@ class WarehouseResource(DuckDBResource):
                   else os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit)
         return {
             "memory_limit": memory,
-            "temp_directory": self.temp_directory or f"{self.local_base()}.tmp",
+            "temp_directory": self.temp_directory or self.spill_directory(),
             # Merges join on keys and never need rows in insertion order: without it DuckDB
             # can stream and spill more of the merge.
             "preserve_insertion_order": False,
@@ -237,6 +237,13 @@ class WarehouseResource(DuckDBResource):
     def path(self) -> str:
         """The file, or the DuckLake as text with no password (what logs and sessions name)."""
         return str(self.target())
+
+    def spill_directory(self) -> str:
+        """Beside a file (one writer at a time); for a DuckLake, one per process: runs on a machine
+        write at once, and DuckDB removes the folder it made when it closes."""
+        if isinstance(self.target(), Lake):
+            return f"{self.local_base()}-{os.getpid()}.tmp"
+        return f"{self.local_base()}.tmp"
 
     def local_base(self) -> str:
         """Where this machine's own files of the warehouse go (``<base>.spool``, ``<base>.tmp``):
