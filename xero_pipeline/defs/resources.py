@@ -235,7 +235,7 @@ class WarehouseResource(DuckDBResource):
         return warehouse_target(self.database or None, data=self.data_path or None)
 
     def path(self) -> str:
-        """The file, or the DuckLake as text with no password (what logs and sessions name)."""
+        """The file, or the DuckLake as text with no password (what logs name; open ``target()``)."""
         return str(self.target())
 
     def spill_directory(self) -> str:
