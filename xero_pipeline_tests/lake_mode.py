@@ -5,8 +5,9 @@ a fresh database on the worker's throw-away PostgreSQL for its catalog, ``<file>
 for its data. The pipeline's one way in (``connection.as_target``, ``WarehouseResource.target``)
 and the tests' own ``duckdb.connect(<file>)`` are redirected, so the same tests, merges,
 views and checks run on DuckLake. Tests about the file itself (its lock, WAL, the DuckDB
-CLI opening it) and tests that copy, delete or restore the file, or hand it to a subprocess
-(the CLI, the crash and kill tests), have nothing to redirect and fail: that is expected.
+CLI opening it) and tests that copy, delete or restore the file have nothing to redirect
+and fail: that is expected. A subprocess given ``XERO_WAREHOUSE=<file>`` (the CLI, the
+crash and kill tests) gets the lake's real settings instead.
 Run once (sync, warehouse, defs), the others pass but ``test_views``' ageing as of a date
 (``ledger.*_ageing_at`` is a macro, which DuckLake lacks; README).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +77,17 @@ def redirected(server_url: str) -> Iterator[None]:
             return connection.open_warehouse(found, read_only=read_only, config=config)
         return connect(database, read_only=read_only, config=config or {}, **kw)
 
+    popen = subprocess.Popen
+
+    class LakePopen(popen):  # the CLI in a subprocess: the same lake through the real settings
+        def __init__(self, *args: Any, env: dict[str, str] | None = None, **kwargs: Any) -> None:
+            file = (env or {}).get("XERO_WAREHOUSE", "")
+            if file.endswith(".duckdb"):
+                found = lake_of(file)
+                env = {**env, "XERO_WAREHOUSE": f"ducklake:{found.catalog}", "XERO_WAREHOUSE_DATA": found.data_path}
+            super().__init__(*args, env=env, **kwargs)
+
+    subprocess.Popen = LakePopen
     connection.as_target = lambda where: lake_of(as_target(where))
     WarehouseResource.target = lambda self: lake_of(target(self))
     # Tests open ``warehouse.path()`` themselves: the file's name, which as_target maps to its lake.
@@ -85,3 +98,4 @@ def redirected(server_url: str) -> Iterator[None]:
     finally:
         connection.as_target, WarehouseResource.target, duckdb.connect = as_target, target, connect
         WarehouseResource.path = path
+        subprocess.Popen = popen
