@@ -89,7 +89,7 @@ class Plan:
     webhook_scale: float = 0.5
 
 
-QUICK = Plan(small_scale=0.3, big_scales=(0.6,), stages_scale=0.2, limits_scale=1.0, limits_time_scale=30.0,
+QUICK = Plan(small_scale=0.15, big_scales=(0.3,), stages_scale=0.1, limits_scale=1.0, limits_time_scale=30.0,
              tenants=2, tenants_scale=0.05, tenants_time_scale=30.0, tenants_daemon=False,
              tenants_select="accounts,contacts,invoices", budget_seconds=600.0, tenants_reserve_seconds=120.0,
              app_limit_tenants=6, app_limit_processes=2, app_limit_scale=0.02,

@@ -53,6 +53,7 @@ def test_select_that_matches_nothing_lists_the_choices(capsys):
         select_objects("invoicez")
 
 
+@pytest.mark.heavy(60)
 def test_demo_then_sql(tmp_path, monkeypatch):
     """`make demo` in miniature: sandbox -> Dagster -> DuckDB, a summary, then a query."""
     env = clean_env(tmp_path)

@@ -38,6 +38,7 @@ def runs_by_tenant(home: str) -> dict[str, dg.RunRecord]:
     return {r.dagster_run.tags["dagster/partition"]: r for r in records if "dagster/partition" in r.dagster_run.tags}
 
 
+@pytest.mark.heavy(20)
 def test_tenants_are_read_at_once_as_xero_sync_runs_and_end_equal_to_xero(tmp_path):
     with Sandbox(tenants=3, scale=0.01, seed=41, limits=False) as sandbox:
         # Each organisation takes Xero 8 s to answer for its invoices: one after the other that
@@ -150,6 +151,7 @@ class Terminal:
         return self.screen.decode(errors="replace")
 
 
+@pytest.mark.heavy(17)
 def test_the_terminal_shows_each_tenant_s_object_calls_and_waits_as_they_happen(tmp_path):
     with Sandbox(tenants=2, scale=0.01, seed=47, limits=False) as sandbox:
         slow, quick = sandbox.tenant_ids

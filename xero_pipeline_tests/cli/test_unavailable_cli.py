@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import dagster as dg
+import pytest
 
 from xero_pipeline.defs.health_rules import assess
 from xero_pipeline.defs.tenant_records import gather_facts
@@ -26,6 +27,7 @@ def calls_to(sandbox: Sandbox, endpoint: str) -> int:
     return sum(per.get(endpoint, 0) for per in sandbox.stats()["calls"].values())
 
 
+@pytest.mark.heavy(30)
 def test_a_2026_app_syncs_with_exit_0_and_lists_what_is_not_available(tmp_path):
     with Sandbox(tenants=1, scale=0.02, seed=3, limits=False, profile=APP_2026) as sandbox:
         tenant = sandbox.tenant_ids[0]

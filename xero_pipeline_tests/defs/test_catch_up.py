@@ -41,6 +41,7 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.mark.heavy(20)
 def test_the_daily_schedule_catches_a_large_tenant_up_over_several_days(sandbox, tmp_path):
     tenant = sandbox.tenant_ids[0]
     truth = sandbox.ground_truth()

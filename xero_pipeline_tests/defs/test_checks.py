@@ -126,7 +126,7 @@ def test_every_table_has_a_key_check_and_the_books_have_theirs():
 
 
 # One worker builds the module's synced warehouse once (`make test` uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("checks")
+pytestmark = [pytest.mark.xdist_group("checks"), pytest.mark.heavy(25)]
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from xero_pipeline.warehouse.connection import open_warehouse
 from xero_pipeline.warehouse.views import LEDGER_VIEWS, create_view
 from xero_pipeline_tests.sync_helpers import QUIET, evaluations, resources, run_tenant, step_failures
 
-pytestmark = pytest.mark.xdist_group("rebuilt_ledger")
+pytestmark = [pytest.mark.xdist_group("rebuilt_ledger"), pytest.mark.heavy(40)]
 
 # The chart, the tax rates, every document the ledger is rebuilt from, and the journals.
 OBJECTS = [BY_TABLE[t] for t in (

@@ -269,6 +269,7 @@ def assert_reports_match_fresh_reads(sb: Sandbox, db: Path, outcomes: SyncReport
         assert clock_calls == 1
 
 
+@pytest.mark.heavy(40)
 def test_report_tables_equal_fresh_reads_after_a_full_sync(world):
     # After simulate_day and an incremental sync: see test_views (same fixture, same check).
     sb, instance, tmp = world

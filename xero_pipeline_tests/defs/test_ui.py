@@ -53,6 +53,7 @@ def sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.mark.heavy(20)
 def test_dagster_dev_runs_a_tenant_sync_launched_through_graphql(sandbox, tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()

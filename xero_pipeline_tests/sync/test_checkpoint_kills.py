@@ -17,6 +17,8 @@ import sys
 import time
 from decimal import Decimal
 
+import pytest
+
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.connection import open_warehouse
 
@@ -48,6 +50,7 @@ def start(env: dict[str, str]) -> subprocess.Popen:
     return proc
 
 
+@pytest.mark.heavy(30)
 def test_twenty_kills_during_a_long_journals_read_each_lose_at_most_one_checkpoint(tmp_path):
     rng = random.Random(12)
     db = tmp_path / "xero.duckdb"

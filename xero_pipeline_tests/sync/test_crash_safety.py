@@ -144,6 +144,8 @@ def assert_no_duplicates(db: Path, tenant: str) -> None:
         conn.close()
 
 
+@pytest.mark.heavy(150)
+@pytest.mark.timeout(600)  # ~100 CPU s: under make test's load on 2 cores it may take 4-5 minutes
 def test_twenty_random_kills_and_reruns_leave_the_warehouse_equal_to_the_truth(workdir):
     tmp_path = workdir
     (tmp_path / "home").mkdir()

@@ -59,8 +59,17 @@ def assert_matches_truth(sandbox: Sandbox, tmp_path: Path, objects=OBJECTS) -> N
     assert not problems, "\n".join(problems[:20])
 
 
-def test_three_days_of_syncs_first_full_then_nothing_new_then_a_day_of_activity(sandbox, instance, tmp_path):
-    """One tenant's life in three syncs (one test, so the suite pays for three syncs, not six)."""
+@pytest.fixture
+def one_tenant() -> Iterator[Sandbox]:
+    with Sandbox(tenants=1, scale=SCALE, seed=11, limits=False) as sb:
+        yield sb
+
+
+@pytest.mark.heavy(60)
+def test_three_days_of_syncs_first_full_then_nothing_new_then_a_day_of_activity(one_tenant, instance, tmp_path):
+    """One tenant's life in three syncs (one test, so the suite pays for three syncs, not six;
+    one tenant, as a second adds no case: tenants share nothing but the warehouse file)."""
+    sandbox = one_tenant
     # Day 1: a full sync of every tenant equals the ground truth.
     report = sync(instance, sandbox, tmp_path)
     assert {o.tenant_id for o in report.outcomes} == set(sandbox.tenant_ids)
@@ -122,6 +131,7 @@ def test_records_edited_while_paging_are_not_missed(sandbox, instance, tmp_path)
     assert_matches_truth(sandbox, tmp_path, objects=[BY_PATH["invoices"]])
 
 
+@pytest.mark.heavy(20)
 def test_two_tenants_synced_at_once_by_two_processes(sandbox, tmp_path):
     """Parallel runs are separate processes sharing the warehouse file and the token store."""
     env = {

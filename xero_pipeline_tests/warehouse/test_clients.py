@@ -24,7 +24,7 @@ CLI = Path(sys.executable).parent / "duckdb"  # the `duckdb` command the duckdb-
 
 # The module's one sync is half a minute of work: keep its tests on one pytest worker, so the
 # module fixture is built once rather than once per worker (`make test` uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("clients")
+pytestmark = [pytest.mark.xdist_group("clients"), pytest.mark.heavy(30)]
 
 
 @pytest.fixture(scope="module")

@@ -277,6 +277,7 @@ def check_ledger(sb, db: Path) -> None:
         conn.close()
 
 
+@pytest.mark.heavy(80)
 def test_ledger_views_agree_with_xeros_reports_after_a_full_and_an_incremental_sync(world):  # noqa: F811
     sb, instance, tmp = world
     db = tmp / "xero.duckdb"

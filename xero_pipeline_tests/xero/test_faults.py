@@ -106,6 +106,7 @@ def test_another_process_holding_every_concurrent_slot_only_delays_the_sync(inst
 RESET_SECONDS = 18  # longer than two small runs take, so the second run meets the parked tenant
 
 
+@pytest.mark.heavy(20)
 def test_the_daily_limit_parks_the_tenant_keeps_its_pages_and_the_next_run_completes(
     two_tenants, instance, tmp_path
 ):
