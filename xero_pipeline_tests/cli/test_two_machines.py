@@ -29,7 +29,7 @@ from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import SMALL, cli_env
 from xero_pipeline_tests.truth import diff_warehouse
 
-pytestmark = pytest.mark.xdist_group("postgres")
+pytestmark = [pytest.mark.xdist_group("two_machines"), pytest.mark.heavy(30)]
 
 MACHINES, PROCESSES_PER_MACHINE, TENANTS = 2, 2, 8
 OBJECTS = SMALL[:2]  # invoices (paged) and contacts
