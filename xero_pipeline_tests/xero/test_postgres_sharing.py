@@ -94,7 +94,7 @@ def test_machines_share_a_tenants_minute(tmp_path, postgres_url, watch):
                    for i in range(3)]
         tenant = sb.tenant_ids[0]
         with ThreadPoolExecutor(3) as pool:
-            assert sum(pool.map(read, clients, [tenant] * 3, [10] * 3)) == 30
+            assert sum(pool.map(read, clients, [tenant] * 3, [5] * 3)) == 15
         refused = sb.stats()["rate_limited"]
     assert refused.get("minute", 0) == 0, refused
 
