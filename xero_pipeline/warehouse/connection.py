@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse import host
 from xero_pipeline.warehouse.names import lit
 
 CATALOG = "warehouse"
@@ -36,14 +37,9 @@ def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | 
     conn = duckdb.connect(":memory:", config=dict(config or {}))
     try:
         mode = " (READ_ONLY)" if read_only else ""
-        conn.execute(f"ATTACH {lit(str(path))} AS {CATALOG}{mode}")
+        with _newer_file_explained(path):
+            conn.execute(f"ATTACH {lit(str(path))} AS {CATALOG}{mode}")
         conn.execute(f"USE {CATALOG}")
-    except duckdb.IOException as exc:
-        conn.close()
-        found = re.search(r"database file with version number (\d+)", str(exc))
-        if found:
-            raise ConfigError(newer_file_message(Path(path), found.group(1), duckdb.__version__)) from None
-        raise
     except BaseException:
         conn.close()
         raise
@@ -51,14 +47,30 @@ def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | 
 
 
 def open_writer(path: str | Path, *, config: dict | None = None) -> Any:
-    """A connection for one short write session of the pipeline, closed with ``close_writer``."""
-    conn = open_warehouse(path, config=config)
-    # Closing checkpoints by default: ~40-55 ms of rewriting the file after every small
-    # merge, the largest single cost of a tenant's daily run. A committed transaction is
-    # durable in the WAL (every DuckDB client replays it on open, read-only ones too), so
-    # the checkpoint waits until the WAL is worth it, and until the end of the run.
-    conn.execute("PRAGMA disable_checkpoint_on_shutdown")
-    return conn
+    """A connection for one short write session of the pipeline, closed with ``close_writer``.
+
+    The file is attached to the process's one DuckDB instance (``host``): a new instance
+    per session cost more than the session's own work in a tenant's daily run."""
+    # The instance does not checkpoint when the file is detached (host): ~40-55 ms of
+    # rewriting the file after every small merge was the largest single cost of a
+    # tenant's daily run. A committed transaction is durable in the WAL (every DuckDB
+    # client replays it on open, read-only ones too), so the checkpoint waits until the
+    # WAL is worth it, and until the end of the run.
+    with _newer_file_explained(path):
+        return host.attach(str(path), CATALOG, dict(config or {}))
+
+
+@contextmanager
+def _newer_file_explained(path: str | Path) -> Iterator[None]:
+    import duckdb
+
+    try:
+        yield
+    except duckdb.IOException as exc:
+        found = re.search(r"database file with version number (\d+)", str(exc))
+        if found:
+            raise ConfigError(newer_file_message(Path(path), found.group(1), duckdb.__version__)) from None
+        raise
 
 
 def wal_path(path: str | Path) -> Path:
@@ -80,7 +92,7 @@ def close_writer(conn: Any, path: str | Path, *, checkpoint: bool = False) -> No
     except duckdb.Error:
         pass  # a session that failed mid-transaction: a later session checkpoints
     finally:
-        conn.close()
+        host.detach(conn, CATALOG)
 
 
 def newer_file_message(path: Path, storage_version: str, ours: str) -> str:
