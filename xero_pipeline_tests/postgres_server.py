@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
 BINARIES = ("initdb", "pg_ctl", "postgres")
 # Debian/Ubuntu keep the server binaries off PATH; /usr/local/bin holds links on our machines.
 SEARCH_DIRS = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin",
@@ -83,15 +85,13 @@ def _check(proc: subprocess.CompletedProcess[str], what: str) -> None:
 
 
 def _wait_ready(port: int, log: Path) -> None:
-    import psycopg2
-
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:
-            psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
-                             connect_timeout=2).close()
+            psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
+                            connect_timeout=2).close()
             return
-        except psycopg2.OperationalError:
+        except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 text = log.read_text(errors="replace") if log.exists() else "(no log)"
                 raise RuntimeError(f"PostgreSQL did not accept connections in {START_TIMEOUT_S:.0f} s:\n{text}")
@@ -100,15 +100,8 @@ def _wait_ready(port: int, log: Path) -> None:
 
 def create_database(admin_url: str, name: str) -> str:
     """A fresh database on the same server; returns its URL."""
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 

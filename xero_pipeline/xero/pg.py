@@ -24,6 +24,9 @@ from xero_pipeline.errors import XeroPipelineError, redact, register_secret
 SCHEMA = "xero_pipeline"
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_MAX = 4  # a run's threads: the token refresh, the limits and a few calls in flight
+# Connections close after this long unused: a machine's idle runs must not keep the server's
+# connection slots (max_connections, 100 by default) taken between their calls.
+POOL_IDLE_SECONDS = 30.0
 _SCHEMA_LOCK_KEY = 0x7865726F  # 'xero': serialises concurrent first-time schema creation
 
 _pools: dict[tuple[int, str, str], ConnectionPool] = {}
@@ -64,7 +67,8 @@ def pool(url: str, *, role: str = "store") -> ConnectionPool:
             except psycopg.Error as exc:
                 raise _unavailable(url, exc) from None
             found = _pools[key] = ConnectionPool(
-                _registered(url), min_size=1, max_size=POOL_MAX, open=False, name=f"xero-pipeline-{role}",
+                _registered(url), min_size=0, max_size=POOL_MAX, max_idle=POOL_IDLE_SECONDS, open=False,
+                name=f"xero-pipeline-{role}",
                 kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": "xero-pipeline"})
             try:
                 found.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS)

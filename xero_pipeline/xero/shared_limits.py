@@ -25,11 +25,11 @@ import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from pyrate_limiter import Duration, Limiter, PostgresBucket, Rate
+from pyrate_limiter import Limiter, PostgresBucket, Rate
 
 from xero_pipeline.errors import XeroDailyLimitError
 from xero_pipeline.xero import pg
-from xero_pipeline.xero.app_limit import APP_BUCKET, WINDOW_MARGIN, AppLimit, padded_rate
+from xero_pipeline.xero.app_limit import APP_BUCKET, AppLimit, padded_rate
 from xero_pipeline.xero.limits import APP_MINUTE_CALLS, MINUTE_CALLS
 from xero_pipeline.xero.tenant_days import TenantDays
 
@@ -90,9 +90,8 @@ class SharedTenantWindows:
 
     def __init__(self, url: str, *, per_window: int = MINUTE_CALLS, window_seconds: float = 60.0) -> None:
         self.url = url
-        # Xero stamps a call when it arrives and we when it leaves: a window 5% longer keeps
-        # a call slower than the one a window later from counting twice in Xero's window.
-        self._rate = Rate(per_window, round(window_seconds * WINDOW_MARGIN * Duration.SECOND))
+        # Stamped when sent, counted by Xero when it arrives: padded as the app's window is.
+        self._rate = padded_rate(per_window, window_seconds)
         self._limiters: dict[str, Limiter] = {}
         self._lock = threading.Lock()
 

