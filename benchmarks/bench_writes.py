@@ -51,7 +51,7 @@ def measure(sandbox: SandboxProcess, tenants: list[str], *, rows: int, time_scal
     workdir.mkdir(parents=True, exist_ok=True)
     window = 60.0 / time_scale
     warehouse = WarehouseResource(database=str(workdir / "xero.duckdb"))
-    with closing(open_warehouse(warehouse.path())) as conn:
+    with closing(open_warehouse(warehouse.target())) as conn:
         wb.ensure_tables(conn, [INVOICES])
         for tenant in tenants:
             conn.execute("INSERT INTO writeback.invoices (tenant_id, request_id, payload) "

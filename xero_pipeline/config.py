@@ -6,14 +6,19 @@
 | XERO_CLIENT_SECRET   | a Web app's client secret; unset for a Mobile or desktop app   | unset                      |
 | XERO_REFRESH_TOKEN   | seeds the token store; unneeded after `xero-pipeline auth`; unset with an empty store means a custom connection | unset |
 | XERO_TOKEN_STORE     | file where the pipeline keeps rotated tokens (0600)           | data/xero_tokens.json      |
+| XERO_POSTGRES_URL    | PostgreSQL shared by every machine (postgresql://user:password@host:5432/db): Dagster's instance (dagster.postgres.yaml), the tokens instead of XERO_TOKEN_STORE, and the app's and each tenant's call limits | unset: one machine, local files |
 | XERO_API_URL         | accounting API and /connections                                | https://api.xero.com       |
 | XERO_IDENTITY_URL    | token endpoint host                                            | https://identity.xero.com  |
-| XERO_WAREHOUSE       | the DuckDB file (relative: from the checkout)                  | data/warehouse.duckdb      |
+| XERO_WAREHOUSE       | the DuckDB file (relative: from the checkout), or `ducklake:postgres:<libpq DSN or postgresql:// URL>` for a DuckLake that several machines write at once | data/warehouse.duckdb |
+| XERO_WAREHOUSE_DATA  | a DuckLake's data files: a folder every machine mounts at the same path (absolute), or an object-store URL such as s3://bucket/prefix; required with a `ducklake:` XERO_WAREHOUSE | unset |
 | XERO_LEDGER_SOURCE   | `auto`: the ledger views read a tenant's journals while Xero serves them, else the ledger rebuilt from its documents; `documents`: the rebuilt ledger for every tenant | auto |
 
 A relative XERO_WAREHOUSE, and the default, start at the checkout the package runs from
 (``make install``), so every command finds the same warehouse from any directory; an
 installed package without a checkout uses the current directory.
+
+A ``ducklake:`` warehouse keeps its catalog in PostgreSQL and its data under
+XERO_WAREHOUSE_DATA; both are checked here, before any work starts (``warehouse_target``).
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 from xero_pipeline.errors import ConfigError
 
@@ -56,6 +62,7 @@ class XeroSettings:
     token_store: Path
     api_url: str
     identity_url: str
+    postgres_url: str | None = None  # the tokens and limits in PostgreSQL, for several machines
 
     def __repr__(self) -> str:  # never print the secret or the token
         return f"XeroSettings(client_id={self.client_id!r}, api_url={self.api_url!r}, token_store={str(self.token_store)!r})"
@@ -108,7 +115,21 @@ def xero_settings(
         token_store=_writable_file("XERO_TOKEN_STORE", get("XERO_TOKEN_STORE") or ""),
         api_url=_url("XERO_API_URL", get("XERO_API_URL") or ""),
         identity_url=_url("XERO_IDENTITY_URL", get("XERO_IDENTITY_URL") or ""),
+        postgres_url=postgres_url(get("XERO_POSTGRES_URL")),
     )
+
+
+def postgres_url(value: str | None) -> str | None:
+    """XERO_POSTGRES_URL checked for its form (connecting is left to its users)."""
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("postgresql", "postgres") or not (parsed.hostname or "host=" in parsed.query):
+        shown = value.replace(f":{parsed.password}@", ":***@") if parsed.password else value
+        raise ConfigError(
+            "XERO_POSTGRES_URL must be a PostgreSQL URL such as postgresql://user:password@host:5432/xero "
+            f"(unset: tokens and limits in local files, one machine), not {shown!r}")
+    return value
 
 
 LEDGER_SOURCES = ("auto", "documents")
@@ -125,6 +146,89 @@ def ledger_documents_always(env: Mapping[str, str] | None = None) -> bool:
             f"documents) or documents (the rebuilt ledger for every tenant), not {value!r}"
         )
     return value == "documents"
+
+
+LAKE_PREFIX = "ducklake:"
+LAKE_CATALOGS = ("postgres:",)  # the catalog databases whose DuckDB extension we install
+LAKE_EXAMPLE = "ducklake:postgres:host=db.internal dbname=xero_lake user=xero"
+
+
+@dataclass(frozen=True)
+class Lake:
+    """A DuckLake warehouse: ``catalog`` is what follows ``ducklake:`` in DuckDB's ATTACH
+    (``postgres:<DSN>``), ``data_path`` where its Parquet files live."""
+
+    catalog: str
+    data_path: str
+
+    def __str__(self) -> str:  # in logs and errors: never the catalog's password
+        return f"{LAKE_PREFIX}{redact_dsn(self.catalog)} (data {self.data_path})"
+
+
+Warehouse = Path | Lake
+
+
+def redact_dsn(text: str) -> str:
+    """A libpq DSN or URL with its password replaced by ``***``."""
+    head, _, dsn = text.partition(":") if text.startswith(LAKE_CATALOGS) else ("", "", text)
+    prefix = f"{head}:" if head else ""
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            dsn = urlunsplit(parts._replace(netloc=netloc))
+    dsn = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", dsn)
+    return prefix + dsn
+
+
+def is_lake_setting(value: str | None) -> bool:
+    return bool(value) and value.strip().startswith(LAKE_PREFIX)
+
+
+def lake_from(value: str, data: str | None) -> Lake:
+    """Check a ``ducklake:`` setting and its data path; the error names the fix."""
+    catalog = value.strip()[len(LAKE_PREFIX):]
+    if not catalog.startswith(LAKE_CATALOGS) or not catalog.split(":", 1)[1].strip():
+        raise ConfigError(
+            f"XERO_WAREHOUSE {redact_dsn(catalog)!r} is not a DuckLake on PostgreSQL: write it as "
+            f"ducklake:postgres:<libpq DSN or postgresql:// URL>, e.g. {LAKE_EXAMPLE!r} (the catalog must be "
+            "a PostgreSQL database every machine reaches; the pipeline installs DuckDB's postgres extension only)"
+        )
+    data = (data or "").strip()
+    if not data:
+        raise ConfigError(
+            "XERO_WAREHOUSE is a DuckLake but XERO_WAREHOUSE_DATA is not set: set it to where the lake's data files "
+            "go, the same for every machine: a shared folder mounted at one absolute path (e.g. /mnt/xero-lake) or "
+            "an object-store URL (e.g. s3://bucket/xero-lake)"
+        )
+    if "://" not in data:
+        path = Path(data).expanduser()
+        if not path.is_absolute():
+            raise ConfigError(
+                f"XERO_WAREHOUSE_DATA must be an absolute path (every machine mounts it at the same place) or an "
+                f"object-store URL, not the relative {data!r}"
+            )
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"XERO_WAREHOUSE_DATA: cannot create the folder {path} ({exc.strerror})") from None
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"XERO_WAREHOUSE_DATA: the folder {path} is not writable")
+        data = str(path)
+    return Lake(catalog=catalog.strip(), data_path=data)
+
+
+def warehouse_target(value: str | None = None, env: Mapping[str, str] | None = None, *,
+                     data: str | None = None) -> Warehouse:
+    """The warehouse: a checked ``Lake`` for a ``ducklake:`` setting, else the file (``warehouse_path``).
+
+    ``value`` (a ``--warehouse`` argument or a resource's setting) wins over XERO_WAREHOUSE;
+    ``data`` over XERO_WAREHOUSE_DATA."""
+    env = os.environ if env is None else env
+    configured = value or (env.get("XERO_WAREHOUSE") or "").strip()
+    if is_lake_setting(configured):
+        return lake_from(configured, data or env.get("XERO_WAREHOUSE_DATA"))
+    return warehouse_path(value, env)
 
 
 def warehouse_location(value: str | None = None, env: Mapping[str, str] | None = None) -> Path:

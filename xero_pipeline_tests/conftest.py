@@ -24,6 +24,7 @@ import requests
 
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.sandbox.books.store import SandboxClock, TenantBooks
+from xero_pipeline_tests import lake_mode, postgres_server
 
 SHM = "/dev/shm"
 SHM_NEEDED = 8 * 2**30  # the suite's files at their largest, with room to spare
@@ -170,6 +171,33 @@ def instance() -> Iterator[dg.DagsterInstance]:
     tests of processes that share an instance give them a DAGSTER_HOME on disk."""
     with dg.DagsterInstance.ephemeral() as inst:
         yield inst
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[str]:
+    """One throw-away PostgreSQL server per test worker, started by the first test that needs
+    it (~2 s). Missing binaries fail the test with what to install: never a skip."""
+    try:
+        with postgres_server.postgres_server() as url:
+            yield url
+    except postgres_server.PostgresMissing as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lake_warehouse(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With XERO_TEST_WAREHOUSE=ducklake, every test's warehouse file is a DuckLake (lake_mode)."""
+    if not lake_mode.wanted():
+        yield
+        return
+    with lake_mode.redirected(request.getfixturevalue("postgres_cluster")):
+        yield
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: str) -> str:
+    """A fresh, empty database of the test's own on the worker's server."""
+    return postgres_server.create_database(postgres_cluster, f"t_{uuid.uuid4().hex[:16]}")
 
 
 def access_token(sb: Sandbox, refresh_token: str | None = None) -> str:

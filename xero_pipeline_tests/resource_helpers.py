@@ -78,9 +78,10 @@ def follow_consent(url: str) -> None:
 
 def authorise_in_process(sandbox: Sandbox, tmp_path: Path, *, scopes: Sequence[str] | None = None,
                          browser=follow_consent, echo=lambda _: None, keep_refresh_token: bool = False,
-                         timeout_seconds: float = 30) -> AuthResult:
-    """``xero-pipeline auth`` against the sandbox (by default with no XERO_REFRESH_TOKEN)."""
-    overrides = {} if keep_refresh_token else {"refresh_token": None}
+                         timeout_seconds: float = 30, **settings: object) -> AuthResult:
+    """``xero-pipeline auth`` against the sandbox (by default with no XERO_REFRESH_TOKEN);
+    ``settings``: more ``XeroResource`` settings."""
+    overrides = settings if keep_refresh_token else {"refresh_token": None, **settings}
     settings = xero_resource(sandbox, tmp_path, **overrides).settings()
     return run_auth(settings=settings, authorize_url=sandbox.url + "/identity/connect/authorize", port=0,
                     scopes=scopes, open_browser=browser, timeout_seconds=timeout_seconds, echo=echo)

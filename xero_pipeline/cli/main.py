@@ -170,7 +170,8 @@ DEV_HOST = "127.0.0.1"
 DEV_PORT = 3000
 
 WAREHOUSE_HELP = ("the DuckDB file (default: $XERO_WAREHOUSE, else data/warehouse.duckdb; "
-                  "a relative XERO_WAREHOUSE starts at the checkout, a relative --warehouse here)")
+                  "a relative XERO_WAREHOUSE starts at the checkout, a relative --warehouse here), "
+                  "or ducklake:postgres:<DSN> with $XERO_WAREHOUSE_DATA")
 
 
 def _command(sub: argparse._SubParsersAction, name: str, helptext: str, more: str = "") -> argparse.ArgumentParser:

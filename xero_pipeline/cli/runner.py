@@ -30,6 +30,7 @@ from xero_pipeline.cli.parallel import ChildSync, Fanout, default_parallel, run_
 from xero_pipeline.cli.progress_view import ProgressView
 from xero_pipeline.cli.run_outcomes import collect_failures, echo_outcomes
 from xero_pipeline.cli.sync_report import SyncReport
+from xero_pipeline.config import postgres_url
 from xero_pipeline.defs.assets import build_object_asset
 from xero_pipeline.defs.checks import build_checks, tenants_key_check
 from xero_pipeline.defs.jobs import SYNC_JOB
@@ -44,16 +45,22 @@ from xero_pipeline.errors import ConfigError
 from xero_pipeline.registry import OBJECTS, XeroObject
 
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parents[2] / "dagster.yaml"
+# The same instance with its storage in PostgreSQL (XERO_POSTGRES_URL): several machines.
+PROJECT_POSTGRES_YAML = PROJECT_DAGSTER_YAML.with_name("dagster.postgres.yaml")
 
 
 def ensure_dagster_home() -> Path:
-    """Use a persistent instance: without DAGSTER_HOME, cursors would vanish on exit."""
+    """Use a persistent instance: without DAGSTER_HOME, cursors would vanish on exit.
+
+    A new $DAGSTER_HOME gets the project's dagster.yaml, or dagster.postgres.yaml when
+    XERO_POSTGRES_URL is set; an existing dagster.yaml is the user's and stays."""
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     target = home / "dagster.yaml"
-    if not target.exists() and PROJECT_DAGSTER_YAML.exists():
-        shutil.copyfile(PROJECT_DAGSTER_YAML, target)
+    source = PROJECT_POSTGRES_YAML if postgres_url(os.environ.get("XERO_POSTGRES_URL")) else PROJECT_DAGSTER_YAML
+    if not target.exists() and source.exists():
+        shutil.copyfile(source, target)
     return home
 
 

@@ -25,7 +25,9 @@ def pipeline_resources(args: argparse.Namespace):
 
     xero = XeroResource()
     xero.settings()  # checks the configuration before any work starts
-    return xero, WarehouseResource(database=getattr(args, "warehouse", None) or "")
+    warehouse = WarehouseResource(database=getattr(args, "warehouse", None) or "")
+    warehouse.target()  # and the warehouse setting (a DuckLake's data path too)
+    return xero, warehouse
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

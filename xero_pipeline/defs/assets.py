@@ -140,8 +140,9 @@ def build_object_asset(obj: XeroObject) -> dg.AssetsDefinition:
                 gate=gate,
                 progress=throttled(lambda line: context.log.info(f"tenant {tenant}: {line}"), seconds=PROGRESS_SECONDS),
                 warn=lambda line: context.log.warning(f"tenant {tenant}: {line}"),
-                # Beside the warehouse, so a killed sync's spool is swept by the next one.
-                spool_root=spool_root(warehouse.path()),
+                # Beside the warehouse (a DuckLake's: on this machine), so a killed sync's spool is
+                # swept by the next one.
+                spool_root=spool_root(warehouse.local_base()),
                 verify=verify if checks else None,
             )
         except NotAvailable as exc:

@@ -8,6 +8,7 @@ never at import time.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -17,14 +18,14 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr
 
-from xero_pipeline.config import XeroSettings, warehouse_path, xero_settings
+from xero_pipeline.config import Lake, Warehouse, XeroSettings, warehouse_target, xero_settings
 from xero_pipeline.errors import XeroPipelineError
 from xero_pipeline.sync.access import DEFAULT_RECHECK_DAYS
 from xero_pipeline.sync.reconcile import DEFAULT_EVERY_DAYS
-from xero_pipeline.warehouse.connection import close_writer, wal_path
+from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_path
 from xero_pipeline.warehouse.locking import WarehouseLockTimeout, connect_with_wait, process_lock, writer_turn
-from xero_pipeline.xero.app_limit import AppLimit, app_limit_path
-from xero_pipeline.xero.auth import TokenManager, TokenStore
+from xero_pipeline.xero import backends
+from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.client import XeroClient
 from xero_pipeline.xero.limits import (
     APP_MINUTE_CALLS,
@@ -47,6 +48,10 @@ class XeroResource(dg.ConfigurableResource):
         default=None, description="First refresh token (XERO_REFRESH_TOKEN); unset for a custom connection."
     )
     token_store: str | None = Field(default=None, description="Token store file (XERO_TOKEN_STORE).")
+    postgres_url: str | None = Field(
+        default=None, description="PostgreSQL shared by every machine (XERO_POSTGRES_URL): the tokens and the "
+        "app's and each tenant's call limits live there instead of in local files.",
+    )
     api_url: str | None = Field(default=None, description="Accounting API base (XERO_API_URL).")
     identity_url: str | None = Field(default=None, description="Identity base (XERO_IDENTITY_URL).")
     connect_timeout_seconds: float = 10.0
@@ -72,7 +77,7 @@ class XeroResource(dg.ConfigurableResource):
     app_calls_per_window: int = Field(
         default=APP_MINUTE_CALLS, ge=1,
         description="Xero's app-wide limit: calls a minute across every organisation, shared by every run and "
-        "process on the machine through a file beside the token store.",
+        "process on the machine through a file beside the token store (across machines: XERO_POSTGRES_URL).",
     )
     concurrent_calls: int = CONCURRENT_CALLS
     daily_call_limit: int = Field(
@@ -106,6 +111,7 @@ class XeroResource(dg.ConfigurableResource):
                 "XERO_CLIENT_SECRET": self.client_secret,
                 "XERO_REFRESH_TOKEN": self.refresh_token,
                 "XERO_TOKEN_STORE": self.token_store,
+                "XERO_POSTGRES_URL": self.postgres_url,
                 "XERO_API_URL": self.api_url,
                 "XERO_IDENTITY_URL": self.identity_url,
             }
@@ -131,9 +137,11 @@ class XeroResource(dg.ConfigurableResource):
                 client_secret=s.client_secret,
                 refresh_token=s.refresh_token,
                 identity_url=s.identity_url,
-                store=TokenStore(s.token_store),
+                store=backends.token_store(s),
                 timeout=self.connect_timeout_seconds + self.read_timeout_seconds,
             )
+            limits = backends.limits(s, app_calls=self.app_calls_per_window, tenant_calls=self.calls_per_window,
+                                     window_seconds=self.rate_window())
             self._client = XeroClient(
                 api_url=s.api_url,
                 tokens=tokens,
@@ -141,8 +149,9 @@ class XeroResource(dg.ConfigurableResource):
                 max_retries=self.max_retries,
                 backoff_seconds=self.backoff_seconds,
                 reserve_daily_calls=self.reserve_daily_calls,
-                app_limit=AppLimit(app_limit_path(s.token_store), per_window=self.app_calls_per_window,
-                                   window_seconds=self.rate_window()),
+                app_limit=limits.app_limit,
+                tenant_window=limits.tenant_window,
+                days=limits.days,
                 throttle_factory=lambda: TenantThrottle(
                     per_window=self.calls_per_window,
                     concurrent=self.concurrent_calls,
@@ -165,10 +174,16 @@ class XeroResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(DuckDBResource):
-    """The DuckDB warehouse file, opened only for the length of one write transaction."""
+    """The warehouse, opened only for the length of one write transaction: a DuckDB file, or a
+    DuckLake (catalog in PostgreSQL, data under a shared path) that several machines write at once."""
 
     database: str = Field(
-        default="", description="DuckDB file (XERO_WAREHOUSE, default data/warehouse.duckdb in the checkout)."
+        default="", description="DuckDB file (XERO_WAREHOUSE, default data/warehouse.duckdb in the checkout), or "
+        "ducklake:postgres:<libpq DSN or URL> for a DuckLake, with data_path.",
+    )
+    data_path: str = Field(
+        default="", description="A DuckLake's data files (XERO_WAREHOUSE_DATA): one absolute path every machine "
+        "mounts, or an object-store URL. Unused for a DuckDB file.",
     )
     lock_timeout_seconds: float = Field(
         default=120.0, description="How long a write waits for another process to release the file."
@@ -183,7 +198,7 @@ class WarehouseResource(DuckDBResource):
         default="256MB",
         description="DuckDB's memory for one write session (XERO_WAREHOUSE_MEMORY). A merge larger than this spills "
         "to temp_directory instead of growing the process, so a run's peak memory does not grow with the "
-        "organisation's size, and a machine holds a predictable number of runs at once.",
+        "organisation's size, and a machine holds a predictable number of runs at once. A DuckLake's sessions too.",
     )
     query_memory_limit: str = Field(
         default="1GB",
@@ -193,10 +208,13 @@ class WarehouseResource(DuckDBResource):
     )
     temp_directory: str = Field(
         default="", description="Where a merge spills past memory_limit (default: beside the warehouse file, "
-        "<file>.tmp; it holds data only while a merge runs)."
+        "<file>.tmp; for a DuckLake, the machine's temporary folder; it holds data only while a merge runs)."
     )
 
     _lock_gave_up: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.target()  # a wrong XERO_WAREHOUSE or XERO_WAREHOUSE_DATA fails before any call to Xero
 
     def duckdb_config(self, *, queries: bool = False) -> dict[str, object]:
         """The settings every write session opens with (``queries``: one for the ledger's large
@@ -205,15 +223,35 @@ class WarehouseResource(DuckDBResource):
                   else os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit)
         return {
             "memory_limit": memory,
-            "temp_directory": self.temp_directory or f"{self.path()}.tmp",
+            "temp_directory": self.temp_directory or self.spill_directory(),
             # Merges join on keys and never need rows in insertion order: without it DuckDB
             # can stream and spill more of the merge.
             "preserve_insertion_order": False,
             **self.connection_config,
         }
 
+    def target(self) -> Warehouse:
+        """The file (its folder created) or the checked DuckLake; a ConfigError names a wrong setting."""
+        return warehouse_target(self.database or None, data=self.data_path or None)
+
     def path(self) -> str:
-        return str(warehouse_path(self.database or None))
+        """The file, or the DuckLake as text with no password (what logs name; open ``target()``)."""
+        return str(self.target())
+
+    def spill_directory(self) -> str:
+        """Beside a file (one writer at a time); for a DuckLake, one per process: runs on a machine
+        write at once, and DuckDB removes the folder it made when it closes."""
+        if isinstance(self.target(), Lake):
+            return f"{self.local_base()}-{os.getpid()}.tmp"
+        return f"{self.local_base()}.tmp"
+
+    def local_base(self) -> str:
+        """Where this machine's own files of the warehouse go (``<base>.spool``, ``<base>.tmp``):
+        beside a file; for a DuckLake, which machines share, in this machine's temporary folder."""
+        target = self.target()
+        if isinstance(target, Lake):
+            return os.path.join(tempfile.gettempdir(), "xero_pipeline_lake")
+        return str(target)
 
     def get_connection(self, *, queries: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A write session; ``queries``: for the ledger views and their reconciliation, with
@@ -223,7 +261,17 @@ class WarehouseResource(DuckDBResource):
     @contextmanager
     def _session(self, *, checkpoint: bool, queries: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """One write session; ``checkpoint``: fold the WAL into the file when it closes."""
-        path = self.path()
+        target = self.target()
+        if isinstance(target, Lake):
+            # No turns to take: DuckLake serialises commits in its catalog, and a commit that
+            # conflicts is run again (connection.in_transaction).
+            conn = open_writer(target, config=self.duckdb_config(queries=queries))
+            try:
+                yield conn
+            finally:
+                close_writer(conn, target)
+            return
+        path = str(target)
         # Other processes are kept out by DuckDB's file lock; threads of this process share
         # one database instance, where two merges could conflict, so they take turns here.
         timeout = self.lock_timeout_seconds
@@ -250,8 +298,8 @@ class WarehouseResource(DuckDBResource):
 
         Between runs the warehouse is then one self-contained file, so a copy of it is
         complete, and a backup restored over it meets no WAL of newer commits (DuckDB would
-        replay that WAL onto the older file)."""
-        if not wal_path(self.path()).exists():
+        replay that WAL onto the older file). A DuckLake has no WAL of its own."""
+        if isinstance(self.target(), Lake) or not wal_path(self.path()).exists():
             return
         try:
             with self._session(checkpoint=True):

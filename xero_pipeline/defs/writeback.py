@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import duckdb
 
+from xero_pipeline.config import Warehouse
 from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.partitions import tenant_partitions
 from xero_pipeline.defs.resources import WarehouseResource, XeroResource
@@ -22,6 +23,7 @@ from xero_pipeline.registry import WRITABLE, XeroObject
 from xero_pipeline.sync.push import push_object
 from xero_pipeline.warehouse import writeback as wb
 from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline.warehouse.lake import LakeMissing
 
 WRITEBACK_GROUP = "writeback"
 WRITEBACK_JOB = "xero_writeback"
@@ -72,12 +74,12 @@ writeback_job = dg.define_asset_job(
 )
 
 
-def waiting_rows(path: str) -> dict[tuple[str, str], int]:
+def waiting_rows(path: str | Warehouse) -> dict[tuple[str, str], int]:
     """(tenant, table) -> rows waiting, from a short read-only look at the warehouse; {} when it is busy."""
     try:
         with closing(open_warehouse(path, read_only=True)) as conn:
             return {(tenant, obj.table): n for obj in WRITABLE for tenant, n in wb.waiting(conn, obj).items()}
-    except duckdb.IOException:  # missing, or held by a writer: the next tick looks again
+    except (duckdb.IOException, LakeMissing):  # missing, or held by a writer: the next tick looks again
         return {}
 
 
@@ -85,7 +87,7 @@ def waiting_rows(path: str) -> dict[tuple[str, str], int]:
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Every minute, starts a push for each tenant with rows waiting in an outbox (writeback.*).")
 def writeback_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    waiting = waiting_rows(warehouse.path())
+    waiting = waiting_rows(warehouse.target())
     known = set(context.instance.get_dynamic_partitions(tenant_partitions.name))
     by_tenant: dict[str, list[str]] = {}
     for (tenant, table), _n in sorted(waiting.items()):

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from xero_pipeline.warehouse.connection import Connection, transaction
+from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import q, qualified
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.sync_state import STATE, STATE_SCHEMA, STATE_TABLE
-from xero_pipeline.warehouse.tables import table_exists
+from xero_pipeline.warehouse.tables import primary_key, table_exists
 
 ACCESS_TABLE = "endpoint_access"
 ACCESS = qualified(ACCESS_TABLE, STATE_SCHEMA)
@@ -40,7 +40,7 @@ class Refusal:
 
 def ensure_access_table(conn: Connection) -> None:
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(STATE_SCHEMA)}")
-    conn.execute(load("access/create_table", table=ACCESS))
+    conn.execute(load("access/create_table", table=ACCESS, primary_key=primary_key(conn, "tenant_id", "object")))
 
 
 def _naive(moment: datetime) -> datetime:
@@ -66,7 +66,7 @@ def read_refusal(conn: Connection, tenant_id: str, obj: str) -> Refusal | None:
 def record_refusal(conn: Connection, refusal: Refusal) -> Refusal:
     """Record ``refusal`` (keeping the date a standing one began) and drop the object's sync
     state, so the first sync once Xero serves it reads it whole. Returns what is on record."""
-    with transaction(conn):
+    def write() -> None:
         ensure_access_table(conn)
         granted = " ".join(sorted(refusal.granted_scopes)) if refusal.granted_scopes is not None else None
         conn.execute(load("access/write", table=ACCESS), [
@@ -75,6 +75,8 @@ def record_refusal(conn: Connection, refusal: Refusal) -> Refusal:
         ])
         if table_exists(conn, STATE_TABLE, STATE_SCHEMA):
             conn.execute(load("access/delete", table=STATE), [refusal.tenant_id, refusal.object])
+
+    in_transaction(conn, write)
     return read_refusal(conn, refusal.tenant_id, refusal.object) or refusal
 
 

@@ -15,7 +15,8 @@ AGEING_BUCKETS = (  # (column, lowest days past due, highest); "current" is not 
 
 
 def ageing_sql(name: str, invoice_type: str) -> list[str]:
-    """A table macro ``<name>_at(as_of)`` and the view ``<name>`` (as of today).
+    """A table macro ``<name>_at(as_of)`` and the view ``<name>`` (as of today); a DuckLake
+    skips the macro (``views.create_view``).
 
     Ages the amounts open now by days past their due date at ``as_of``; documents dated
     after ``as_of`` are left out, as Xero's aged reports do. Payments made after a past
@@ -27,7 +28,10 @@ def ageing_sql(name: str, invoice_type: str) -> list[str]:
         cond = " AND ".join(c for c in (f"days_overdue >= {low}" if low is not None else "",
                                          f"days_overdue <= {high}" if high is not None else "") if c)
         buckets.append(f"coalesce(sum(amount_due) FILTER (WHERE {cond}), 0) AS {column}")
-    macro = load("ledger/ageing_at", ledger=LEDGER_SCHEMA, xero=SCHEMA, name=name,
-                 invoice_type=lit(invoice_type), buckets=", ".join(buckets))
-    view = f"CREATE OR REPLACE VIEW {LEDGER_SCHEMA}.{name} AS SELECT * FROM {LEDGER_SCHEMA}.{name}_at(current_date)"
+    def body(as_of: str) -> str:
+        return load("ledger/ageing_at", xero=SCHEMA, as_of=as_of, invoice_type=lit(invoice_type),
+                    buckets=", ".join(buckets))
+
+    macro = load("ledger/ageing_macro", ledger=LEDGER_SCHEMA, name=name, body=body("as_of"))
+    view = load("ledger/ageing_view", ledger=LEDGER_SCHEMA, name=name, body=body("current_date"))
     return [macro, view]

@@ -1,16 +1,21 @@
-"""Opening the warehouse file, and the one shape of transaction every write uses."""
+"""Opening the warehouse (a DuckDB file, or a DuckLake: ``lake``), and the one shape of
+transaction every write uses (retried where DuckLake refuses a commit that conflicts)."""
 
 from __future__ import annotations
 
+import logging
+import random
 import re
 import shlex
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from xero_pipeline.config import Lake, Warehouse, is_lake_setting, warehouse_target
 from xero_pipeline.errors import ConfigError
-from xero_pipeline.warehouse import host
+from xero_pipeline.warehouse import host, lake
 from xero_pipeline.warehouse.names import lit
 
 CATALOG = "warehouse"
@@ -22,8 +27,17 @@ class Connection(Protocol):
     def execute(self, query: str, parameters: Any = ...) -> Any: ...
 
 
-def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | None = None) -> Any:
-    """A connection whose default catalog is the warehouse file, attached as ``warehouse``.
+def as_target(where: str | Path | Lake) -> Warehouse:
+    """A ``Lake`` for a ``ducklake:`` string (its data path from XERO_WAREHOUSE_DATA), else the file."""
+    if isinstance(where, Lake):
+        return where
+    if is_lake_setting(str(where)):
+        return warehouse_target(str(where))
+    return Path(where)
+
+
+def open_warehouse(path: str | Path | Lake, *, read_only: bool = False, config: dict | None = None) -> Any:
+    """A connection whose default catalog is the warehouse (file or DuckLake), attached as ``warehouse``.
 
     Other clients name the file's catalog after the file (``data/warehouse.duckdb`` is
     ``warehouse`` there too); the fixed alias keeps our own queries independent of the
@@ -34,6 +48,9 @@ def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | 
     """
     import duckdb
 
+    target = as_target(path)
+    if isinstance(target, Lake):
+        return lake.open_lake(target, alias=CATALOG, read_only=read_only, config=config)
     conn = duckdb.connect(":memory:", config=dict(config or {}))
     try:
         mode = " (READ_ONLY)" if read_only else ""
@@ -46,11 +63,15 @@ def open_warehouse(path: str | Path, *, read_only: bool = False, config: dict | 
     return conn
 
 
-def open_writer(path: str | Path, *, config: dict | None = None) -> Any:
+def open_writer(path: str | Path | Lake, *, config: dict | None = None) -> Any:
     """A connection for one short write session of the pipeline, closed with ``close_writer``.
 
     The file is attached to the process's one DuckDB instance (``host``): a new instance
-    per session cost more than the session's own work in a tenant's daily run."""
+    per session cost more than the session's own work in a tenant's daily run. A DuckLake
+    has its own instance per process (``lake``), and no WAL of its own: every commit is
+    Parquet files and catalog rows."""
+    if isinstance(as_target(path), Lake):
+        return open_warehouse(path, config=config)
     # The instance does not checkpoint when the file is detached (host): ~40-55 ms of
     # rewriting the file after every small merge was the largest single cost of a
     # tenant's daily run. A committed transaction is durable in the WAL (every DuckDB
@@ -77,7 +98,7 @@ def wal_path(path: str | Path) -> Path:
     return Path(f"{path}.wal")
 
 
-def close_writer(conn: Any, path: str | Path, *, checkpoint: bool = False) -> None:
+def close_writer(conn: Any, path: str | Path | Lake, *, checkpoint: bool = False) -> None:
     """Close a write session, checkpointing first when asked or when the WAL is past
     ``WAL_CHECKPOINT_BYTES``.
 
@@ -85,6 +106,9 @@ def close_writer(conn: Any, path: str | Path, *, checkpoint: bool = False) -> No
     handful of small merges, and minimises replay plus checkpoint per session."""
     import duckdb
 
+    if isinstance(as_target(path), Lake):
+        conn.close()
+        return
     try:
         wal = wal_path(path)
         if checkpoint or (wal.exists() and wal.stat().st_size > WAL_CHECKPOINT_BYTES):
@@ -111,6 +135,31 @@ def newer_file_message(path: Path, storage_version: str, ours: str) -> str:
     )
 
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CONFLICT_ATTEMPTS = 8  # each a fresh transaction: enough for a few runs committing to one table at once
+CONFLICT_BACKOFF_SECONDS = 0.05
+
+
+def in_transaction(conn: Connection, body: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS) -> T:
+    """``body()`` in one transaction, run again from the start when DuckLake refuses the commit
+    because another machine's commit touched the same files; bounded, the last conflict is
+    raised. ``body`` sets up its own state (a retry runs it whole again). A DuckDB file never
+    conflicts: its writers take turns (``locking``)."""
+    for number in range(1, attempts + 1):
+        try:
+            with transaction(conn):
+                return body()
+        except Exception as exc:
+            if number == attempts or not lake.is_conflict(exc):
+                raise
+            pause = CONFLICT_BACKOFF_SECONDS * 2 ** (number - 1) * (0.5 + random.random())
+            log.info(f"warehouse: another writer committed first ({lake.conflict_text(exc)}); "
+                     f"attempt {number + 1} of {attempts} in {pause:.2f} s")
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def transaction(conn: Connection) -> Iterator[None]:
     """Run the block in one transaction: committed if it returns, rolled back if it raises.
@@ -123,5 +172,8 @@ def transaction(conn: Connection) -> Iterator[None]:
         yield
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        try:
+            conn.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 - a refused COMMIT has already ended the transaction
+            pass
         raise

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-from xero_pipeline.warehouse.connection import Connection, transaction
+from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import SCHEMA, lit, q, qualified
 from xero_pipeline.warehouse.shaping import TableShape
 from xero_pipeline.warehouse.spool import Spool
@@ -93,8 +93,9 @@ def merge(
     tenant = shaper.tenant_id
     target = qualified(parent.table, schema)
     stamp = now.replace(tzinfo=None)
-    stats = LoadStats()
-    with transaction(conn):
+
+    def write() -> LoadStats:
+        stats = LoadStats()
         for shape in shaper.shapes():
             stats.new_columns += ensure_table(conn, shape, schema)
             stats.widened += widen_columns(conn, shape, schema)
@@ -139,7 +140,9 @@ def merge(
             write_state(conn, replace(state, row_count=stats.row_count, updated_at=now))
         for temp in _TEMP_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {temp}")
-    return stats
+        return stats
+
+    return in_transaction(conn, write)
 
 
 def _winning_children_sql(spool: Spool, shape: TableShape) -> str:

@@ -6,13 +6,15 @@ open read-only and briefly, and report a lock clearly instead of failing obscure
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
 
-from xero_pipeline.config import warehouse_location
+from xero_pipeline.config import Lake, is_lake_setting, warehouse_location, warehouse_target
 from xero_pipeline.errors import ConfigError
+from xero_pipeline.warehouse import connection
 from xero_pipeline.warehouse.connection import open_warehouse
 
 BATCH_ROWS = 2048
@@ -22,7 +24,13 @@ ROW_STATEMENTS = {"SELECT", "EXPLAIN", "CALL", "PRAGMA", "EXECUTE", "RELATION"}
 
 
 def connect_read_only(path: str | None = None) -> duckdb.DuckDBPyConnection:
+    if is_lake_setting(path or os.environ.get("XERO_WAREHOUSE")):
+        # A DuckLake has no lock to wait for: readers see the last commit while others write.
+        return open_warehouse(warehouse_target(path), read_only=True)
     db = warehouse_location(path)
+    target = connection.as_target(db)  # the one place deciding what a warehouse path opens
+    if isinstance(target, Lake):
+        return open_warehouse(target, read_only=True)
     if not db.is_file():
         raise ConfigError(f"there is no warehouse at {db} yet: run `xero-pipeline sync` (or `make demo`) first, "
                           "or name the file with --warehouse or XERO_WAREHOUSE")

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from xero_pipeline.registry import REPORT_COLUMNS
-from xero_pipeline.warehouse.connection import Connection, transaction
+from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import SCHEMA, q, qualified
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.tables import create_table, table_exists
@@ -55,7 +55,7 @@ def replace_report_rows(
 
     frame = pd.DataFrame.from_records([_staged(r, columns) for r in rows], columns=[n for n, _ in columns])
     target = qualified(table, schema)
-    with transaction(conn):
+    def write() -> int:
         create_table(conn, table, columns, schema)
         conn.execute(f"DELETE FROM {target} WHERE tenant_id = ?", [tenant_id])
         if rows:
@@ -64,8 +64,9 @@ def replace_report_rows(
                 conn.execute(_insert_sql(table, columns, "_report_rows", schema))
             finally:
                 conn.unregister("_report_rows")
-        count = conn.execute(f"SELECT count(*) FROM {target} WHERE tenant_id = ?", [tenant_id]).fetchone()[0]
-    return int(count)
+        return int(conn.execute(f"SELECT count(*) FROM {target} WHERE tenant_id = ?", [tenant_id]).fetchone()[0])
+
+    return in_transaction(conn, write)
 
 
 def open_contacts_sql(schema: str = SCHEMA) -> str:

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from xero_pipeline.warehouse.connection import Connection
+from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import q, qualified
 from xero_pipeline.warehouse.sql import load
-from xero_pipeline.warehouse.tables import table_exists
+from xero_pipeline.warehouse.tables import primary_key, table_exists
 
 STATE_SCHEMA = "pipeline"
 STATE_TABLE = "sync_state"
@@ -50,7 +50,7 @@ class SyncState:
 
 def ensure_state_table(conn: Connection) -> None:
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(STATE_SCHEMA)}")
-    conn.execute(load("state/create_table", table=STATE))
+    conn.execute(load("state/create_table", table=STATE, primary_key=primary_key(conn, "tenant_id", "object")))
 
 
 def write_state(conn: Connection, state: SyncState) -> None:
@@ -86,10 +86,13 @@ def held_rows(conn: Connection, tenant_id: str, table: str) -> int | None:
 
 def park_tenant(conn: Connection, tenant_id: str, until: datetime, *, now: datetime) -> None:
     """Record that Xero refuses the tenant's calls until ``until`` (its day limit is spent)."""
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(STATE_SCHEMA)}")
-    conn.execute(load("state/create_parking", table=PARKING))
-    conn.execute(load("state/park", table=PARKING),
-                 [tenant_id, until.astimezone(UTC).replace(tzinfo=None), now.astimezone(UTC).replace(tzinfo=None)])
+    def write() -> None:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(STATE_SCHEMA)}")
+        conn.execute(load("state/create_parking", table=PARKING, primary_key=primary_key(conn, "tenant_id")))
+        conn.execute(load("state/park", table=PARKING),
+                     [tenant_id, until.astimezone(UTC).replace(tzinfo=None), now.astimezone(UTC).replace(tzinfo=None)])
+
+    in_transaction(conn, write)
 
 
 def parked_until(conn: Connection, tenant_id: str, *, now: datetime) -> datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from xero_pipeline.warehouse import lake
 from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.names import SCHEMA, q, qualified
 from xero_pipeline.warehouse.shaping import TableShape
@@ -20,6 +21,15 @@ def create_table(conn: Connection, table: str, columns: Iterable[tuple[str, str]
     """Create the schema and the table unless they exist; an existing table is left as it is."""
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(schema)}")
     conn.execute(create_table_sql(table, columns, schema))
+
+
+def primary_key(conn: Connection, *columns: str) -> str:
+    """The ``PRIMARY KEY`` clause closing a CREATE TABLE's columns for a DuckDB file; nothing on
+    a DuckLake, which has no constraints (the writes key themselves with MERGE or DELETE then
+    INSERT, and the key checks look for duplicates)."""
+    if lake.is_lake(conn):
+        return ""
+    return f",\n  PRIMARY KEY ({', '.join(q(c) for c in columns)})"
 
 
 def add_column_sql(table: str, column: Column, schema: str = SCHEMA) -> str:

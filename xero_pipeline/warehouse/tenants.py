@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from xero_pipeline.warehouse.connection import Connection, transaction
+from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import SCHEMA, q, qualified
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.tables import create_table
@@ -60,7 +60,7 @@ def merge_tenants(conn: Connection, rows: list[tuple], *, now: datetime, schema:
     stamp = now.astimezone(UTC).replace(tzinfo=None)
     target = qualified(TABLE, schema)
     names = ", ".join(q(name) for name, _, _ in COLUMNS)
-    with transaction(conn):
+    def write() -> dict[str, int]:
         create_table(conn, TABLE, ((name, sql_type) for name, sql_type, _ in COLUMNS), schema)
         conn.execute(f"CREATE OR REPLACE TEMP TABLE stg_tenants AS SELECT * FROM {target} LIMIT 0")
         if rows:
@@ -74,4 +74,6 @@ def merge_tenants(conn: Connection, rows: list[tuple], *, now: datetime, schema:
             f"SELECT count(*), count(*) FILTER (WHERE disconnected_at IS NULL) FROM {target}"
         ).fetchone()
         conn.execute("DROP TABLE IF EXISTS stg_tenants")
-    return {"connected": live, "known": total, "newly_disconnected": disconnected}
+        return {"connected": live, "known": total, "newly_disconnected": disconnected}
+
+    return in_transaction(conn, write)

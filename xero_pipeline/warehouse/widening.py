@@ -5,7 +5,8 @@ when a value does not fit it); the table says what its columns hold now. Inside 
 merge transaction, before any row is written, each column whose table type cannot
 hold the load's values is altered to the narrowest type that holds both
 (``values.join_kinds``): BIGINT -> DECIMAL(38, 10) -> VARCHAR -> JSON, DATE, TIMESTAMP
-and BOOLEAN -> VARCHAR -> JSON. Existing values convert without loss: a DECIMAL becomes
+and BOOLEAN -> VARCHAR -> JSON (a DuckLake, which cannot alter a column's type so, gets
+a converted copy of the table in its place). Existing values convert without loss: a DECIMAL becomes
 its digits without trailing zeros (``12.99``, not ``12.9900000000``), VARCHAR text
 becomes a JSON string. A failed merge rolls the ALTER back with everything else.
 
@@ -18,9 +19,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from xero_pipeline.warehouse import lake
 from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.names import SCHEMA, q, qualified
 from xero_pipeline.warehouse.shaping import TableShape
+from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.tables import column_types
 from xero_pipeline.warehouse.values import SQL_TYPES, join_kinds, kind_of_type
 
@@ -59,6 +62,17 @@ def alter_sql(table: str, column: str, old: str, new: str, schema: str = SCHEMA)
             f"USING {convert_sql(column, old, new)}")
 
 
+def lake_widen_sql(table: str, column: str, old: str, new: str, schema: str = SCHEMA) -> list[str]:
+    """``alter_sql`` for a DuckLake: the table copied with the column converted, in its place."""
+    copy = f"{table}__widened"
+    return [
+        load("merge/widen_copy", copy=qualified(copy, schema), table=qualified(table, schema), column=q(column),
+             convert=convert_sql(column, old, new), sql_type=SQL_TYPES[new]),
+        f"DROP TABLE {qualified(table, schema)}",
+        f"ALTER TABLE {qualified(copy, schema)} RENAME TO {q(table)}",
+    ]
+
+
 def widen_columns(conn: Connection, shape: TableShape, schema: str = SCHEMA) -> list[Widening]:
     """Widen the table's columns that cannot hold this load's values, and record in
     ``shape.stored`` how every column is typed in the table. Call inside the merge
@@ -71,7 +85,10 @@ def widen_columns(conn: Connection, shape: TableShape, schema: str = SCHEMA) -> 
             continue
         final = join_kinds(stored, col.kind)
         if final != stored:
-            conn.execute(alter_sql(shape.table, name, stored, final, schema))
+            on_lake = lake.is_lake(conn)
+            for statement in (lake_widen_sql(shape.table, name, stored, final, schema) if on_lake
+                              else [alter_sql(shape.table, name, stored, final, schema)]):
+                conn.execute(statement)
             change = Widening(shape.table, name, sql_type, SQL_TYPES[final].replace(" ", ""))
             log.warning("widened %s: this load has values it could not hold exactly", change)
             widened.append(change)

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from xero_pipeline.registry import WRITABLE, XeroObject
-from xero_pipeline.warehouse.connection import Connection, transaction
+from xero_pipeline.warehouse import lake
+from xero_pipeline.warehouse.connection import Connection, in_transaction
 from xero_pipeline.warehouse.names import q, qualified
 from xero_pipeline.warehouse.sql import load
-from xero_pipeline.warehouse.tables import table_exists
+from xero_pipeline.warehouse.tables import primary_key, table_exists
 
 SCHEMA = "writeback"
 RESULTS = qualified("results", SCHEMA)
@@ -32,10 +33,13 @@ def outbox(obj: XeroObject) -> str:
 
 def ensure_tables(conn: Connection, objects: Sequence[XeroObject] = WRITABLE) -> None:
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q(SCHEMA)}")
+    created_default = "" if lake.is_lake(conn) else " NOT NULL DEFAULT current_timestamp"
     for obj in objects:
-        conn.execute(load("writeback/create_outbox", table=outbox(obj)))
-    conn.execute(load("writeback/create_requests", table=REQUESTS))
-    conn.execute(load("writeback/create_results", table=RESULTS))
+        conn.execute(load("writeback/create_outbox", table=outbox(obj), created_default=created_default,
+                          primary_key=primary_key(conn, "tenant_id", "request_id")))
+    conn.execute(load("writeback/create_requests", table=REQUESTS, primary_key=primary_key(conn, "idempotency_key")))
+    conn.execute(load("writeback/create_results", table=RESULTS,
+                      primary_key=primary_key(conn, "tenant_id", "object", "request_id", "attempt")))
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def in_flight(conn: Connection, obj: XeroObject, *, tenant_id: str | None = None
 def record_sending(conn: Connection, obj: XeroObject, request: Request) -> None:
     """The request and its rows, in flight, in one transaction; a retried row's flag is spent."""
     naive = request.sent_at.replace(tzinfo=None)
-    with transaction(conn):
+    def write() -> None:
         conn.execute(load("writeback/insert_request", requests=REQUESTS),
                      [request.key, request.tenant_id, obj.table, request.method, request.body,
                       len(request.rows), naive])
@@ -110,6 +114,8 @@ def record_sending(conn: Connection, obj: XeroObject, request: Request) -> None:
                       [a for _, a in request.rows], list(range(len(ids)))])
         conn.execute(load("writeback/clear_retry", outbox=outbox(obj)), [request.tenant_id, ids])
 
+    in_transaction(conn, write)
+
 
 def record_outcomes(conn: Connection, obj: XeroObject, request: Request, outcomes: Sequence[Outcome],
                     *, at: datetime, summary: str) -> None:
@@ -117,7 +123,7 @@ def record_outcomes(conn: Connection, obj: XeroObject, request: Request, outcome
     if len(outcomes) != len(request.rows):
         raise ValueError(f"{len(outcomes)} outcomes for a request of {len(request.rows)} rows")
     naive = at.replace(tzinfo=None)
-    with transaction(conn):
+    def write() -> None:
         conn.execute(load("writeback/record_outcome", results=RESULTS), [
             naive, [r for r, _ in request.rows], [a for _, a in request.rows], [o.status for o in outcomes],
             [o.xero_status for o in outcomes], [o.xero_id for o in outcomes], [_json(o.errors) for o in outcomes],
@@ -125,28 +131,34 @@ def record_outcomes(conn: Connection, obj: XeroObject, request: Request, outcome
         ])
         conn.execute(load("writeback/answer_request", requests=REQUESTS), [naive, summary, request.key])
 
+    in_transaction(conn, write)
+
 
 def withdraw(conn: Connection, obj: XeroObject, request: Request) -> None:
     """Undo ``record_sending`` for a request Xero certainly never processed (refused before
     it was sent, or answered 429): its rows are pending again, a retried row's flag restored."""
-    with transaction(conn):
+    def write() -> None:
         conn.execute(load("writeback/withdraw_results", results=RESULTS), [request.key])
         conn.execute(load("writeback/withdraw_request", requests=REQUESTS), [request.key])
         for request_id, attempt in request.rows:
             if attempt > 1:
                 conn.execute(load("writeback/restore_retry", outbox=outbox(obj)), [request.tenant_id, request_id])
 
+    in_transaction(conn, write)
+
 
 def record_rejected(conn: Connection, obj: XeroObject, rows: Sequence[tuple[OutboxRow, str]], *,
                     at: datetime) -> None:
     """Rows refused before any request was made (malformed, unknown tenant): one outcome each."""
     naive = at.replace(tzinfo=None)
-    with transaction(conn):
+    def write() -> None:
         for row, message in rows:
             conn.execute(load("writeback/insert_result", results=RESULTS),
                          [row.tenant_id, obj.table, row.request_id, row.attempt, None, None, REJECTED, None, None,
                           None, None, message, None, naive, None])
             conn.execute(load("writeback/clear_retry", outbox=outbox(obj)), [row.tenant_id, [row.request_id]])
+
+    in_transaction(conn, write)
 
 
 def _json(values: Sequence[str]) -> str | None:

@@ -55,16 +55,14 @@ class AppLimit:
         self.waited_seconds = 0.0
         self._sleep = sleep
         self._blocked = Path(f"{self.path}.blocked-until")
-        padded = max(window_seconds * WINDOW_MARGIN, window_seconds + MIN_MARGIN_SECONDS)
-        window_ms = round(padded * Duration.SECOND)
-        bucket = SQLiteBucket.init_from_file([Rate(per_window, window_ms)], db_path=str(self.path),
-                                             use_file_lock=True)
-        self._limiter = Limiter(bucket)
+        self._limiter = Limiter(SQLiteBucket.init_from_file([padded_rate(per_window, window_seconds)],
+                                                            db_path=str(self.path), use_file_lock=True))
 
     def acquire(self) -> None:
         """Wait until the app may make one more call, and count it."""
         started = time.monotonic()
-        self._wait_out_refusal()
+        while (left := self._blocked_for()) > 0:
+            self._sleep(min(left, self.window_seconds))
         self._limiter.try_acquire(APP_BUCKET, blocking=True)
         self.waited_seconds += time.monotonic() - started
 
@@ -76,12 +74,18 @@ class AppLimit:
             tmp.write_text(f"{until:.3f}")
             tmp.replace(self._blocked)  # atomic: a reader sees the old deadline or the new one
 
+    def _blocked_for(self) -> float:
+        """Seconds left of the app's last refusal (0 or less: none)."""
+        return self._blocked_until() - time.time()
+
     def _blocked_until(self) -> float:
         try:
             return float(self._blocked.read_text() or 0)
         except (OSError, ValueError):
             return 0.0
 
-    def _wait_out_refusal(self) -> None:
-        while (left := self._blocked_until() - time.time()) > 0:
-            self._sleep(min(left, self.window_seconds))
+
+def padded_rate(per_window: int, window_seconds: float) -> Rate:
+    """``per_window`` calls in a window padded by WINDOW_MARGIN (see there)."""
+    padded = max(window_seconds * WINDOW_MARGIN, window_seconds + MIN_MARGIN_SECONDS)
+    return Rate(per_window, round(padded * Duration.SECOND))

@@ -46,7 +46,7 @@ import requests
 from xero_pipeline.errors import XeroAuthError, redact, register_secret
 from xero_pipeline.xero.scopes import token_scopes
 from xero_pipeline.xero.token_errors import INVALID_GRANT, NO_REFRESH_TOKEN, REAUTHORISE, Rejected, rejection
-from xero_pipeline.xero.token_store import TokenStore
+from xero_pipeline.xero.token_store import TokenStorage, TokenStore
 
 __all__ = ["GRANT_AUTHORIZATION_CODE", "GRANT_CLIENT_CREDENTIALS", "TokenManager", "TokenStore"]
 
@@ -73,7 +73,7 @@ class TokenManager:
         client_secret: str | None,
         refresh_token: str | None,
         identity_url: str,
-        store: TokenStore,
+        store: TokenStorage,
         session: requests.Session | None = None,
         timeout: float = 30.0,
         max_retries: int = 4,
@@ -97,7 +97,7 @@ class TokenManager:
         self.refreshes = 0
 
     @property
-    def store(self) -> TokenStore:
+    def store(self) -> TokenStorage:
         return self._store
 
     @property
@@ -180,7 +180,7 @@ class TokenManager:
             current, grant = stored, GRANT_AUTHORIZATION_CODE
         elif foreign and data.get("refresh_token"):
             raise XeroAuthError(
-                f"the token store {self._store.path} holds tokens of another Xero app (client id "
+                f"the token store {self._store.location} holds tokens of another Xero app (client id "
                 f"{data.get('client_id')}); {REAUTHORISE}, or point XERO_TOKEN_STORE at another file"
             )
         else:
@@ -246,7 +246,7 @@ class TokenManager:
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise XeroAuthError(
-                f"could not save the new Xero tokens to {self._store.path} ({reason}). "
+                f"could not save the new Xero tokens to {self._store.location} ({reason}). "
                 f"The token store still holds the previous refresh token, which Xero accepts again for "
                 f"{GRACE_MINUTES} minutes: fix the problem and run again within that time, or {REAUTHORISE}."
             ) from None

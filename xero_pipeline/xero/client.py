@@ -87,6 +87,8 @@ class XeroClient:
         sleep: Callable[[float], None] = time.sleep,
         reserve_daily_calls: int | None = None,
         app_limit: AppLimit | None = None,
+        tenant_window: Callable[[str], None] | None = None,
+        days: TenantDays | None = None,
     ) -> None:
         self._base = api_url.rstrip("/")
         self._tokens = tokens
@@ -100,9 +102,11 @@ class XeroClient:
         self._throttles: dict[str, TenantThrottle] = {}
         # The app's minute, shared by every process on the machine (see ``app_limit``).
         self._app = app_limit
+        # Each tenant's minute across machines (``shared_limits``), on top of ``throttle``'s pacing.
+        self._tenant_window = tenant_window
         self._sleep = sleep
         self._reserve = reserve_daily_calls  # the ``keep`` of every tenant call that names none
-        self.days = TenantDays()
+        self.days = days or TenantDays()
         self.stats = CallStats()
 
     # ------------------------------------------------------------------ low level
@@ -197,6 +201,8 @@ class XeroClient:
                 sent["If-Modified-Since"] = ims_header(modified_since)
             try:
                 with throttle.slot() as seen:
+                    if self._tenant_window is not None and tenant_id:
+                        self._tenant_window(tenant_id)
                     # The token is taken once the slot is ours: a wait for Xero's limit can
                     # outlast a short-lived access token taken before it.
                     token = self._tokens.access_token()

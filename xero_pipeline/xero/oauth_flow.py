@@ -35,7 +35,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from xero_pipeline.config import XeroSettings
 from xero_pipeline.errors import ConfigError, XeroAuthError, register_secret
 from xero_pipeline.registry import OBJECTS, REPORTS
-from xero_pipeline.xero.auth import TokenManager, TokenStore
+from xero_pipeline.xero import backends
+from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.client import XeroClient
 
 DEFAULT_AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
@@ -187,12 +188,12 @@ def run_auth(
     tokens = TokenManager(
         client_id=settings.client_id, client_secret=settings.client_secret,
         refresh_token=settings.refresh_token, identity_url=settings.identity_url,
-        store=TokenStore(settings.token_store),
+        store=backends.token_store(settings),
     )
     record = tokens.exchange_code(code=answer["code"], redirect_uri=redirect_uri, code_verifier=verifier)
     granted = record.get("scope", "").split()
     missing = [s for s in scopes if s not in granted]
-    echo(f"Saved the tokens to {settings.token_store} (granted {len(granted)} scope(s)).")
+    echo(f"Saved the tokens to {tokens.store.location} (granted {len(granted)} scope(s)).")
     if granted and missing:
         echo(f"Xero did not grant: {', '.join(missing)}; objects needing them will fail until it does.")
     connected = XeroClient(api_url=settings.api_url, tokens=tokens).organisations()

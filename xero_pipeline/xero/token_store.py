@@ -14,12 +14,37 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from xero_pipeline.errors import XeroAuthError, register_secret
+
+
+class TokenStorage(Protocol):
+    """Where the rotating tokens live: this file, or PostgreSQL (``pg_token_store``).
+
+    ``locked`` excludes every other holder, on any machine that shares the store; a
+    ``save`` is durable when it returns, so a rotated token is kept before it is used."""
+
+    @property
+    def location(self) -> str: ...
+
+    def load(self) -> dict[str, Any]: ...
+
+    def save(self, data: dict[str, Any]) -> None: ...
+
+    def locked(self) -> AbstractContextManager[None]: ...
+
+
+def checked_record(data: Any, where: str) -> dict[str, Any]:
+    """A stored token record, its tokens registered as secrets before anything can print them."""
+    if not isinstance(data, dict):
+        raise XeroAuthError(f"{where} does not hold a JSON object; delete it and run `xero-pipeline auth`")
+    register_secret(data.get("access_token"))
+    register_secret(data.get("refresh_token"))
+    return data
 
 
 @dataclass
@@ -28,6 +53,10 @@ class TokenStore:
 
     path: Path
     lock_timeout: float = 300.0
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def load(self) -> dict[str, Any]:
         try:
@@ -39,12 +68,7 @@ class TokenStore:
                 f"the token store {self.path} is not valid JSON ({exc.msg}); delete it and run "
                 "`xero-pipeline auth`, or set XERO_REFRESH_TOKEN to a fresh refresh token"
             ) from None
-        if not isinstance(data, dict):
-            raise XeroAuthError(f"the token store {self.path} does not hold a JSON object; delete it and "
-                                "run `xero-pipeline auth`")
-        register_secret(data.get("access_token"))
-        register_secret(data.get("refresh_token"))
-        return data
+        return checked_record(data, f"the token store {self.path}")
 
     def save(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

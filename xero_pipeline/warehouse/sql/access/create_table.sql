@@ -14,6 +14,5 @@ CREATE TABLE IF NOT EXISTS ${table} (
   granted_scopes VARCHAR,
   unavailable_since TIMESTAMP NOT NULL,
   checked_at TIMESTAMP NOT NULL,
-  next_check TIMESTAMP NOT NULL,
-  PRIMARY KEY (tenant_id, object)
+  next_check TIMESTAMP NOT NULL${primary_key}
 )

@@ -13,6 +13,5 @@ CREATE TABLE IF NOT EXISTS ${table} (
   sync_mode VARCHAR NOT NULL,
   updated_at TIMESTAMP NOT NULL,
   checkpoint JSON,
-  full_read_at TIMESTAMP,
-  PRIMARY KEY (tenant_id, object)
+  full_read_at TIMESTAMP${primary_key}
 )

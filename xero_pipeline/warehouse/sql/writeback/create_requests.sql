@@ -3,7 +3,7 @@
 -- with the same key again and Xero replays its answer. `answered_at` stays NULL until the
 -- outcome of every row it carried is recorded (in the same transaction).
 CREATE TABLE IF NOT EXISTS ${table} (
-  idempotency_key VARCHAR PRIMARY KEY,
+  idempotency_key VARCHAR NOT NULL,
   tenant_id VARCHAR NOT NULL,
   object VARCHAR NOT NULL,
   method VARCHAR NOT NULL,
@@ -11,5 +11,5 @@ CREATE TABLE IF NOT EXISTS ${table} (
   elements INTEGER NOT NULL,
   sent_at TIMESTAMP NOT NULL,
   answered_at TIMESTAMP,
-  outcome VARCHAR
+  outcome VARCHAR${primary_key}
 )

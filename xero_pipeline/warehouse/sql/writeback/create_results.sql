@@ -20,6 +20,5 @@ CREATE TABLE IF NOT EXISTS ${table} (
   warnings JSON,
   message VARCHAR,
   sent_at TIMESTAMP,
-  recorded_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (tenant_id, object, request_id, attempt)
+  recorded_at TIMESTAMP NOT NULL${primary_key}
 )
