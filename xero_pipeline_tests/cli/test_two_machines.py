@@ -1,13 +1,14 @@
 """The two-machine rehearsal: two worker "machines" (separate working folders, no local
 file shared), two `xero-pipeline sync` processes on each, all at once, eight tenants, one
 PostgreSQL for Dagster's instance (dagster.postgres.yaml, which the CLI copies into each
-machine's new $DAGSTER_HOME since XERO_POSTGRES_URL is set), the rotating tokens and the limits.
+machine's new $DAGSTER_HOME since XERO_POSTGRES_URL is set), the rotating tokens and the
+limits, and one DuckLake warehouse (its catalog in a second database of that server, its
+data in a folder outside both machines, standing for the object store).
 
 The sandbox refuses a refresh token used twice (no grace) and its access tokens live three
 seconds, so the processes refresh while they sync: one refresh by two machines would be
-``invalid_grant``, or ``token_reuse`` within a grace. Each process writes its own DuckDB
-file (the shared DuckLake warehouse is issue 18's part B), checked against the truth for
-its tenants.
+``invalid_grant``, or ``token_reuse`` within a grace. The lake must end equal to the
+sandbox's ground truth for every tenant, with no process having waited for a lock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
+import uuid
 
 import dagster as dg
 import psycopg
@@ -23,9 +24,11 @@ import pytest
 import yaml
 
 from xero_pipeline.cli.runner import PROJECT_DAGSTER_YAML, PROJECT_POSTGRES_YAML, ensure_dagster_home, register_tenants
+from xero_pipeline.config import lake_from
 from xero_pipeline.defs.keys import asset_key
 from xero_pipeline.defs.materializations import stored_cursor
 from xero_pipeline.sandbox import Sandbox
+from xero_pipeline_tests.postgres_server import create_database
 from xero_pipeline_tests.resource_helpers import SMALL, cli_env
 from xero_pipeline_tests.truth import diff_warehouse
 
@@ -36,12 +39,11 @@ OBJECTS = SMALL[:2]  # invoices (paged) and contacts
 TABLES = ",".join(o.table for o in OBJECTS)
 
 
-def worker_env(sb: Sandbox, machine: Path, warehouse: Path, postgres_url: str) -> dict[str, str]:
-    env = cli_env(sb, machine, XERO_POSTGRES_URL=postgres_url, XERO_WAREHOUSE=str(warehouse))
-    return env
-
-
-def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_url, monkeypatch):
+def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_cluster, postgres_url, monkeypatch):
+    lake_catalog = create_database(postgres_cluster, f"lake_{uuid.uuid4().hex[:16]}")
+    shared = {"XERO_POSTGRES_URL": postgres_url, "XERO_WAREHOUSE": f"ducklake:postgres:{lake_catalog}",
+              # An object store in production: the one place outside both machines' folders.
+              "XERO_WAREHOUSE_DATA": str(tmp_path / "object-store")}
     with Sandbox(tenants=TENANTS, scale=0.01, seed=21, limits=False, token_lifetime=3) as sb:
         sb.identity.grace = 0
         workers = []
@@ -51,7 +53,7 @@ def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_url, 
             for p in range(PROCESSES_PER_MACHINE):
                 n = m * PROCESSES_PER_MACHINE + p
                 tenants = sb.tenant_ids[2 * n:2 * n + 2]
-                workers.append((machine, tenants, worker_env(sb, machine, machine / f"w{p}.duckdb", postgres_url)))
+                workers.append((machine, tenants, cli_env(sb, machine, **shared)))
         # The tenants are partitions before the workers start, as the tenant sensor makes them.
         monkeypatch.setenv("DAGSTER_HOME", workers[0][2]["DAGSTER_HOME"])
         monkeypatch.setenv("XERO_POSTGRES_URL", postgres_url)
@@ -72,15 +74,14 @@ def test_two_machines_sync_at_once_through_one_postgres(tmp_path, postgres_url, 
         assert not any(e.startswith("token_error") or e == "token_reuse" for e in events), events
         # Each process runs for several of the tokens' lives: they were refreshed as they went.
         assert events["token:refresh_token"] >= 3, events
-        truth = sb.ground_truth()
-        for machine, tenants, env in workers:
-            problems = diff_warehouse(Path(env["XERO_WAREHOUSE"]), {t: truth[t] for t in tenants}, OBJECTS)
-            assert not problems, "\n".join(problems[:20])
+        lake = lake_from(shared["XERO_WAREHOUSE"], shared["XERO_WAREHOUSE_DATA"])
+        problems = diff_warehouse(lake, sb.ground_truth(), OBJECTS)
+        assert not problems, "\n".join(problems[:20])
 
     for m in range(MACHINES):  # nothing of the instance or the tokens stayed on a machine
         machine = tmp_path / f"machine{m}"
         assert not list(machine.rglob("*.db")) and not list(machine.rglob("tokens.json*"))
-        assert not list(machine.rglob("*.sqlite"))
+        assert not list(machine.rglob("*.sqlite")) and not list(machine.rglob("*.duckdb"))
     with psycopg.connect(postgres_url) as conn:
         runs = conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
         waits = conn.execute("SELECT count(*) FROM event_logs WHERE event LIKE '%%is locked by%%' "
