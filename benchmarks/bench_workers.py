@@ -119,9 +119,9 @@ def two_workers(sandbox: SandboxProcess, tenants: list[str], admin_url: str, *, 
         cpu0, server0 = resource.getrusage(resource.RUSAGE_CHILDREN), sandbox.cpu_seconds()
         postgres0 = _server_cpu(server)
         started = time.monotonic()
-        procs = [subprocess.Popen([sys.executable, "-m", "xero_pipeline.cli.main", "sync",
-                                   *(["--select", select] if select else []), *(a for t in mine for a in ("--tenant", t))],
-                                  cwd=machine, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        command = [sys.executable, "-m", "xero_pipeline.cli.main", "sync", *(["--select", select] if select else [])]
+        procs = [subprocess.Popen([*command, *(a for t in mine for a in ("--tenant", t))], cwd=machine, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for machine, mine, env in machines]
         with TreeRss(*(p.pid for p in procs), server) as rss:
             outputs = [p.communicate()[0] for p in procs]
