@@ -49,10 +49,10 @@ TICK_TIMEOUT_SECONDS = 900.0
 
 
 class TreeRss:
-    """The peak of the summed RSS of a process and everything below it, sampled twice a second."""
+    """The peak of the summed RSS of processes and everything below them, sampled twice a second."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, *pids: int) -> None:
+        self.pids = pids
         self.peak_mib = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -70,7 +70,7 @@ class TreeRss:
 
         while not self._stop.wait(0.5):
             total = 0
-            for pid in [self.pid, *descendants(self.pid)]:
+            for pid in {p for root in self.pids for p in (root, *descendants(root))}:
                 try:
                     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                         if line.startswith("VmRSS:"):
@@ -106,21 +106,24 @@ def _runs(home: str) -> list[Any]:
 
 def _outcome(sandbox: SandboxProcess, env: dict[str, str], tenants: list[str], wall: float,
              cpu0: resource.struct_rusage, server0: float | None, rss: TreeRss,
-             select: str | None = None) -> dict[str, Any]:
+             select: str | None = None, warehouse: Any = None) -> dict[str, Any]:
+    """``warehouse``: a DuckLake (``config.Lake``) to compare; by default the file XERO_WAREHOUSE."""
     from xero_pipeline.registry import BY_TABLE, OBJECTS
     from xero_pipeline_tests.truth import diff_warehouse
 
     objects = [BY_TABLE[t] for t in select.split(",")] if select else OBJECTS
+    warehouse = warehouse or Path(env["XERO_WAREHOUSE"])
+    written = not isinstance(warehouse, Path) or warehouse.exists()
 
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     server1 = sandbox.cpu_seconds()
     stats = sandbox.stats()
     runs = [r for r in _runs(env["DAGSTER_HOME"]) if r.dagster_run.tags.get("dagster/partition")]
     unequal = {}
-    for tenant in tenants if Path(env["XERO_WAREHOUSE"]).exists() else ():
+    for tenant in tenants if written else ():
         truth = json.loads(requests.get(f"{sandbox.url}/_sandbox/ground-truth", params={"tenant_id": tenant},
                                         timeout=600).content, parse_float=Decimal)
-        problems = diff_warehouse(Path(env["XERO_WAREHOUSE"]), truth, objects)
+        problems = diff_warehouse(warehouse, truth, objects)
         if problems:
             unequal[tenant] = problems[:3]
     runs_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -130,8 +133,12 @@ def _outcome(sandbox: SandboxProcess, env: dict[str, str], tenants: list[str], w
         "machine_busy": (runs_cpu + ((server1 or 0) - (server0 or 0))) / (wall * (os.cpu_count() or 1)),
         "peak_rss_mib": rss.peak_mib, "data_calls": data_calls(stats), "failed_calls": failed_calls(stats),
         "rate_limited": stats.get("rate_limited", {}),
+        # A refresh token refused (invalid_grant) or used twice: processes that did not share the rotation.
+        "token_errors": {e: n for e, n in stats.get("events", {}).items()
+                         if e.startswith("token_error") or e == "token_reuse"},
+        "token_refreshes": stats.get("events", {}).get("token:refresh_token", 0),
         "runs": len(runs), "failed_runs": sum(1 for r in runs if r.dagster_run.status.value != "SUCCESS"),
-        "unequal_tenants": unequal if Path(env["XERO_WAREHOUSE"]).exists() else {"all": "no warehouse written"},
+        "unequal_tenants": unequal if written else {"all": "no warehouse written"},
     }
 
 

@@ -25,6 +25,8 @@ def notes(results: dict[str, Any]) -> list[str]:
         out += _tenants(results["tenants"])
     if "writes" in results:
         out += _writes(results["writes"])
+    if "workers" in results:
+        out += _workers(results["workers"], results.get("machine", {}).get("cores"))
     if "webhooks" in results:
         out.append(
             "Webhook delays run from the edit in the sandbox to the end of the run that wrote it, with the sensor "
@@ -122,3 +124,13 @@ def _tenants(t: dict[str, Any]) -> list[str]:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def _workers(w: dict[str, Any], cores: int | None) -> list[str]:
+    one, two = w["one_worker_file"], w["two_workers_lake"]
+    return [f"Figure 11's two workers are two folders on this one machine, sharing its {cores or 'few'} cores with "
+            f"the sandbox and PostgreSQL: the ratio is what PostgreSQL (instance, tokens, limits) and DuckLake cost "
+            f"against a SQLite instance and a DuckDB file, not a speed-up from a second machine. CPU: the workers "
+            f"{two['runs_cpu_seconds']:.0f} s and PostgreSQL {two['postgres_cpu_seconds']:.0f} s against one worker's "
+            f"{one['runs_cpu_seconds']:.0f} s; token refreshes {two['token_refreshes']} across both workers, "
+            f"{one['token_refreshes']} on one."]

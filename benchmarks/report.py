@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import bench_writes
+from benchmarks import bench_workers, bench_writes
 
 
 def _n(x: float | int | None, digits: int = 0) -> str:
@@ -147,6 +147,22 @@ def _webhooks_row(w: dict[str, Any]) -> list[str]:
             "one call per object changed; p95 < interval + 30 s", _met(w["meets_target"])]
 
 
+def _workers_row(w: dict[str, Any]) -> list[str]:
+    one, two = w["one_worker_file"], w["two_workers_lake"]
+
+    def way(r: dict[str, Any]) -> str:
+        return (f"{r['wall_seconds']:.0f} s, {r['runs_cpu_seconds']:.0f} CPU s, peak RSS {r['peak_rss_mib']:,.0f} MiB, "
+                f"{sum(r['rate_limited'].values())} 429s, {sum(r['token_errors'].values())} token errors, "
+                f"{r['failed_runs']} failed runs, {len(r['unequal_tenants'])} tenants unlike Xero")
+
+    text = (f"{w['workers']} workers into DuckLake: {way(two)} (+{two['postgres_cpu_seconds']:.0f} CPU s of "
+            f"PostgreSQL); 1 worker into a file: {way(one)}; wall {w['ratio']:.2f}x, CPU {w['cpu_ratio']:.2f}x, "
+            f"RSS {w['rss_ratio']:.2f}x")
+    return ["11", f"{w['tenants']} tenants on {w['workers']} workers into DuckLake vs 1 worker into a DuckDB file "
+                  f"(time scale {w['time_scale']:g})", text,
+            f"wall <= {bench_workers.TARGET:g}x, every tenant equal to Xero, 0 invalid_grant", _met(w["meets_target"])]
+
+
 def _catch_up_days(c: dict[str, Any] | None) -> list[str]:
     if not c:
         return []
@@ -183,6 +199,8 @@ def render(results: dict[str, Any]) -> str:
         rows += _writes_rows(results["writes"])
     if "webhooks" in results:
         rows.append(_webhooks_row(results["webhooks"]))
+    if "workers" in results:
+        rows.append(_workers_row(results["workers"]))
     out = [
         "# Benchmark results",
         "",

@@ -87,11 +87,22 @@ def _webhooks(results: dict[str, Any]) -> None:
     assert webhooks["max_calls_per_burst"] == webhooks["objects_per_burst"]
 
 
+def _workers(results: dict[str, Any]) -> None:
+    workers = results["workers"]
+    assert _finite(workers["ratio"]) and _finite(workers["cpu_ratio"]) and _finite(workers["rss_ratio"])
+    for run in (workers["one_worker_file"], workers["two_workers_lake"]):
+        assert run["tenants"] == workers["tenants"] and run["runs"] == run["tenants"] and not run["failed_runs"], run
+        assert not run["unequal_tenants"] and not run["token_errors"], run
+        assert _finite(run["wall_seconds"]) and _finite(run["runs_cpu_seconds"]) and _finite(run["peak_rss_mib"])
+    assert workers["two_workers_lake"]["exit_codes"] == [0] * workers["workers"]
+    assert _finite(workers["two_workers_lake"]["postgres_cpu_seconds"])
+
+
 # group -> (what its results must hold, the rows of RESULTS.md's table it fills)
 GROUPS: dict[str, tuple[Callable[[dict[str, Any]], None], tuple[int, ...]]] = {
     "sync": (_sync, (1, 2, 3, 4)), "limits": (_limits, (5,)), "tenants": (_tenants, (6,)),
     "app_limit": (_app_limit, (9,)), "catch_up": (_catch_up, (7,)), "writes": (_writes, (8,)),
-    "webhooks": (_webhooks, (10,)),
+    "webhooks": (_webhooks, (10,)), "workers": (_workers, (11,)),
 }
 
 
