@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install demo test dev bench sandbox ui-check clean
+.PHONY: install demo test bench-smoke dev bench sandbox ui-check clean
 
 # uv installs the same pinned set in a quarter of pip's time (10 s against 40 s here), which
 # matters inside make test's 10 minutes; pip takes over if uv cannot be had or fails.
@@ -28,6 +28,11 @@ install: $(STAMP)
 # one worker, so its module fixture is built once.
 test: $(STAMP)
 	$(BIN)/pytest -q -n 3 --dist loadgroup
+
+# The slow groups of make bench at tiny scales (the fast ones are in make test): that the
+# harness still produces every figure. Not timings.
+bench-smoke: $(STAMP)
+	$(BIN)/pytest -q -n 3 -m bench_smoke xero_pipeline_tests/cli/test_bench_smoke.py
 
 demo: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

@@ -36,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     every commit and Dagster event). A small /dev/shm (Docker's default 64 MB) or none
     keeps pytest's default. Workers of pytest-xdist inherit the choice."""
     config.addinivalue_line("markers", "heavy(seconds): a long test, started first (its usual seconds)")
+    config.addinivalue_line("markers", "bench_smoke: a slow smoke test of make bench, run by make bench-smoke")
     if config.option.basetemp or hasattr(config, "workerinput"):
         return
     if os.path.isdir(SHM) and os.access(SHM, os.W_OK) and shutil.disk_usage(SHM).free > SHM_NEEDED:

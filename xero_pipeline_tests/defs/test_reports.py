@@ -269,19 +269,6 @@ def assert_reports_match_fresh_reads(sb: Sandbox, db: Path, outcomes: SyncReport
         assert clock_calls == 1
 
 
-@pytest.mark.heavy(40)
-def test_report_tables_equal_fresh_reads_after_a_full_sync(world):
-    # After simulate_day and an incremental sync: see test_views (same fixture, same check).
-    sb, instance, tmp = world
-    db = tmp / "xero.duckdb"
-    first = full_sync(sb, instance, tmp)
-    calls = sb.stats()["calls"]
-    for tenant in sb.tenant_ids:  # the sandbox saw exactly the planned report calls
-        assert calls[tenant]["Reports/TrialBalance"] == 12 and calls[tenant]["Reports/BankSummary"] == 1
-        assert calls[tenant]["Reports/ProfitAndLoss"] == 12 and calls[tenant]["Reports/BalanceSheet"] == 1
-    assert_reports_match_fresh_reads(sb, db, first)
-
-
 def test_aged_reports_call_at_most_max_contacts_largest_balances_first(world):
     sb, instance, tmp = world
     tenant = sb.tenant_ids[0]

@@ -1,7 +1,7 @@
 """Ledger views: their SQL on a tiny hand-built DuckDB, then against Xero's own reports.
 
-The end-to-end test also re-checks the report tables after an incremental sync (the
-full-sync case is in ``test_reports``), so one sandbox world serves both.
+The end-to-end test checks the report tables too, after a full and an incremental sync
+(``test_reports``' world and checks): one pair of syncs serves both.
 """
 
 import json
@@ -278,10 +278,15 @@ def check_ledger(sb, db: Path) -> None:
 
 
 @pytest.mark.heavy(80)
-def test_ledger_views_agree_with_xeros_reports_after_a_full_and_an_incremental_sync(world):  # noqa: F811
+def test_report_tables_and_ledger_views_agree_with_xero_after_a_full_and_an_incremental_sync(world):  # noqa: F811
     sb, instance, tmp = world
     db = tmp / "xero.duckdb"
-    full_sync(sb, instance, tmp)
+    first = full_sync(sb, instance, tmp)
+    calls = sb.stats()["calls"]
+    for tenant in sb.tenant_ids:  # the sandbox saw exactly the planned report calls
+        assert calls[tenant]["Reports/TrialBalance"] == 12 and calls[tenant]["Reports/BankSummary"] == 1
+        assert calls[tenant]["Reports/ProfitAndLoss"] == 12 and calls[tenant]["Reports/BalanceSheet"] == 1
+    assert_reports_match_fresh_reads(sb, db, first)
     check_ledger(sb, db)
     assert sb.simulate_day()
     second = full_sync(sb, instance, tmp)
