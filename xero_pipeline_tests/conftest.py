@@ -47,8 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests first (``@pytest.mark.heavy(seconds)``, heaviest first), the rest in
     their order. pytest-xdist hands tests out in collection order, so a long test collected
-    last ran alone at the end while the other workers idled: on 2 cores that tail was the
-    difference between make test's 9 and 11 minutes. A module in an xdist_group takes the
+    last ran alone at the end while the other workers idled (on CI the 20-kill crash test
+    did, and ran past its timeout at 10 minutes). A module in an xdist_group takes the
     mark at module level (``pytestmark``), so its tests stay together."""
     def weight(item: pytest.Item) -> float:
         mark = item.get_closest_marker("heavy")
