@@ -11,7 +11,7 @@ from xero_pipeline.warehouse.connection import Connection
 from xero_pipeline.warehouse.names import in_list
 from xero_pipeline.warehouse.shaping import child_shape, parent_shape
 from xero_pipeline.warehouse.sql import load
-from xero_pipeline.warehouse.tables import ensure_table, table_exists
+from xero_pipeline.warehouse.tables import ensure_table, existing_tables
 
 
 def owner_object(table: str) -> str:
@@ -38,9 +38,11 @@ def ensure_sources(conn: Connection, tables: Sequence[str]) -> list[str]:
     creates its table, and a view over a missing table cannot even be created.
     """
     created = []
+    existing = existing_tables(conn)  # one query, not one per table: views read ~20 tables each
     for table in tables:
         obj = BY_TABLE[owner_object(table)]
-        if not table_exists(conn, table):
+        if table not in existing:
             ensure_table(conn, parent_shape(obj) if obj.table == table else child_shape(obj, obj.child(table)))
             created.append(table)
+            existing.add(table)
     return created
