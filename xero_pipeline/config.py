@@ -79,14 +79,18 @@ def _writable_file(name: str, value: str) -> Path:
     path = Path(value).expanduser()
     if path.exists() and path.is_dir():
         raise ConfigError(f"{name} must be a file path, but {path} is a directory")
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot create the directory {parent} ({exc.strerror})") from None
-    if not os.access(parent, os.W_OK):
-        raise ConfigError(f"{name}: the directory {parent} is not writable")
+    _writable_dir(name, path.parent)
     return path
+
+
+def _writable_dir(name: str, path: Path) -> None:
+    """``path`` exists (created if need be) and this process may write in it, or a ConfigError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot create the directory {path} ({exc.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"{name}: the directory {path} is not writable")
 
 
 def xero_settings(
@@ -208,12 +212,7 @@ def lake_from(value: str, data: str | None) -> Lake:
                 f"XERO_WAREHOUSE_DATA must be an absolute path (every machine mounts it at the same place) or an "
                 f"object-store URL, not the relative {data!r}"
             )
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"XERO_WAREHOUSE_DATA: cannot create the folder {path} ({exc.strerror})") from None
-        if not os.access(path, os.W_OK):
-            raise ConfigError(f"XERO_WAREHOUSE_DATA: the folder {path} is not writable")
+        _writable_dir("XERO_WAREHOUSE_DATA", path)
         data = str(path)
     return Lake(catalog=catalog.strip(), data_path=data)
 
