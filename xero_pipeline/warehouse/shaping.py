@@ -32,7 +32,16 @@ from typing import Any
 
 from xero_pipeline.registry import Child, XeroObject
 from xero_pipeline.registry.fields import field_kinds
-from xero_pipeline.warehouse.values import CONVERTERS, Column, Misfit, infer_kind, sql_kind, wider_kind
+from xero_pipeline.warehouse.values import (
+    CONVERTERS,
+    Column,
+    Misfit,
+    compact_encoder,
+    convert_string,
+    infer_kind,
+    sql_kind,
+    wider_kind,
+)
 
 # Fields that only carry the outcome of a write request; a read has nothing useful in them.
 WRITE_ONLY_FIELDS = frozenset(
@@ -61,6 +70,7 @@ class TableShape:
     # How each column is typed in the warehouse table, when that is wider than its kind
     # here; set by ``widening.widen_columns`` inside the merge, read by the spool reader.
     stored: dict[str, str] = field(default_factory=dict)
+    _plan: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def _learn(self, xero_field: str, value: Any) -> tuple[str, str]:
         name = snake(xero_field)
@@ -71,6 +81,7 @@ class TableShape:
         self.columns[name] = col
         self.fields[xero_field] = (name, kind)
         self.added.append(col)
+        self._plan = None
         return name, kind
 
     def _widen(self, column: str, kind: str, value: Any) -> str:
@@ -80,29 +91,47 @@ class TableShape:
             if name == column:
                 self.fields[xero_field] = (name, wider)
         self.added = [Column(column, wider) if c.name == column else c for c in self.added]
+        self._plan = None
         return wider
+
+    def _compiled(self) -> dict[str, tuple[str, str, Any, tuple[str, str] | None] | None]:
+        """Per Xero field: (column, kind, converter, flat id column), or None to skip it.
+
+        One dict lookup per value instead of three; rebuilt whenever a column is learned
+        or widened."""
+        plan = self._plan
+        if plan is None:
+            plan = {f: None for f in self.skip}
+            for xero_field, (column, kind) in self.fields.items():
+                plan[xero_field] = (column, kind, CONVERTERS[kind], self.id_columns.get(xero_field))
+            self._plan = plan
+        return plan
 
     def row(self, record: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
         """One warehouse row: ``base`` (tenant and parent keys) plus the record's fields."""
         out = dict(base)
-        fields = self.fields
+        plan = self._plan or self._compiled()
         for xero_field, value in record.items():
-            if xero_field in self.skip:
-                continue
-            spec = fields.get(xero_field)
-            if spec is None:
+            try:
+                spec = plan[xero_field]
+            except KeyError:
                 if value is None:
                     continue
-                spec = self._learn(xero_field, value)
-            column, kind = spec
+                self._learn(xero_field, value)
+                spec = self._compiled()[xero_field]
+            if spec is None:
+                continue
+            column, kind, convert, flat = spec
+            if type(value) is str and convert is convert_string:  # most values: no call
+                out[column] = value
+                continue
             try:
-                out[column] = CONVERTERS[kind](value)
+                out[column] = convert(value)
             except Misfit:
                 # Rows spooled before keep their values: each kind's spool text reads
                 # into any wider kind (widening.spool_read_type; only a number spooled
                 # before its column turned JSON lands as a JSON string of its digits).
                 out[column] = CONVERTERS[self._widen(column, kind, value)](value)
-            flat = self.id_columns.get(xero_field)
             if flat is not None and isinstance(value, dict):
                 out[flat[0]] = value.get(flat[1])
         return out
@@ -182,10 +211,14 @@ def child_shape(obj: XeroObject, child: Child) -> TableShape:
     return shape
 
 
+_SORTED_TEXT = compact_encoder(str, sort_keys=True)
+
+
 def record_hash(record: dict[str, Any]) -> str:
     """A digest of the record as Xero sent it, to tell changed rows from unchanged."""
-    text = json.dumps(record, default=str, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    # The text is json.dumps(record, default=str, sort_keys=True, separators=(",", ":")),
+    # so digests stored by earlier versions still match.
+    return hashlib.blake2b(_SORTED_TEXT(record).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -202,6 +235,10 @@ class RecordShaper:
         self.tenant_id = tenant_id
         self.parent = parent_shape(obj)
         self.children = {c.table: (c, child_shape(obj, c)) for c in obj.children}
+        # A nested child's outer element and the column naming it, looked up once here
+        # rather than per record (snake() is a regex).
+        self._outer = {c.table: (outer := obj.child(c.within), outer_column(outer))
+                       for c in obj.children if c.within}
         self._pk_col = parent_key_column(obj)
         self._synced_at = synced_at.replace(tzinfo=None).isoformat(sep=" ")
 
@@ -231,8 +268,7 @@ class RecordShaper:
     def _nested_rows(
         self, record: dict[str, Any], child: Child, shape: TableShape, base: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        outer = self.obj.child(child.within or "")
-        ref = outer_column(outer)
+        outer, ref = self._outer[child.table]
         rows = []
         for i, element in enumerate(record.get(outer.field) or []):
             if not isinstance(element, dict):

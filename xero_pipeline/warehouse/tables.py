@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from xero_pipeline.warehouse import lake
 from xero_pipeline.warehouse.connection import Connection
-from xero_pipeline.warehouse.names import SCHEMA, q, qualified
+from xero_pipeline.warehouse.names import SCHEMA, lit, q, qualified
 from xero_pipeline.warehouse.shaping import TableShape
 from xero_pipeline.warehouse.values import Column
 
@@ -50,18 +50,14 @@ def ensure_table(conn: Connection, shape: TableShape, schema: str = SCHEMA) -> l
 
 def table_exists(conn: Connection, table: str, schema: str = SCHEMA) -> bool:
     """Whether the warehouse has the table (not a temp table, nor one of another attached file)."""
-    # information_schema, not duckdb_tables(): a third of the cost, asked a few times a step.
-    return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
-        "AND table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'", [schema, table]
-    ).fetchone()[0])
+    return _table_info(conn, table, schema) is not None
 
 
 def existing_tables(conn: Connection, schema: str = SCHEMA) -> set[str]:
     """The warehouse's tables in ``schema``, in one query (``table_exists`` for many tables)."""
     return {r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-        "AND table_schema = ? AND table_type = 'BASE TABLE'", [schema]
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ?",
+        [schema],
     ).fetchall()}
 
 
@@ -71,8 +67,20 @@ def table_columns(conn: Connection, table: str, schema: str = SCHEMA) -> list[st
 
 
 def column_types(conn: Connection, table: str, schema: str = SCHEMA) -> list[tuple[str, str]]:
-    """(column, SQL type) of the table's (or view's) columns, in order."""
-    return [(r[0], r[1]) for r in conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position", [schema, table],
-    ).fetchall()]
+    """(column, SQL type) of the table's (or view's) columns, in order; empty when there is none."""
+    return _table_info(conn, table, schema) or []
+
+
+def _table_info(conn: Connection, table: str, schema: str) -> list[tuple[str, str]] | None:
+    # One table looked up by name: 0.2-0.4 ms, where a search of duckdb_tables() or
+    # information_schema costs 2-17 ms (both load every table's indexes and render every
+    # view), asked several times per load. A missing table is a binder error, which
+    # DuckDB raises without aborting the caller's transaction.
+    import duckdb
+
+    try:
+        return [(r[0], r[1]) for r in conn.execute(
+            f"SELECT name, type FROM pragma_table_info({lit(qualified(table, schema))})"
+        ).fetchall()]
+    except duckdb.CatalogException:
+        return None
