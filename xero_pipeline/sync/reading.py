@@ -23,6 +23,7 @@ from xero_pipeline.xero.budgets import read_budget, reads_by_month_range
 from xero_pipeline.xero.client import XeroClient
 from xero_pipeline.xero.collections import read_pages
 from xero_pipeline.xero.dates import parse_date
+from xero_pipeline.xero.lookahead import lookahead
 
 ProgressFn = Callable[[str], None]
 PageFn = Callable[[list[dict[str, Any]], "Walk"], None]
@@ -63,6 +64,11 @@ def walk(
     out = Walk(first_page=first_page)
     pages = read_pages(client, obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
                          page_size=page_size, first_page=first_page, keep=keep)
+    if not (reads_by_month_range(obj) or obj.filled_singly):
+        # The next page is read while this one is shaped. Not where a page's records
+        # need calls of their own (budgets, groups' members): one call at a time per walk
+        # keeps the client's use, and the order of those calls, as it was.
+        pages = lookahead(pages, name=f"xero-read-{obj.table}")
     try:
         for page in pages:
             records = page.records
@@ -90,6 +96,8 @@ def walk(
     except XeroUnavailableError as exc:
         # The caller keeps the pages read so far before failing the step.
         out.failed = exc
+    finally:
+        pages.close()  # stops the lookahead's thread when a page's handling failed
     return out
 
 
