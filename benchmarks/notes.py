@@ -78,7 +78,8 @@ def _throughput(t: dict[str, Any], profile: dict[str, Any] | None) -> list[str]:
             f"Scale {t['scale']:g}: the pipeline is the slower side: its own time (parse/shape "
             f"{_pct(t['share_parse_shape'])} + write {_pct(t['share_write'])} of the wall) is "
             f"{t['pipeline_to_sandbox_time']:.1f}x the sandbox's CPU time ({t['server_cpu_seconds']:.1f} s). "
-            f"The client handles one page at a time, so it also waits for every page the sandbox renders.")
+            f"The client reads one page ahead (the next page is fetched while the current one is shaped), "
+            f"so the sandbox's time overlaps the client's instead of adding to it.")
     if profile and out:
         ours = profile["project_by_cumulative_time"][:6]
         spots = "; ".join(f"`{r['function']}` {_pct(r['cumulative_share'])}" for r in ours)
