@@ -23,7 +23,6 @@ Rules a warehouse user relies on:
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
