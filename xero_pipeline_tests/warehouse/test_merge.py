@@ -149,3 +149,23 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(db, monkeypatch):
         load(db, [invoice(1, total="50.00", lines=1)])
     assert rows(db, "SELECT total FROM xero.invoices WHERE invoice_id = 'inv-1'") == [(Decimal("10.00"),)]
     assert rows(db, "SELECT * FROM xero.invoice_line_items ORDER BY line_item_id") == before
+
+
+def test_asking_for_a_missing_table_inside_a_transaction_leaves_it_usable(tmp_path):
+    # table_exists asks DuckDB for the one table by name; a missing one is an error that
+    # must not abort the merge transaction it is asked in.
+    from xero_pipeline.warehouse.tables import column_types, table_exists
+
+    conn = open_warehouse(tmp_path / "w.duckdb")
+    try:
+        conn.execute("CREATE SCHEMA xero")
+        conn.execute("BEGIN")
+        conn.execute("CREATE TABLE xero.present (a INTEGER, b VARCHAR)")
+        assert not table_exists(conn, "absent") and column_types(conn, "absent") == []
+        assert table_exists(conn, "present")
+        assert column_types(conn, "present") == [("a", "INTEGER"), ("b", "VARCHAR")]
+        conn.execute("INSERT INTO xero.present VALUES (1, 'x')")
+        conn.execute("COMMIT")
+        assert conn.execute("SELECT count(*) FROM xero.present").fetchone()[0] == 1
+    finally:
+        conn.close()

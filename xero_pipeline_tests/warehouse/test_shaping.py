@@ -81,3 +81,19 @@ def test_hash_tells_changed_records_from_unchanged():
     changed["Total"] = Decimal("116.00")
     assert shaper.shape(_invoice(), 2).parent["_hash"] == a
     assert shaper.shape(changed, 3).parent["_hash"] != a
+
+
+def test_digests_and_spool_text_are_what_json_dumps_writes():
+    # The encoders are built once from CPython's C encoder; their text must stay what
+    # json.dumps writes, or every stored _hash would stop matching after an upgrade.
+    import hashlib
+    import json
+
+    from xero_pipeline.warehouse.shaping import record_hash
+    from xero_pipeline.warehouse.values import json_default, to_json_text
+
+    record = {**_invoice(), "Name": "Café \"Ünïcode\"\n", "Big": Decimal("12345678901234567.123456789"),
+              "Empty": None, "Nested": {"b": [1, 2.5, True], "a": Decimal("0.10")}}
+    expected = json.dumps(record, default=str, sort_keys=True, separators=(",", ":"))
+    assert record_hash(record) == hashlib.blake2b(expected.encode(), digest_size=16).hexdigest()
+    assert to_json_text(record) == json.dumps(record, default=json_default, separators=(",", ":"))
