@@ -100,25 +100,31 @@ class Spool:
     def path(self, table: str) -> Path:
         return self.directory / f"{table}.ndjson"
 
-    def _write(self, table: str, row: dict[str, Any]) -> None:
+    def _write(self, table: str, lines: list[str]) -> None:
         handle = self._files.get(table)
         if handle is None:
             handle = self._files[table] = open(self.path(table), "w", encoding="utf-8")
             self.rows[table] = 0
-        handle.write(to_json_text(row))
-        handle.write("\n")
-        self.rows[table] += 1
+        lines.append("")  # the last row's newline
+        handle.write("\n".join(lines))
+        self.rows[table] += len(lines) - 1
 
     def add(self, records: Iterable[dict[str, Any]]) -> int:
+        # One write per table per page, not two per row: 1.6 million writes cost 3 s of a
+        # 49 s full sync at scale 10.
+        batch: dict[str, list[str]] = {}
+        parent = self.shaper.parent.table
         n = 0
         for record in records:
             self._seq += 1
             shaped = self.shaper.shape(record, self._seq)
-            self._write(self.shaper.parent.table, shaped.parent)
+            batch.setdefault(parent, []).append(to_json_text(shaped.parent))
             for table, rows in shaped.children.items():
-                for row in rows:
-                    self._write(table, row)
+                if rows:
+                    batch.setdefault(table, []).extend(map(to_json_text, rows))
             n += 1
+        for table, lines in batch.items():
+            self._write(table, lines)
         return n
 
     @property
