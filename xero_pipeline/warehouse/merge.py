@@ -32,6 +32,7 @@ from xero_pipeline.warehouse.spool import Spool
 from xero_pipeline.warehouse.sql import load
 from xero_pipeline.warehouse.sync_state import SyncState, write_state
 from xero_pipeline.warehouse.tables import ensure_table
+from xero_pipeline.warehouse.values import cast_text_sql
 from xero_pipeline.warehouse.widening import Widening, spool_read_type, widen_columns
 
 _TEMP_TABLES = ("stg_parent", "stg_changed", "stg_gone", "stg_child")
@@ -43,7 +44,7 @@ def read_spool_sql(shape: TableShape, path: Path) -> str:
     for name, c in shape.columns.items():
         types[name], cast = spool_read_type(c.kind, shape.stored.get(name, c.kind))
         if cast:
-            casts.append(f"CAST({q(name)} AS {cast}) AS {q(name)}")
+            casts.append(f"{cast_text_sql(q(name), cast)} AS {q(name)}")
     types["_seq"] = "BIGINT"
     struct = ", ".join(f"{lit(name)}: {lit(t)}" for name, t in types.items())
     replace = f"REPLACE ({', '.join(casts)})" if casts else ""

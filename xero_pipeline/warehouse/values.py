@@ -34,6 +34,19 @@ SQL_TYPES = {
 }
 
 
+def cast_text_sql(expr: str, sql_type: str) -> str:
+    """SQL turning the text ``expr`` into ``sql_type``.
+
+    DuckDB 1.4 turns text into a DECIMAL of more than 18 digits about 100 times slower
+    than into one of 18 (10 microseconds a value, which was most of a merge's time).
+    Text that fits DECIMAL(18, 10) (eight whole digits) goes that way and widens exactly;
+    only larger amounts take the slow cast, and text that is no number fails it as before.
+    """
+    if sql_type == DECIMAL_TYPE:
+        return f"COALESCE(CAST(TRY_CAST({expr} AS DECIMAL(18, 10)) AS {sql_type}), CAST({expr} AS {sql_type}))"
+    return f"CAST({expr} AS {sql_type})"
+
+
 def sql_kind(kind: str) -> str:
     """Collapse a spec field kind to one of the keys of ``SQL_TYPES``."""
     return "json" if kind.startswith(("object:", "array:")) else kind

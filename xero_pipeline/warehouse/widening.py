@@ -103,8 +103,11 @@ def spool_read_type(kind: str, stored: str) -> tuple[str, str | None]:
     Every kind's spool text reads straight into a wider type (an integer 5 as "5" or 5,
     a date as its ISO text) except numbers into JSON: the spool holds decimals as
     strings, exact, which would read as JSON strings; read as text, they cast to JSON
-    numbers with every digit.
+    numbers with every digit. Decimals are read as text too, and cast by
+    ``values.cast_text_sql``: DuckDB's own text-to-DECIMAL(38, 10) is its slowest step.
     """
     if stored == "json" and kind in ("integer", "decimal"):
         return "VARCHAR", "JSON"
+    if stored == "decimal":
+        return "VARCHAR", SQL_TYPES["decimal"]
     return SQL_TYPES[stored], None
