@@ -148,3 +148,15 @@ def test_numbers_beyond_decimal_38_10_are_kept_as_exact_text(sb, tmp_path, insta
         "VARCHAR", {ids[0]: "0.12345678901234", ids[1]: "123456789012345678901234567890.5"}
     )
     assert "contacts.rate: DECIMAL(38,10) -> VARCHAR" in meta["columns_widened"]
+
+
+def test_amounts_either_side_of_eighteen_digits_are_stored_exactly(sb, tmp_path, instance):
+    # The merge casts an amount that fits DECIMAL(18, 10) that way and a larger one
+    # directly (values.cast_text_sql): both must land digit for digit.
+    amounts = ["99999999.9999999999", "100000000.5", "-123456789012345678901234567.1234567891",
+               "0.0000000001", "-0.5", "0"]
+    ids = set_values(sb, "[" + ", ".join(amounts) + "]", field="Rate")
+    sync(instance, sb, tmp_path)
+    sql_type, values = stored(tmp_path, "rate")
+    assert sql_type == "DECIMAL(38,10)"
+    assert {values[i] for i in ids} == {Decimal(a) for a in amounts}
