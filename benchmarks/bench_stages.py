@@ -5,7 +5,7 @@ sandbox as raw response bytes; then each stage the sync performs on them is time
 own, in CPU seconds of this process (so other load on the machine blurs it less):
 ``json.loads`` with ``Decimal`` (``client``), ``RecordShaper.shape`` (``shaping``, its
 ``record_hash`` included and also timed alone), and the spool's encoding of each row
-(``spool``, ``to_json_text``). The sandbox's CPU per row is the bar the client has to clear.
+(``spool``, ``to_json_bytes``). The sandbox's CPU per row is the bar the client has to clear.
 
 One alternative is timed beside them for scale: DuckDB reading the same raw pages and
 unnesting them into parent and child tables (types auto-detected, so date and money
@@ -30,7 +30,7 @@ import requests
 from benchmarks.harness import SandboxProcess, bench_main, start_sandbox
 from xero_pipeline.registry import BY_TABLE, XeroObject
 from xero_pipeline.warehouse.shaping import RecordShaper, record_hash
-from xero_pipeline.warehouse.values import to_json_text
+from xero_pipeline.warehouse.values import to_json_bytes
 from xero_pipeline.xero.paging import Pager
 
 TABLES = ("invoices", "payments", "journals")
@@ -100,7 +100,7 @@ def run(*, scale: float, workdir: Path) -> dict[str, Any]:
             totals["hash"] += _cpu(lambda: [record_hash(r) for r in records])[0]
             rows = [s.parent for s in shaped]
             rows += [row for s in shaped for rs in s.children.values() for row in rs]
-            totals["encode"] += _cpu(lambda: [to_json_text(r) for r in rows])[0]
+            totals["encode"] += _cpu(lambda: [to_json_bytes(r) for r in rows])[0]
             totals["duckdb_unnest"] += _duckdb_unnest(obj, pages, workdir)
             totals["records"] += len(records)
             totals["rows"] += len(rows)

@@ -261,7 +261,7 @@ def _stages(st: dict[str, Any] | None) -> list[str]:
     cpu, rate = st["cpu_seconds"], st["rows_per_cpu_second"]
     names = {"server_cpu": "sandbox: serve the pages", "parse": "client: `json.loads` (Decimal)",
              "shape": "shaping: `RecordShaper.shape` (hash included)", "hash": "  of which `record_hash`",
-             "encode": "spool: `to_json_text` per row",
+             "encode": "spool: `to_json_bytes` per row",
              "duckdb_unnest": "alternative: DuckDB unnests the raw pages"}
     out = [f"## Client stages without a profiler ({', '.join(st['tables'])} at scale {st['scale']:g})", "",
            f"{st['records']:,} records, {st['rows']:,} rows (children included), {st['bytes'] / 1e6:.0f} MB; "

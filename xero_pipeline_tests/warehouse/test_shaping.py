@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from xero_pipeline.registry import BY_TABLE
 from xero_pipeline.warehouse.shaping import RecordShaper, parent_shape, snake
 from xero_pipeline.xero.dates import ims_header, parse_date, parse_instant, parse_iso, to_ms_date
@@ -83,17 +85,27 @@ def test_hash_tells_changed_records_from_unchanged():
     assert shaper.shape(changed, 3).parent["_hash"] != a
 
 
-def test_digests_and_spool_text_are_what_json_dumps_writes():
-    # The encoders are built once from CPython's C encoder; their text must stay what
-    # json.dumps writes, or every stored _hash would stop matching after an upgrade.
+@pytest.mark.parametrize("extra", [
+    {},  # ASCII only: orjson writes the text
+    {"Name": "Café \"Ünïcode\"\n"},  # non-ASCII: json.dumps escapes it
+    {"Note": "bell\x07 and del\x7f"},  # DEL: ASCII that json.dumps escapes and orjson does not
+    {"Line\u2028": "\u2029"},  # a key json.dumps escapes
+    {"Nested": {"n": 2**70}},  # beyond 64 bits: orjson refuses
+])
+def test_digests_and_spool_text_are_what_json_dumps_writes(extra):
+    # record_hash and the spool take fast encoders; the digest text must stay what
+    # json.dumps writes, or every stored _hash would stop matching after an upgrade, and
+    # the spool text must stay the same JSON value.
     import hashlib
     import json
 
     from xero_pipeline.warehouse.shaping import record_hash
-    from xero_pipeline.warehouse.values import json_default, to_json_text
+    from xero_pipeline.warehouse.values import json_default, to_json_bytes, to_json_text
 
-    record = {**_invoice(), "Name": "Café \"Ünïcode\"\n", "Big": Decimal("12345678901234567.123456789"),
-              "Empty": None, "Nested": {"b": [1, 2.5, True], "a": Decimal("0.10")}}
+    record = {**_invoice(), "Big": Decimal("12345678901234567.123456789"), "Empty": None,
+              "Nested": {"b": [1, 2.5, True], "a": Decimal("0.10")}, "Tab": "a\tb\\c/", **extra}
     expected = json.dumps(record, default=str, sort_keys=True, separators=(",", ":"))
     assert record_hash(record) == hashlib.blake2b(expected.encode(), digest_size=16).hexdigest()
-    assert to_json_text(record) == json.dumps(record, default=json_default, separators=(",", ":"))
+    standard = json.dumps(record, default=json_default, separators=(",", ":"))
+    assert to_json_text(record) == standard
+    assert json.loads(to_json_bytes(record)) == json.loads(standard)
