@@ -198,14 +198,40 @@ def _parsed(value: Any, parse: Callable[[str], Any], kind: type) -> Any:
     raise Misfit
 
 
-def _convert_instant(value: Any) -> str | None:
+def _instant_text(value: Any) -> str | None:
     parsed = None if value is None or value == "" else _parsed(value, parse_instant, datetime)
     return None if parsed is None else parsed.replace(tzinfo=None).isoformat(sep=" ")
 
 
-def _convert_date(value: Any) -> str | None:
+def _date_text(value: Any) -> str | None:
     parsed = None if value is None or value == "" else _parsed(value, parse_date, date)
     return None if parsed is None else parsed.isoformat()
+
+
+def _remembered(convert: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    """``convert`` with the text of each date string kept: an organisation's records share
+    few calendar dates (invoices' Date and DueDate, a journal's day), and parsing
+    ``/Date(...)/`` was a tenth of shaping. Instants (``UpdatedDateUTC``) rarely repeat, so
+    they are not kept. A misfit raises and is not kept; a full memo is emptied."""
+    memo: dict[str, str | None] = {}
+
+    def remembered(value: Any) -> str | None:
+        if type(value) is not str:
+            return convert(value)
+        try:
+            return memo[value]
+        except KeyError:
+            text = convert(value)
+            if len(memo) >= 50_000:
+                memo.clear()
+            memo[value] = text
+            return text
+
+    return remembered
+
+
+_convert_instant = _instant_text
+_convert_date = _remembered(_date_text)
 
 
 def _convert_decimal(value: Any) -> str | None:

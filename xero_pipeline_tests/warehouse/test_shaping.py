@@ -109,3 +109,22 @@ def test_digests_and_spool_text_are_what_json_dumps_writes(extra):
     standard = json.dumps(record, default=json_default, separators=(",", ":"))
     assert to_json_text(record) == standard
     assert json.loads(to_json_bytes(record)) == json.loads(standard)
+
+
+def test_a_date_column_converts_the_same_on_every_sight_and_misfits_every_time():
+    # Calendar dates are remembered per text: a bad one must still misfit on its second
+    # sight (so the column widens in the load that sees it), and a good one must convert
+    # the same after the memo has been emptied.
+    from xero_pipeline.warehouse.values import CONVERTERS, Misfit
+
+    convert = CONVERTERS["msdate"]
+    for _ in range(2):
+        with pytest.raises(Misfit):
+            convert("/Date(not a date)/")
+        assert convert("/Date(1539993600000+0000)/") == "2018-10-20"
+        assert convert("2019-08") == "2019-08-01"  # Budgets' periods
+        assert convert("") is None and convert(None) is None
+    for n in range(60_000):  # past the memo's size, where it is emptied
+        convert(f"/Date({n * 86_400_000}+0000)/")
+    assert convert("/Date(1539993600000+0000)/") == "2018-10-20"
+    assert convert(f"/Date({59_999 * 86_400_000}+0000)/") == "2134-04-10"
