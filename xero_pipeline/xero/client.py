@@ -37,7 +37,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +47,6 @@ from xero_pipeline import progress
 from xero_pipeline.errors import (
     XeroApiError,
     XeroAuthError,
-    XeroDailyLimitError,
     XeroRequestError,
     XeroUnavailableError,
     problem_text,
@@ -57,7 +56,7 @@ from xero_pipeline.xero.app_limit import AppLimit
 from xero_pipeline.xero.auth import TokenManager
 from xero_pipeline.xero.connections import Connected, split_connections
 from xero_pipeline.xero.dates import ims_header
-from xero_pipeline.xero.responses import CallStats, int_header, refused, seconds_header
+from xero_pipeline.xero.responses import CallStats, day_spent, int_header, refused, seconds_header, wait_out_429
 from xero_pipeline.xero.tenant_days import TenantDays
 from xero_pipeline.xero.throttle import TenantThrottle
 
@@ -263,31 +262,18 @@ class XeroClient:
                 problem = (resp.headers.get("X-Rate-Limit-Problem") or "minute").lower()
                 self.stats.rate_limited[problem] = self.stats.rate_limited.get(problem, 0) + 1
                 if problem == "day":
-                    retry_after = seconds_header(resp.headers, 3600.0)
-                    resets_at = datetime.now(UTC) + timedelta(seconds=retry_after)
-                    self.days.park(tenant_id or "", resets_at)
-                    log.warning("%s: Xero's daily limit is used up; it resets in %.0f s", where, retry_after)
-                    raise XeroDailyLimitError(tenant_id=tenant_id or "", retry_after=retry_after,
-                                              resets_at=resets_at)
+                    spent = day_spent(resp.headers, tenant_id=tenant_id or "", days=self.days)
+                    log.warning("%s: Xero's daily limit is used up; it resets in %.0f s", where, spent.retry_after)
+                    raise spent
                 rate_waits += 1
                 if rate_waits > self._max_rate_waits:
                     raise XeroUnavailableError(
                         f"{where}: still rate limited ({problem}) after {rate_waits - 1} waits"
                     )
-                if problem == "concurrent":
-                    # Another process holds the tenant's 5 slots; only this call needs to wait.
-                    wait = seconds_header(resp.headers, 1.0)
-                    self._sleep(wait)
-                elif problem == "appminute" and self._app is not None:
-                    # The app's limit, not this tenant's: every tenant's calls wait.
-                    wait = seconds_header(resp.headers, self._app.window_seconds)
-                    self._app.back_off(wait)
-                else:
-                    wait = seconds_header(resp.headers, throttle.window_seconds)
-                    throttle.back_off(wait)
+                wait, limit = wait_out_429(problem, resp.headers, throttle=throttle, app=self._app,
+                                           sleep=self._sleep)
                 log.info("%s: 429 %s limit, waiting %.1f s", where, problem, wait)
-                progress.emit("wait", tenant=tenant_id, seconds=wait,
-                              limit="app" if problem == "appminute" else problem)
+                progress.emit("wait", tenant=tenant_id, seconds=wait, limit=limit)
                 self.stats.throttled_seconds += wait
                 continue
             if status >= 500 and status not in _FINAL_5XX:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from xero_pipeline.errors import XeroScopeError
+from xero_pipeline.errors import XeroDailyLimitError, XeroScopeError
+
+if TYPE_CHECKING:
+    from xero_pipeline.xero.app_limit import AppLimit
+    from xero_pipeline.xero.tenant_days import TenantDays
+    from xero_pipeline.xero.throttle import TenantThrottle
 
 
 @dataclass
@@ -57,3 +63,32 @@ def refused(status: int, message: str, *, path: str, tenant_id: str | None, what
         text = (f"{message}. The organisation is not connected to this app, or the app's plan or scopes do not "
                 "include this endpoint" + (f" (scope {scope})" if scope else "") + ".")
     return XeroScopeError(status=status, path=path, tenant_id=tenant_id, what=what, message=text)
+
+
+def wait_out_429(problem: str, headers: Any, *, throttle: TenantThrottle, app: AppLimit | None,
+                 sleep: Callable[[float], None]) -> tuple[float, str]:
+    """Make whoever a 429 names wait ``Retry-After`` (any ``X-Rate-Limit-Problem`` but
+    ``day``, which stops the tenant instead); returns (seconds, the limit's name).
+
+    ``concurrent``: another process holds the tenant's 5 slots, so only this call waits.
+    ``appminute``: the app's limit, not this tenant's, so every tenant's calls wait.
+    Anything else is the tenant's minute: every call to the tenant waits."""
+    if problem == "concurrent":
+        wait = seconds_header(headers, 1.0)
+        sleep(wait)
+    elif problem == "appminute" and app is not None:
+        wait = seconds_header(headers, app.window_seconds)
+        app.back_off(wait)
+    else:
+        wait = seconds_header(headers, throttle.window_seconds)
+        throttle.back_off(wait)
+    return wait, "app" if problem == "appminute" else problem
+
+
+def day_spent(headers: Any, *, tenant_id: str, days: TenantDays) -> XeroDailyLimitError:
+    """A 429 ``day``: the tenant is parked until Xero's day resets (no later call for it
+    spends a request), and the error that stops it is returned for the caller to raise."""
+    retry_after = seconds_header(headers, 3600.0)
+    resets_at = datetime.now(UTC) + timedelta(seconds=retry_after)
+    days.park(tenant_id, resets_at)
+    return XeroDailyLimitError(tenant_id=tenant_id, retry_after=retry_after, resets_at=resets_at)
