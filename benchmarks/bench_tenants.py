@@ -80,7 +80,7 @@ class TreeRss:
             self.peak_mib = max(self.peak_mib, total / 1024)
 
 
-def _connect_only(sandbox: SandboxProcess, tenants: list[str]) -> None:
+def connect_only(sandbox: SandboxProcess, tenants: list[str]) -> None:
     for tenant in sandbox.tenant_ids:
         action = "connect" if tenant in tenants else "disconnect"
         requests.post(f"{sandbox.url}/_sandbox/connections", json={"action": action, "tenant_id": tenant},
@@ -104,7 +104,7 @@ def _runs(home: str) -> list[Any]:
         return list(instance.get_run_records(dg.RunsFilter(job_name="xero_sync")))
 
 
-def _outcome(sandbox: SandboxProcess, env: dict[str, str], tenants: list[str], wall: float,
+def outcome(sandbox: SandboxProcess, env: dict[str, str], tenants: list[str], wall: float,
              cpu0: resource.struct_rusage, server0: float | None, rss: TreeRss,
              select: str | None = None, warehouse: Any = None) -> dict[str, Any]:
     """``warehouse``: a DuckLake (``config.Lake``) to compare; by default the file XERO_WAREHOUSE."""
@@ -146,7 +146,7 @@ def cli_sync(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, wind
              select: str | None = None) -> dict[str, Any]:
     """``xero-pipeline sync`` of the connected ``tenants`` (``select``: those objects only), in a
     fresh instance and warehouse."""
-    _connect_only(sandbox, tenants)
+    connect_only(sandbox, tenants)
     env = _environment(sandbox, workdir, window)
     sandbox.reset_stats()
     cpu0, server0 = resource.getrusage(resource.RUSAGE_CHILDREN), sandbox.cpu_seconds()
@@ -157,7 +157,7 @@ def cli_sync(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, wind
     with TreeRss(proc.pid) as rss:
         output, _ = proc.communicate()
     wall = time.monotonic() - started
-    result = _outcome(sandbox, env, tenants, wall, cpu0, server0, rss, select)
+    result = outcome(sandbox, env, tenants, wall, cpu0, server0, rss, select)
     result["exit_code"] = proc.returncode
     if proc.returncode:
         result["output_tail"] = output[-1500:]
@@ -170,7 +170,7 @@ def daemon_tick(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, w
 
     from xero_pipeline.defs.partitions import TENANT_PARTITIONS_NAME
 
-    _connect_only(sandbox, tenants)
+    connect_only(sandbox, tenants)
     env = {**_environment(sandbox, workdir, window), "XERO_SCHEDULE_CRON": "* * * * *"}
     # Known partitions, as the tenant sensor leaves them: the tick is the daily run, not a first sync.
     with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
@@ -199,7 +199,7 @@ def daemon_tick(sandbox: SandboxProcess, tenants: list[str], *, workdir: Path, w
         log.close()
     first = min(r.create_timestamp.timestamp() for r in runs) if runs else 0.0
     last = max((r.end_time or 0.0) for r in runs) if runs else 0.0
-    result = _outcome(sandbox, env, tenants, last - first, cpu0, server0, rss)
+    result = outcome(sandbox, env, tenants, last - first, cpu0, server0, rss)
     result["run_seconds"] = sorted(round((r.end_time or 0) - (r.start_time or 0), 1) for r in runs)
     result["started_after"] = sorted(round((r.start_time or 0) - first, 1) for r in runs)
     return result

@@ -35,7 +35,7 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.bench_tenants import TreeRss, _connect_only, _outcome, cli_sync
+from benchmarks.bench_tenants import TreeRss, connect_only, outcome, cli_sync
 from benchmarks.harness import ROOT, SandboxProcess, bench_main, start_sandbox
 
 WORKERS = 2
@@ -103,7 +103,7 @@ def two_workers(sandbox: SandboxProcess, tenants: list[str], admin_url: str, *, 
     from xero_pipeline.config import lake_from
     from xero_pipeline_tests.postgres_server import create_database
 
-    _connect_only(sandbox, tenants)
+    connect_only(sandbox, tenants)
     instance_url, catalog_url = create_database(admin_url, "instance"), create_database(admin_url, "lake")
     shared = {"XERO_POSTGRES_URL": instance_url, "XERO_WAREHOUSE": f"ducklake:postgres:{catalog_url}",
               "XERO_WAREHOUSE_DATA": str(workdir / "object-store"),
@@ -128,7 +128,7 @@ def two_workers(sandbox: SandboxProcess, tenants: list[str], admin_url: str, *, 
         wall = time.monotonic() - started
         postgres_cpu = _server_cpu(server) - postgres0
         lake = lake_from(shared["XERO_WAREHOUSE"], shared["XERO_WAREHOUSE_DATA"])
-        result = _outcome(sandbox, machines[0][2], tenants, wall, cpu0, server0, rss, select, warehouse=lake)
+        result = outcome(sandbox, machines[0][2], tenants, wall, cpu0, server0, rss, select, warehouse=lake)
     result["postgres_cpu_seconds"] = postgres_cpu
     result["exit_codes"] = [p.returncode for p in procs]
     for (machine, _, _), p, output in zip(machines, procs, outputs, strict=True):

@@ -1,5 +1,5 @@
-"""``Sandbox``: the fake Xero as one object (books + identity + limits + faults + server),
-and the ``xero-pipeline sandbox`` command that serves it from a terminal."""
+"""``Sandbox``: the fake Xero as one object (books + identity + limits + faults + server).
+``command`` serves it from a terminal (``xero-pipeline sandbox``)."""
 
 from __future__ import annotations
 

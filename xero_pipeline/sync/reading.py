@@ -64,7 +64,8 @@ def walk(
     out = Walk(first_page=first_page)
     pages = read_pages(client, obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
                          page_size=page_size, first_page=first_page, keep=keep)
-    if not (reads_by_month_range(obj) or obj.filled_singly):
+    by_month = reads_by_month_range(obj)
+    if not (by_month or obj.filled_singly):
         # The next page is read while this one is shaped. Not where a page's records
         # need calls of their own (budgets, groups' members): one call at a time per walk
         # keeps the client's use, and the order of those calls, as it was.
@@ -72,7 +73,7 @@ def walk(
     try:
         for page in pages:
             records = page.records
-            if reads_by_month_range(obj):
+            if by_month:
                 today = (out.server_time or page.server_time or datetime.now(UTC)).date()
                 records = [read_budget(client, obj, tenant_id, r, today=today, keep=keep) for r in records]
             elif obj.filled_singly:
