@@ -35,7 +35,7 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.bench_tenants import TreeRss, connect_only, outcome, cli_sync
+from benchmarks.bench_tenants import TreeRss, cli_sync, connect_only, outcome
 from benchmarks.harness import ROOT, SandboxProcess, bench_main, start_sandbox
 
 WORKERS = 2
