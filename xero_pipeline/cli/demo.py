@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from xero_pipeline.cli.runner import ensure_dagster_home, sync_tenants
+from xero_pipeline.cli.runner import cli_instance, sync_tenants
 from xero_pipeline.cli.sql_output import query_text
 from xero_pipeline.config import warehouse_location
 from xero_pipeline.defs.keys import asset_key
@@ -72,11 +72,10 @@ def _reset_if_changed(instance: dg.DagsterInstance, warehouse: Path, params: dic
 
 
 def run_demo(*, tenants: int, scale: float, seed: int, warehouse: str | None) -> int:
-    ensure_dagster_home()
     db = demo_warehouse(warehouse)
     db.parent.mkdir(parents=True, exist_ok=True)
     today = demo_today()
-    with (dg.DagsterInstance.get() as instance,
+    with (cli_instance() as instance,
           sandbox_environment(tenants=tenants, scale=scale, seed=seed, data=db.parent, today=today) as env):
         # Another day seeds other dates: the warehouse of yesterday's world is replaced too.
         _reset_if_changed(instance, db, {"tenants": tenants, "scale": scale, "seed": seed,

@@ -29,10 +29,8 @@ FROM xero.journal_lines GROUP BY ALL HAVING sum(net_amount) <> 0;"""
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    import dagster as dg
-
     from xero_pipeline.cli.push import push_tenants, select_writable
-    from xero_pipeline.cli.runner import ensure_dagster_home
+    from xero_pipeline.cli.runner import cli_instance
 
     try:
         objects = select_writable(args.object)
@@ -40,8 +38,7 @@ def cmd_push(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     xero, warehouse = pipeline_resources(args)
-    ensure_dagster_home()
-    with dg.DagsterInstance.get() as instance:
+    with cli_instance() as instance:
         reports, synced = push_tenants(instance=instance, xero=xero, warehouse=warehouse, tenant_id=args.tenant,
                                        objects=objects, refresh=not args.no_refresh)
     stopped = any(r.stopped for r in reports)

@@ -64,6 +64,24 @@ def ensure_dagster_home() -> Path:
     return home
 
 
+def cli_instance() -> dg.DagsterInstance:
+    """The Dagster instance in $DAGSTER_HOME (``ensure_dagster_home``) as the CLI's runs use
+    it: runs, events and cursors land there as usual, but a run's stdout and stderr go
+    straight to the terminal instead of through Dagster's local compute logs.
+
+    Those mirror each stream back from its file through a ``tail -F`` and a watcher
+    process per run. A command killed outright between starting the two left the tail
+    running for good, holding the caller's pipe open (a wrapper reading the output hung),
+    and every run paid for two extra Python processes. Runs the daemon launches keep
+    the instance's compute logs for the UI."""
+    from dagster._core.instance.ref import InstanceRef
+
+    home = ensure_dagster_home()
+    no_capture = {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager",
+                  "config": {}}
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides={"compute_logs": no_capture}))
+
+
 def select_objects(patterns: str | None) -> list[XeroObject]:
     """``"invoices,contacts"`` or ``"credit*"``: table names, shell-style wildcards."""
     if not patterns:

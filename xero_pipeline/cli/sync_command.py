@@ -45,14 +45,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace, signals: SignalWatch) -> int:
-    import dagster as dg
-
     from xero_pipeline.cli.parallel import Fanout, follow_parent
-    from xero_pipeline.cli.runner import (
-        ensure_dagster_home,
-        select_objects,
-        sync_tenants,
-    )
+    from xero_pipeline.cli.runner import cli_instance, select_objects, sync_tenants
     from xero_pipeline.errors import ConfigError
 
     if args.child_of:
@@ -61,13 +55,12 @@ def _sync(args: argparse.Namespace, signals: SignalWatch) -> int:
         raise ConfigError(f"--parallel must be 1 or more, not {args.parallel}")
     objects = select_objects(args.select)
     xero, warehouse = pipeline_resources(args)
-    ensure_dagster_home()
     child_argv = [sys.executable, "-m", "xero_pipeline.cli.main", "sync"]
     for option in ("select", "warehouse"):
         if getattr(args, option):
             child_argv += [f"--{option}", getattr(args, option)]
     fanout = Fanout(args.parallel, tuple(child_argv), args.child_of)
-    with dg.DagsterInstance.get() as instance, _progress(args) as view:
+    with cli_instance() as instance, _progress(args) as view:
         report = sync_tenants(instance=instance, xero=xero, warehouse=warehouse, tenant_ids=args.tenant or None,
                               objects=objects, signals=signals, echo=view.echo if view else print, view=view,
                               fanout=fanout)

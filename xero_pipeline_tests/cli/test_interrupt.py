@@ -18,6 +18,7 @@ import pytest
 from xero_pipeline.registry import OBJECTS
 from xero_pipeline.sandbox import Sandbox
 from xero_pipeline.warehouse.connection import open_warehouse
+from xero_pipeline_tests.processes import descendants
 from xero_pipeline_tests.resource_helpers import cli_env
 from xero_pipeline_tests.truth import diff_warehouse
 
@@ -98,3 +99,25 @@ def test_one_signal_stops_the_whole_sync_cleanly(tmp_path, sig):
     problems = diff_warehouse(db, truth, done)
     assert not problems, "\n".join(problems[:20])
 
+
+
+def test_a_sync_starts_no_helper_process_that_could_outlive_it(tmp_path):
+    # Dagster's local compute logs mirror a run's stdout and stderr through a `tail -F` and
+    # a watcher process each. A sync killed outright (SIGKILL, the OOM killer) between the
+    # two left the tail running for good, holding the caller's pipe open: a wrapper reading
+    # the sync's output (cron, CI) hung. The CLI's runs write to its terminal directly.
+    with Sandbox(tenants=1, scale=0.02, seed=5, limits=False) as sandbox:
+        env = cli_env(sandbox, tmp_path)
+        proc = start_sync(env)
+        helpers: dict[int, str] = {}
+        while proc.poll() is None:
+            for pid in descendants(proc.pid):
+                try:
+                    helpers.setdefault(pid, Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+                except OSError:
+                    pass  # gone already
+            time.sleep(0.02)
+        output = proc.stdout.read()
+    assert proc.returncode == 0, output[-3000:]
+    assert "invoices" in output  # the run's own lines still reach the caller
+    assert helpers == {}, helpers
