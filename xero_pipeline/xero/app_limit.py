@@ -46,17 +46,20 @@ class AppLimit:
 
     def __init__(self, path: str | Path, *, per_window: int = APP_MINUTE_CALLS, window_seconds: float = 60.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        self.path: Path | None = Path(path)
+        self._blocked = Path(f"{path}.blocked-until")
+        self._start(per_window, window_seconds, sleep, lambda rate: _sqlite_window(Path(path), rate))
+
+    def _start(self, per_window: int, window_seconds: float, sleep: Callable[[float], None],
+               window: Callable[[Rate], Limiter]) -> None:
+        """Settings every store of the window shares, checked before ``window`` makes its limiter."""
         if per_window < 1:
             raise ValueError(f"the app's calls per window must be at least 1, not {per_window}")
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.per_window = per_window
         self.window_seconds = window_seconds
         self.waited_seconds = 0.0
         self._sleep = sleep
-        self._blocked = Path(f"{self.path}.blocked-until")
-        self._limiter = Limiter(SQLiteBucket.init_from_file([padded_rate(per_window, window_seconds)],
-                                                            db_path=str(self.path), use_file_lock=True))
+        self._limiter = window(padded_rate(per_window, window_seconds))
 
     def acquire(self) -> None:
         """Wait until the app may make one more call, and count it."""
@@ -83,6 +86,11 @@ class AppLimit:
             return float(self._blocked.read_text() or 0)
         except (OSError, ValueError):
             return 0.0
+
+
+def _sqlite_window(path: Path, rate: Rate) -> Limiter:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Limiter(SQLiteBucket.init_from_file([rate], db_path=str(path), use_file_lock=True))
 
 
 def padded_rate(per_window: int, window_seconds: float) -> Rate:

@@ -62,15 +62,9 @@ class SharedAppLimit(AppLimit):
 
     def __init__(self, url: str, *, per_window: int = APP_MINUTE_CALLS, window_seconds: float = 60.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        if per_window < 1:
-            raise ValueError(f"the app's calls per window must be at least 1, not {per_window}")
         self.url = url
-        self.path = None  # type: ignore[assignment]  # nothing local
-        self.per_window = per_window
-        self.window_seconds = window_seconds
-        self.waited_seconds = 0.0
-        self._sleep = sleep
-        self._limiter = _bucket(url, "xero_app", padded_rate(per_window, window_seconds))
+        self.path = None  # nothing local
+        self._start(per_window, window_seconds, sleep, lambda rate: _bucket(url, "xero_app", rate))
 
     def back_off(self, seconds: float) -> None:
         _block(self.url, APP_ROW, seconds)
