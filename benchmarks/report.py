@@ -262,6 +262,7 @@ def _stages(st: dict[str, Any] | None) -> list[str]:
     names = {"server_cpu": "sandbox: serve the pages", "parse": "client: `json.loads` (Decimal)",
              "shape": "shaping: `RecordShaper.shape` (hash included)", "hash": "  of which `record_hash`",
              "encode": "spool: `to_json_bytes` per row",
+             "orjson_parse": "alternative: `orjson.loads` (floats: inexact past 15 digits)",
              "duckdb_unnest": "alternative: DuckDB unnests the raw pages"}
     out = [f"## Client stages without a profiler ({', '.join(st['tables'])} at scale {st['scale']:g})", "",
            f"{st['records']:,} records, {st['rows']:,} rows (children included), {st['bytes'] / 1e6:.0f} MB; "
@@ -270,7 +271,8 @@ def _stages(st: dict[str, Any] | None) -> list[str]:
            f"{_n(st['python_path_to_sandbox'], 1)}x the sandbox's CPU per row.", "",
            "| stage | CPU s | rows per CPU s |", "|---|---|---|"]
     for key, label in names.items():
-        out.append(f"| {label} | {cpu[key]:.2f} | {_n(rate[key])} |")
+        if key in cpu:  # results measured before a stage was added lack it
+            out.append(f"| {label} | {cpu[key]:.2f} | {_n(rate[key])} |")
     return out + [""]
 
 
