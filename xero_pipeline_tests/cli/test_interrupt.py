@@ -100,7 +100,6 @@ def test_one_signal_stops_the_whole_sync_cleanly(tmp_path, sig):
     assert not problems, "\n".join(problems[:20])
 
 
-
 def test_a_sync_starts_no_helper_process_that_could_outlive_it(tmp_path):
     # Dagster's local compute logs mirror a run's stdout and stderr through a `tail -F` and
     # a watcher process each. A sync killed outright (SIGKILL, the OOM killer) between the
