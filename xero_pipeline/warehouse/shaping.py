@@ -23,6 +23,7 @@ Rules a warehouse user relies on:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,6 @@ from xero_pipeline.warehouse.values import (
     CONVERTERS,
     Column,
     Misfit,
-    compact_encoder,
     convert_string,
     infer_kind,
     sql_kind,
@@ -212,9 +212,6 @@ def child_shape(obj: XeroObject, child: Child) -> TableShape:
     return shape
 
 
-_SORTED_TEXT = compact_encoder(str, sort_keys=True)
-
-
 def record_hash(record: dict[str, Any]) -> str:
     """A digest of the record as Xero sent it, to tell changed rows from unchanged."""
     # The text is json.dumps(record, default=str, sort_keys=True, separators=(",", ":")),
@@ -226,7 +223,7 @@ def record_hash(record: dict[str, Any]) -> str:
     except orjson.JSONEncodeError:
         text = None
     if text is None or not text.isascii() or b"\x7f" in text:
-        text = _SORTED_TEXT(record).encode()
+        text = json.dumps(record, default=str, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 

@@ -119,24 +119,9 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in a JSON column")
 
 
-def compact_encoder(default: Callable[[Any], Any], *, sort_keys: bool = False) -> Callable[[Any], str]:
-    """``json.dumps(value, default=default, sort_keys=sort_keys, separators=(",", ":"))``,
-    with the C encoder built once rather than on every call.
-
-    ``json.dumps`` builds a new encoder per call, a third of the cost of encoding a spool
-    row. ``c_make_encoder`` is private to CPython's ``json`` (a test keeps its text equal
-    to ``json.dumps``'); where it is missing, ``json.dumps`` itself is used. No
-    circular-reference check: parsed JSON cannot hold a cycle.
-    """
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return lambda value: json.dumps(value, default=default, sort_keys=sort_keys, separators=(",", ":"))
-    encode = make(None, default, json.encoder.encode_basestring_ascii, None, ":", ",", sort_keys, False, True)
-    return lambda value: "".join(encode(value, 0))
-
-
-# Compact JSON, as the spool writes rows and as nested objects are stored.
-to_json_text = compact_encoder(json_default)
+def to_json_text(value: Any) -> str:
+    """Compact JSON text of a row or a nested value, ASCII only (``json.dumps``')."""
+    return json.dumps(value, default=json_default, separators=(",", ":"))
 
 
 def to_json_bytes(value: Any) -> bytes:
