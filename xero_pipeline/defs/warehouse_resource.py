@@ -76,11 +76,6 @@ class WarehouseResource(DuckDBResource):
             # Merges join on keys and never need rows in insertion order: without it DuckDB
             # can stream and spill more of the merge.
             "preserve_insertion_order": False,
-            # DuckDB's allocator keeps what a statement frees for a second or two before it
-            # returns it, so a long read's back-to-back merges stacked up in the process:
-            # a sync peaked at 631 MiB at scale 100 against 414 at scale 10. Returning memory
-            # after any release past 4 MB (DuckDB's default: 512 MB) cost no measurable time.
-            "allocator_bulk_deallocation_flush_threshold": "4MB",
             **self.connection_config,
         }
 
