@@ -1,8 +1,8 @@
 """Checkpoints of long reads: what a partial commit records and where the next run resumes (pure).
 
 A large organisation's first read does not fit one run: 500,000 journals are 5,000
-calls, five days of a Starter plan. So a read commits every ``CHECKPOINT_PAGES`` pages,
-and when it stops early (the day's allowance, a day-limit 429, a kill), in one
+calls, five days of a Starter plan. So a read commits every ``CHECKPOINT_PAGES`` pages
+(sooner when ``CHECKPOINT_ROWS`` rows are waiting), and when it stops early (the day's allowance, a day-limit 429, a kill), in one
 transaction with the sync state that says where it got to:
 
 * Journals: the state's cursor is the highest JournalNumber committed. Journals are
@@ -30,6 +30,10 @@ from xero_pipeline.warehouse.sync_state import SyncState
 from xero_pipeline.xero.dates import parse_iso
 
 CHECKPOINT_PAGES = 20  # 2,000 journals or 20,000 documents: at most this much is re-read after a kill
+# A merge holds its rows in DuckDB's memory until it commits: 20 pages of invoices are
+# ~140,000 rows with their lines and tracking, ~250 MiB, past memory_limit into the spill.
+# So a read with many child rows a page commits sooner.
+CHECKPOINT_ROWS = 50_000
 
 
 @dataclass(frozen=True)

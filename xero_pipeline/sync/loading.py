@@ -42,6 +42,11 @@ class Loader:
         self._spool.add(records)
         self.pages_pending += 1
 
+    @property
+    def rows_pending(self) -> int:
+        """Rows spooled since the last commit, children included."""
+        return sum(self._spool.rows.values())
+
     def commit(self, *, snapshot: bool, state: SyncState,
                after: Callable[[Connection], None] | None = None) -> None:
         """Merge what is spooled with ``state`` in one transaction, then start a fresh spool.

@@ -7,7 +7,8 @@ A sync that runs out of the tenant's daily calls (``keep``, or Xero's own day-li
 429) is not a failure: it commits what it read with the state that says where it got
 to (``sync.checkpoints``), reports ``complete=False`` and how far it is, and the next
 run continues from there. Long reads also commit every ``checkpoint_pages`` pages, so
-a kill loses at most that many.
+a kill loses at most that many, or sooner once ``checkpoint_rows`` rows wait, so a
+merge's memory does not grow with how many lines a page's documents have.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from xero_pipeline.registry import Cursor, XeroObject
 from xero_pipeline.sync.access import AccessGate, Endpoint, NotAvailable, is_refusal
 from xero_pipeline.sync.checkpoints import (
     CHECKPOINT_PAGES,
+    CHECKPOINT_ROWS,
     Checkpoint,
     checkpointed,
     journal_runs_left,
@@ -107,6 +109,7 @@ def sync_object(
     reconcile_every_days: int = DEFAULT_EVERY_DAYS,
     keep: int | None = None,
     checkpoint_pages: int = CHECKPOINT_PAGES,
+    checkpoint_rows: int = CHECKPOINT_ROWS,
     gate: AccessGate | None = None,
     verify: Verify | None = None,
 ) -> SyncResult:
@@ -168,7 +171,7 @@ def sync_object(
 
     def on_page(records: list[dict[str, Any]], w: Walk) -> None:
         loader.add(records)
-        if may_checkpoint and loader.pages_pending >= checkpoint_pages:
+        if may_checkpoint and (loader.pages_pending >= checkpoint_pages or loader.rows_pending >= checkpoint_rows):
             loader.commit(snapshot=False, state=partial(w))
             if progress:
                 progress(f"{obj.table}: checkpoint committed after page {w.next_page - 1}")

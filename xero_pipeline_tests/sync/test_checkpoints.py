@@ -124,3 +124,23 @@ def test_an_outage_that_outlasts_the_retries_keeps_the_pages_read_before_it(tmp_
         # The pages committed before the outage are not asked for again; one closing call.
         assert sandbox.stats()["calls"][tenant]["Invoices"] == pages - 3 + 1
         assert not diff_warehouse(db, truth, [INVOICES])
+
+
+def test_a_read_with_many_rows_a_page_commits_before_its_page_count_says(tmp_path):
+    """A merge holds its rows in memory until it commits, so rows bound a checkpoint too:
+    at one row, every page of invoices (with its lines and tracking) is a commit."""
+    with Sandbox(tenants=1, scale=0.05, seed=3, limits=False) as sandbox:
+        tenant = sandbox.tenant_ids[0]
+        truth = sandbox.ground_truth()
+        pages = -(-len(truth[tenant]["Invoices"]) // 20)
+        client = xero_resource(sandbox, tmp_path, rate_window_seconds=0.01).get_client()
+        commits = {}
+        for rows in (1, 50_000):
+            db = tmp_path / f"rows-{rows}.duckdb"
+            result = sync_object(INVOICES, client=client, tenant_id=tenant, connect=lambda: connector(db),
+                                 cursor=None, page_size=20, checkpoint_pages=1000, checkpoint_rows=rows)
+            assert result.complete
+            assert not diff_warehouse(db, truth, [INVOICES])
+            commits[rows] = result.commits
+        # One commit a page, and the last one with the state of the finished read.
+        assert commits == {1: pages + 1, 50_000: 1}, (pages, commits)
