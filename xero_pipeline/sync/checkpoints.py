@@ -2,8 +2,9 @@
 
 A large organisation's first read does not fit one run: 500,000 journals are 5,000
 calls, five days of a Starter plan. So a read commits every ``CHECKPOINT_PAGES`` pages
-(sooner when ``CHECKPOINT_ROWS`` rows are waiting), and when it stops early (the day's allowance, a day-limit 429, a kill), in one
-transaction with the sync state that says where it got to:
+(sooner when ``CHECKPOINT_ROWS`` rows are waiting), and when it stops early (the day's
+allowance, a day-limit 429, a kill), in one transaction with the sync state that says
+where it got to:
 
 * Journals: the state's cursor is the highest JournalNumber committed. Journals are
   immutable and numbered in order, so that number alone is where to resume.

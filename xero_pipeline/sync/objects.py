@@ -171,7 +171,8 @@ def sync_object(
 
     def on_page(records: list[dict[str, Any]], w: Walk) -> None:
         loader.add(records)
-        if may_checkpoint and (loader.pages_pending >= checkpoint_pages or loader.rows_pending >= checkpoint_rows):
+        due = loader.pages_pending >= checkpoint_pages or loader.rows_pending >= checkpoint_rows
+        if may_checkpoint and due:
             loader.commit(snapshot=False, state=partial(w))
             if progress:
                 progress(f"{obj.table}: checkpoint committed after page {w.next_page - 1}")
