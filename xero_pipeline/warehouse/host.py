@@ -9,6 +9,10 @@ time (they already took turns per file, ``locking.process_lock``; every session 
 as the same catalog, so here they take turns whatever the file): each takes a cursor of
 its own, ``SET``s what its settings change and attaches the file.
 
+A session's memory goes back to the system when it ends (``release_memory``), not a
+second or so later: between sessions the sync is reading Xero, and what a merge freed
+would otherwise still be resident when the next page's records are shaped.
+
 ``temp_directory`` cannot move once DuckDB has spilled into it, so a session that asks
 for another one (another warehouse in the same process) gets a new instance. So does a
 session after one that failed to detach: the instance is closed, which releases the
@@ -17,6 +21,7 @@ file whatever state the failure left it in.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 from typing import Any
@@ -86,6 +91,8 @@ def attach(path: str, alias: str, config: dict[str, Any]) -> Any:
 
 def detach(cursor: Any, alias: str) -> None:
     """End a session of ``attach``: the file is detached (its lock released), the cursor closed."""
+    import duckdb
+
     with _lock:
         try:
             cursor.execute(f"USE {MAIN}")
@@ -93,11 +100,38 @@ def detach(cursor: Any, alias: str) -> None:
         except BaseException:
             discard()  # closing the instance releases the file, whatever the session left behind
             raise
+        else:
+            try:
+                release_memory(cursor)
+            except duckdb.Error:
+                discard()  # closing the instance frees its memory too; the session itself succeeded
         finally:
             try:
                 cursor.close()
             finally:
                 _session.release()
+
+
+# glibc's, from the symbols the process has loaded (no library search at import); None
+# on other C libraries, where the system allocator decides.
+_malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+
+
+def release_memory(cursor: Any) -> None:
+    """Hand what a session freed back to the system now.
+
+    DuckDB's allocator (jemalloc) keeps freed pages for about a second, and purges only
+    while DuckDB itself allocates, so after a checkpoint merge they stayed resident
+    through the next pages' shaping and added up with it: the sync's peak RSS. DuckDB
+    has no statement to flush its allocator, but changing the thread count does
+    (``TaskScheduler`` flushes it after relaunching the threads), so the count is moved
+    by one and back (~10 ms a session). glibc's ``malloc_trim`` does the same for the
+    Python side: pages' bodies and records freed in its heap."""
+    threads = int(cursor.execute("SELECT current_setting('threads')").fetchone()[0])
+    cursor.execute(f"SET threads = {threads + 1}")
+    cursor.execute(f"SET threads = {threads}")
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def discard() -> None:

@@ -18,7 +18,7 @@ def test_a_write_session_runs_inside_the_configured_memory(tmp_path, monkeypatch
     monkeypatch.delenv("XERO_WAREHOUSE_QUERY_MEMORY", raising=False)
     db = tmp_path / "xero.duckdb"
     got = settings(WarehouseResource(database=str(db)))
-    assert got["memory_limit"] == "244.1 MiB"  # 256MB
+    assert got["memory_limit"] == "152.5 MiB"  # 160MB
     assert got["temp_directory"] == f"{db}.tmp"
     assert got["preserve_insertion_order"] == "False"
 
@@ -38,4 +38,7 @@ def test_connection_config_overrides_the_defaults(tmp_path, monkeypatch):
     assert got["allocator_bulk_deallocation_flush_threshold"] == "3.8 MiB"
     assert got["memory_limit"] == "286.1 MiB"
     # The process's one DuckDB instance takes each session's memory_limit afresh.
-    assert settings(WarehouseResource(database=str(db)))["memory_limit"] == "244.1 MiB"
+    assert settings(WarehouseResource(database=str(db)))["memory_limit"] == "152.5 MiB"
+    # A session's end hands its memory back by moving DuckDB's thread count and back
+    # (host.release_memory): the next session still runs on the one thread asked for.
+    assert settings(WarehouseResource(database=str(db), connection_config=lean))["threads"] == "1"
