@@ -33,9 +33,13 @@ UNSET = msgspec.UNSET
 as_sent = decimal_as_sent
 
 
-def _row(plan: TablePlan, values: tuple[Any, ...], base: dict[str, Any]) -> dict[str, Any]:
-    """One row from a decoded Struct's values, as ``TableShape.row`` makes it from the dict."""
+def _row(plan: TablePlan, values: tuple[Any, ...], base: dict[str, Any], position: int | None = None
+         ) -> dict[str, Any]:
+    """One row from a decoded Struct's values, as ``TableShape.row`` makes it from the dict
+    (``base`` and a child's ``position`` first: one dict copy per row, not two)."""
     out = dict(base)
+    if position is not None:
+        out["_position"] = position
     for column, value in zip(plan.plain, values):  # zip stops where the plain fields end
         if value is not UNSET:
             out[column] = value
@@ -45,10 +49,9 @@ def _row(plan: TablePlan, values: tuple[Any, ...], base: dict[str, Any]) -> dict
         value = values[index]
         if value is UNSET:
             continue
-        text = bytes(value)
-        if as_sent(text):
-            out[column] = text.decode("ascii")
-        elif text == b"null":
+        if as_sent(value):  # Raw is bytes-like: no copy to match it or to decode it
+            out[column] = str(value, "ascii")
+        elif bytes(value) == b"null":
             out[column] = None
         else:
             raise Refused
@@ -185,7 +188,7 @@ class TypedShaper:
         for child in plan.children:
             items = values[child.index]
             rows = [] if items is UNSET or not items else [
-                _row(child.plan, astuple(item), {**child_base, "_position": i}) for i, item in enumerate(items)]
+                _row(child.plan, astuple(item), child_base, i) for i, item in enumerate(items)]
             if child.hard_deletes:
                 for r in rows:
                     r["_deleted_at"] = None
