@@ -155,6 +155,7 @@ def run(*, scale: float, workdir: Path) -> dict[str, Any]:
     with start_sandbox(tenants=1, scale=scale, limits=False) as sandbox:
         session = requests.Session()
         token = sandbox.access_token(session)
+        tenant = sandbox.tenant_ids[0]
         for table in TABLES:
             obj = BY_TABLE[table]
             cpu0 = sandbox.cpu_seconds() or 0.0
@@ -176,16 +177,16 @@ def run(*, scale: float, workdir: Path) -> dict[str, Any]:
             # Shapers of their own: one that had learned from an earlier stage would start ahead.
             seconds, raw_bodies = _cpu(lambda: _typed_decode(obj, pages))
             totals["typed_decode"] += seconds
-            typed = TypedShaper(RecordShaper(obj, tenant_id=sandbox.tenant_ids[0], synced_at=datetime.now(UTC)))
+            typed = TypedShaper(RecordShaper(obj, tenant_id=tenant, synced_at=datetime.now(UTC)))
             seconds, typed_shaped = _cpu(lambda: _typed_shape(typed, raw_bodies))
             totals["typed_shape"] += seconds
             typed_rows = _rows(typed_shaped)
             assert len(typed_rows) == n_rows, (obj.table, len(typed_rows), n_rows)
             totals["typed_encode"] += _cpu(lambda: [to_json_bytes(r) for r in typed_rows])[0]
             del raw_bodies, typed_shaped, typed_rows
-            whole = TypedShaper(RecordShaper(obj, tenant_id=sandbox.tenant_ids[0], synced_at=datetime.now(UTC)))
+            whole = TypedShaper(RecordShaper(obj, tenant_id=tenant, synced_at=datetime.now(UTC)))
             totals["typed_paged"] += _cpu(lambda: _typed_paged(obj, pages, whole))[0]
-            reference = RecordShaper(obj, tenant_id=sandbox.tenant_ids[0], synced_at=datetime.now(UTC))
+            reference = RecordShaper(obj, tenant_id=tenant, synced_at=datetime.now(UTC))
             totals["python_paged"] += _cpu(lambda: _python_paged(obj, pages, reference))[0]
             totals["typed_fallbacks"] += typed.fallbacks
             totals["duckdb_unnest"] += _duckdb_unnest(obj, pages, workdir)

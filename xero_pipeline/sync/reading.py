@@ -65,12 +65,13 @@ def walk(
     """Read pages until the collection ends or the day's calls do; ``on_page`` takes each."""
     out = Walk(first_page=first_page)
     by_month = reads_by_month_range(obj)
-    # Records that need calls of their own are filled in as dicts; every other page reaches
-    # ``on_page`` raw, for the warehouse to decode straight into typed rows.
+    # Records that need calls of their own (budgets, groups' members) are completed as
+    # dicts; every other page reaches ``on_page`` raw, each record as its JSON text, for
+    # the warehouse to decode straight into typed rows.
+    singly = bool(by_month or obj.filled_singly)
     pages = read_pages(client, obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
-                       page_size=page_size, first_page=first_page, keep=keep,
-                       raw=not (by_month or obj.filled_singly))
-    if not (by_month or obj.filled_singly):
+                       page_size=page_size, first_page=first_page, keep=keep, raw=not singly)
+    if not singly:
         # The next page is read while this one is shaped. Not where a page's records
         # need calls of their own (budgets, groups' members): one call at a time per walk
         # keeps the client's use, and the order of those calls, as it was.

@@ -82,10 +82,14 @@ def _field_type(kind: str) -> Any:
 
 @dataclass(frozen=True)
 class TablePlan:
+    """One table's Struct, and where each of its values goes in a row."""
+
     struct: type[msgspec.Struct]
     plain: tuple[str, ...]  # the columns of the Struct's first fields, stored as decoded
-    decimals: tuple[tuple[int, str], ...]  # index in the Struct's values, column: decimals, given as Raw
-    post: tuple[tuple[int, str, Callable[[Any], Any], tuple[str, str] | None], ...]  # index, column, converter, flat id
+    # (index in the Struct's values, column) of each decimal, decoded as Raw
+    decimals: tuple[tuple[int, str], ...]
+    # (index, column, converter, flat id column and id field) of each date and JSON value
+    post: tuple[tuple[int, str, Callable[[Any], Any], tuple[str, str] | None], ...]
     index: dict[str, int]  # Xero field -> position in the Struct's values
 
 
@@ -104,8 +108,8 @@ def table_plan(shape: TableShape, child_structs: dict[str, type[msgspec.Struct]]
     index: dict[str, int] = {}
 
     def add(xero_field: str, kind_type: Any) -> int:
-        # Attribute names of our own: Xero's field names need not be valid or distinct
-        # Python attributes once snake-cased, and rename maps them back.
+        # Attribute names of our own (f0, f1 ...): a Xero field could be named like a
+        # Python keyword or a Struct attribute; rename maps each back to Xero's name.
         name = f"f{len(fields)}"
         fields.append((name, kind_type, msgspec.UNSET))
         rename[name] = xero_field
@@ -123,7 +127,8 @@ def table_plan(shape: TableShape, child_structs: dict[str, type[msgspec.Struct]]
             post_plan.append((i, column, _converter(kind), shape.id_columns.get(xero_field)))
     for xero_field in sorted(shape.skip):
         child = child_structs.get(xero_field)
-        # A skipped field that is no child array is written by Xero only on writes: any value.
+        # Any other skipped field (write-only ones such as ValidationErrors) is ignored by
+        # the reference whatever it holds: Raw takes any value.
         add(xero_field, list[child] | None if child is not None else msgspec.Raw)
     # gc=False: decoded records hold no cycles, and a page's thousands of Structs then
     # cost the garbage collector nothing.

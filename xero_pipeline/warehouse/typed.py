@@ -2,7 +2,7 @@
 beside ``shaping.RecordShaper``, which stays the reference for what a row holds.
 
 Why: parsing each record into dicts of ``Decimal`` and then converting it value by value
-cost the client twice the CPU per row that the server spent serving it. Here each
+cost the client as much CPU per row as the server spent serving it. Here each
 table's ``TableShape`` becomes a msgspec Struct (``structs``) that accepts only values
 ``shaping`` would store unchanged, so most values need no Python code at all.
 
@@ -27,10 +27,16 @@ import msgspec
 from msgspec.structs import astuple
 
 from xero_pipeline.warehouse.shaping import RecordShaper, ShapedRecord, TableShape, text_hash
-from xero_pipeline.warehouse.structs import REFUSED, Refused, TablePlan, Untypable, decimal_as_sent, table_plan
+from xero_pipeline.warehouse.structs import (
+    REFUSED,
+    Refused,
+    TablePlan,
+    Untypable,
+    decimal_as_sent,
+    table_plan,
+)
 
 UNSET = msgspec.UNSET
-as_sent = decimal_as_sent
 
 
 def _row(plan: TablePlan, values: tuple[Any, ...], base: dict[str, Any], position: int | None = None
@@ -49,7 +55,7 @@ def _row(plan: TablePlan, values: tuple[Any, ...], base: dict[str, Any], positio
         value = values[index]
         if value is UNSET:
             continue
-        if as_sent(value):  # Raw is bytes-like: no copy to match it or to decode it
+        if decimal_as_sent(value):  # Raw is bytes-like: no copy to match it or to decode it
             out[column] = str(value, "ascii")
         elif bytes(value) == b"null":
             out[column] = None
@@ -198,7 +204,8 @@ class TypedShaper:
         return ShapedRecord(row, {table: children[table] for table in plan.tables})
 
 
-def _nested_rows(nested: _Nested, outer_rows: list[dict[str, Any]], base: dict[str, Any]) -> list[dict[str, Any]]:
+def _nested_rows(nested: _Nested, outer_rows: list[dict[str, Any]], base: dict[str, Any]
+                 ) -> list[dict[str, Any]]:
     """As ``RecordShaper._nested_rows``: the outer rows hold each element's key as sent (a
     string column) and its array parsed as the reference parses it (a JSON column)."""
     rows = []

@@ -2,7 +2,8 @@
 
 Every call sends ``Authorization``, ``xero-tenant-id`` and ``Accept: application/json``
 (without it Xero answers in XML). Bodies are parsed with ``Decimal`` for every number so
-money never passes through a float.
+money never passes through a float, or by the caller's ``decode`` (collection pages keep
+each record's JSON text: ``decoding``).
 
 What is retried and what is not:
 
@@ -66,6 +67,10 @@ log = logging.getLogger("xero_pipeline.xero.client")
 _FINAL_5XX = frozenset({501, 505})
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
+
+
+def _parse(content: bytes) -> Any:
+    return json.loads(content, parse_float=Decimal)
 
 
 class XeroClient:
@@ -240,8 +245,7 @@ class XeroClient:
                 self.stats.minute_remaining = seen.minute_remaining
             if status == 200:
                 try:
-                    return decode(resp.content) if decode is not None else json.loads(resp.content,
-                                                                                      parse_float=Decimal)
+                    return (decode or _parse)(resp.content)
                 except ValueError:
                     # Truncated or non-JSON 200s happen behind flaky proxies; the read is safe to repeat.
                     failures += 1

@@ -45,8 +45,9 @@ def read_pages(
             # Paging reads only the number of records, and the journal numbers.
             heads = journal_heads(body.records) if obj.paging is Paging.OFFSET else None
             pager.advance(heads if heads is not None else body.records, body.pagination)
-            yield Page([], body.pagination, parse_instant(body.server_time) if body.server_time else None, number,
-                       last_journal=pager.last_journal, raw=body.records, raw_heads=heads)
+            server_time = parse_instant(body.server_time) if body.server_time else None
+            yield Page([], body.pagination, server_time, number, last_journal=pager.last_journal,
+                       raw=body.records, raw_heads=heads)
             continue
         records = body.get(obj.envelope) if isinstance(body, dict) else None
         if not isinstance(records, list):

@@ -79,12 +79,13 @@ def page_decoder(envelope: str) -> Callable[[bytes], RawBody | Any]:
 
 
 class _JournalHead(msgspec.Struct):
-    # Any: whatever type Xero sends, the reader converts it as it did from the dict.
+    # Any, with Decimal for fractions: whatever Xero sends arrives as json.loads would
+    # parse it, and the reader converts it as it always did. Other fields are skipped.
     JournalNumber: Any = msgspec.UNSET
     JournalDate: Any = msgspec.UNSET
 
 
-_HEAD = msgspec.json.Decoder(_JournalHead)
+_HEAD = msgspec.json.Decoder(_JournalHead, float_hook=Decimal)
 
 
 def journal_heads(records: RawRecords) -> list[dict[str, Any]]:
@@ -95,9 +96,9 @@ def journal_heads(records: RawRecords) -> list[dict[str, Any]]:
     for raw in records:
         try:
             head = _HEAD.decode(raw)
-        except msgspec.DecodeError:  # a record that is no object: parsed as before, so it fails as before
+        except msgspec.DecodeError:  # no object: parsed as before, so paging fails on it as before
             heads.append(_parsed(raw))
             continue
-        heads.append({k: v for k, v in (("JournalNumber", head.JournalNumber), ("JournalDate", head.JournalDate))
-                      if v is not msgspec.UNSET})
+        fields = (("JournalNumber", head.JournalNumber), ("JournalDate", head.JournalDate))
+        heads.append({name: value for name, value in fields if value is not msgspec.UNSET})
     return heads

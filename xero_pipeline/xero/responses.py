@@ -11,6 +11,7 @@ from xero_pipeline.errors import XeroDailyLimitError, XeroScopeError
 
 if TYPE_CHECKING:
     from xero_pipeline.xero.app_limit import AppLimit
+    from xero_pipeline.xero.decoding import RawRecords
     from xero_pipeline.xero.tenant_days import TenantDays
     from xero_pipeline.xero.throttle import TenantThrottle
 
@@ -25,7 +26,7 @@ class Page:
     server_time: datetime | None  # the envelope's DateTimeUTC: Xero's clock at this response
     number: int
     last_journal: int | None = None  # journals: the highest JournalNumber read so far
-    raw: list[Any] | None = None  # decoding.RawRecords
+    raw: RawRecords | None = None
     # A raw journal page's JournalNumber and JournalDate of each record (decoding.journal_heads).
     raw_heads: list[dict[str, Any]] | None = None
 

@@ -135,7 +135,8 @@ CASES = {
     "nulls everywhere": {"Total": "null", "Date": "null", "Contact": "null", "SentToContact": "null",
                          "Reference": "null", "UpdatedDateUTC": "null"},
     "a write-only field": {"ValidationErrors": '[{"Message":"x"}]', "HasErrors": "false"},
-    "non-ASCII text": {"Reference": '"Caf\u00e9 \u2615 \u65e5\u672c"', "InvoiceNumber": '"\\u00e9t\\u00e9 \\/ \\"q\\""'},
+    "non-ASCII text": {"Reference": '"Caf\u00e9 \u2615 \u65e5\u672c"',  # as UTF-8
+                       "InvoiceNumber": '"\\u00e9t\\u00e9 \\/ \\"q\\""'},  # as JSON escapes
     "control characters": {"Reference": '"a\\nb\\tc\\u0001\\u007f"'},
     "empty date strings": {"DueDate": '""', "Date": '""'},
     "a date that is no date": {"DueDate": '"next Tuesday"'},
@@ -198,7 +199,8 @@ def test_a_widened_column_is_typed_as_its_new_kind():
     assert both.typed.shaper.parent.columns["total"].kind == "string"
     both.shape(_invoice(InvoiceID='"inv-2"', Total='"115.00"'))
     assert both.typed.typed == 1
-    both.shape(_invoice(InvoiceID='"inv-3"', Total="115.00"))  # a number for a text column: the reference's text
+    # A number for a text column: the reference's text of it.
+    both.shape(_invoice(InvoiceID='"inv-3"', Total="115.00"))
 
 
 def test_a_record_without_its_key_fails_as_it_does_on_the_reference_path():
