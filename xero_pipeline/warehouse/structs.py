@@ -16,7 +16,9 @@ again, ``115.00`` as ``115.0``, so they are parsed the same way here). ``Raw`` c
 part of a union, so a JSON ``null`` arrives as the text ``null``.
 
 Every field defaults to ``UNSET``: a field the record lacks is no column of its row,
-as in the reference, while a ``null`` one is a null column.
+as in the reference, while a ``null`` one is a null column. A field no shape knows
+that has only ever been ``null`` (``nulls``) is taken as ``null`` only: the reference
+ignores it, and learns it as a column once it holds a value, which the Struct refuses.
 """
 
 from __future__ import annotations
@@ -93,10 +95,11 @@ class TablePlan:
     index: dict[str, int]  # Xero field -> position in the Struct's values
 
 
-def table_plan(shape: TableShape, child_structs: dict[str, type[msgspec.Struct]]) -> TablePlan:
+def table_plan(shape: TableShape, child_structs: dict[str, type[msgspec.Struct]],
+               nulls: frozenset[str] = frozenset()) -> TablePlan:
     """The Struct of ``shape``'s fields, in the order ``typed`` reads them: values stored
     as decoded, then values to convert, then skipped fields (``child_structs``: the
-    Struct of each child array among them)."""
+    Struct of each child array among them), then ``nulls``, fields to take as null only."""
     columns = [column for column, _ in shape.fields.values()]
     if len(set(columns)) != len(columns):
         # Two fields filling one column: which one wins depends on the record's order.
@@ -130,6 +133,8 @@ def table_plan(shape: TableShape, child_structs: dict[str, type[msgspec.Struct]]
         # Any other skipped field (write-only ones such as ValidationErrors) is ignored by
         # the reference whatever it holds: Raw takes any value.
         add(xero_field, list[child] | None if child is not None else msgspec.Raw)
+    for xero_field in sorted(nulls - shape.fields.keys() - shape.skip):
+        add(xero_field, None)
     # gc=False: decoded records hold no cycles, and a page's thousands of Structs then
     # cost the garbage collector nothing.
     struct = msgspec.defstruct(f"Typed_{shape.table}", fields, rename=rename, forbid_unknown_fields=True,

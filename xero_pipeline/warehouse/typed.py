@@ -104,18 +104,19 @@ class _ObjectPlan:
     tables: tuple[str, ...]  # every child table, in the registry's order
 
 
-def _object_plan(shaper: RecordShaper) -> _ObjectPlan:
-    """The Structs of one object's current shapes; ``Untypable`` when a table's shape has
-    something the typed rows could not reproduce (the object then stays on dicts)."""
+def _object_plan(shaper: RecordShaper, nulls: dict[str, frozenset[str]]) -> _ObjectPlan:
+    """The Structs of one object's current shapes (``nulls``: by table, the fields to take
+    as null only); ``Untypable`` when a table's shape has something the typed rows could
+    not reproduce (the object then stays on dicts)."""
     obj = shaper.obj
     children: list[_Child] = []
     structs: dict[str, type] = {}
     plans: dict[str, TablePlan] = {}
     for table, (child, shape) in shaper.children.items():
         if not child.within:
-            plan = plans[table] = table_plan(shape, {})
+            plan = plans[table] = table_plan(shape, {}, nulls.get(table, frozenset()))
             structs[child.field] = plan.struct
-    parent = table_plan(shaper.parent, structs)
+    parent = table_plan(shaper.parent, structs, nulls.get(shaper.parent.table, frozenset()))
     for table, (child, shape) in shaper.children.items():
         if not child.within:
             children.append(_Child(table, parent.index[child.field], plans[table], child.hard_deletes))
@@ -150,6 +151,7 @@ class TypedShaper:
         self.typed = 0  # records shaped on the typed path (tests and benchmarks read these)
         self.fallbacks = 0
         self._plan: _ObjectPlan | None = None
+        self._nulls: dict[str, frozenset[str]] = {}  # by table: see _note_nulls
         self._build()
 
     def _fields(self) -> list[dict[str, tuple[str, str]]]:
@@ -158,7 +160,7 @@ class TypedShaper:
     def _build(self) -> None:
         self._built_from = self._fields()
         try:
-            self._plan = _object_plan(self.shaper)
+            self._plan = _object_plan(self.shaper, self._nulls)
         except Untypable:
             self._plan = None
 
@@ -174,10 +176,32 @@ class TypedShaper:
                 self.typed += 1
                 return shaped
         self.fallbacks += 1
-        shaped = self.shaper.shape(_parse(text), seq, digest=digest)
-        if self._fields() != self._built_from:  # a column was learned or widened: build again
+        record = _parse(text)
+        shaped = self.shaper.shape(record, seq, digest=digest)
+        # Build again when the record had null fields no shape knows (which would
+        # otherwise send every such record here), or a column was learned or widened.
+        new_nulls = self._note_nulls(record)
+        if new_nulls or self._fields() != self._built_from:
             self._build()
         return shaped
+
+    def _note_nulls(self, record: Any) -> bool:
+        """Note the fields of ``record`` and of its child elements that no shape knows and
+        that are null: the reference ignores them, so the Structs may take them as null
+        only. True when there are new ones."""
+        tables = [(self.shaper.parent, [record])]
+        tables += [(shape, record.get(child.field)) for child, shape in self.shaper.children.values()
+                   if not child.within]
+        new = False
+        for shape, items in tables:
+            seen = self._nulls.get(shape.table, frozenset())
+            found = {name for item in (items if isinstance(items, list) else []) if isinstance(item, dict)
+                     for name, value in item.items()
+                     if value is None and name not in shape.fields and name not in shape.skip} - seen
+            if found:
+                self._nulls[shape.table] = seen | found
+                new = True
+        return new
 
     def _shape_typed(self, plan: _ObjectPlan, text: Any, seq: int, digest: str) -> ShapedRecord:
         shaper = self.shaper

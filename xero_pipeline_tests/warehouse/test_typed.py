@@ -217,3 +217,19 @@ def test_both_paths_digest_the_record_text_as_sent():
     assert both.typed.fallbacks == 1
     assert plain == text_hash(_invoice())
     assert fallen[""][0]["_hash"] == text_hash(_invoice(ShinyNewField='"x"'))
+
+
+def test_a_null_field_the_spec_lacks_is_taken_as_null_until_it_holds_a_value():
+    # The reference ignores such a field; were the Struct to refuse it, every record
+    # carrying it would take the slower reference path for good.
+    both = Both(BY_TABLE["invoices"])
+    lines = '[{"LineItemID":"li-1","Quantity":1,"Gone":null}]'
+    both.shape(_invoice(Nothing="null", LineItems=lines))
+    assert both.typed.fallbacks == 1
+    both.shape(_invoice(InvoiceID='"inv-2"', Nothing="null", LineItems=lines))
+    assert both.typed.fallbacks == 1 and both.typed.typed == 1
+    both.shape(_invoice(InvoiceID='"inv-3"', Nothing='"now a value"'))  # learned as a column
+    assert both.typed.fallbacks == 2 and "nothing" in both.typed.shaper.parent.columns
+    both.shape(_invoice(InvoiceID='"inv-4"', Nothing='"again"', LineItems=lines.replace("null", '"x"')))
+    both.shape(_invoice(InvoiceID='"inv-5"', Nothing="null", LineItems=lines))
+    assert both.typed.typed == 2
