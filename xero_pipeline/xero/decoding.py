@@ -11,7 +11,8 @@ record's text must be complete JSON), so a truncated or malformed 200 body is st
 A body the envelope struct refuses although it is JSON (``NaN``, which Python's parser
 takes and msgspec does not; a ``pagination`` that is no object; no records array) is
 parsed as before, with ``json.loads``: the page then takes the dict path, as every page
-did before.
+did before. Its records are then digested as parsed records (``shaping.record_hash``),
+not as text, so they count as changed once whenever they next arrive as text.
 """
 
 from __future__ import annotations
