@@ -262,13 +262,23 @@ def _stages(st: dict[str, Any] | None) -> list[str]:
     names = {"server_cpu": "sandbox: serve the pages", "parse": "client: `json.loads` (Decimal)",
              "shape": "shaping: `RecordShaper.shape` (hash included)", "hash": "  of which `record_hash`",
              "encode": "spool: `to_json_bytes` per row",
+             "python_paged": "Python path, page by page as a sync runs it (parse + shape + spool)",
+             "typed_decode": "typed: `decode_page` (envelope; records left as JSON text)",
+             "typed_shape": "typed: `TypedShaper.shape` (typed decode, digest of the text, rows)",
+             "typed_encode": "typed: spool `to_json_bytes` per row",
+             "typed_paged": "typed path, page by page as a sync runs it (decode + shape + spool)",
              "orjson_parse": "alternative: `orjson.loads` (floats: inexact past 15 digits)",
              "duckdb_unnest": "alternative: DuckDB unnests the raw pages"}
     out = [f"## Client stages without a profiler ({', '.join(st['tables'])} at scale {st['scale']:g})", "",
            f"{st['records']:,} records, {st['rows']:,} rows (children included), {st['bytes'] / 1e6:.0f} MB; "
            f"CPU seconds per stage. The Python path (parse + shape + spool) runs at "
            f"{_n(st['python_path_rows_per_cpu_second'])} rows per CPU second, "
-           f"{_n(st['python_path_to_sandbox'], 1)}x the sandbox's CPU per row.", "",
+           f"{_n(st['python_path_to_sandbox'], 1)}x the sandbox's CPU per row"
+           + (". Stage by stage, every stage's output stays alive for the next, which a sync never "
+              "pays for; page by page, as a sync runs them, the Python path takes "
+              f"{_n(st['python_paged_to_sandbox'], 2)}x the sandbox's CPU per row and the typed path "
+              f"{_n(st['typed_paged_to_sandbox'], 2)}x ({st['typed_fallbacks']:,} records fell back to the "
+              "Python path)." if "typed_paged_to_sandbox" in st else "."), "",
            "| stage | CPU s | rows per CPU s |", "|---|---|---|"]
     for key, label in names.items():
         if key in cpu:  # results measured before a stage was added lack it

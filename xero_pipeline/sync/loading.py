@@ -20,6 +20,8 @@ from xero_pipeline.warehouse.merge import LoadStats, merge
 from xero_pipeline.warehouse.shaping import RecordShaper
 from xero_pipeline.warehouse.spool import Spool
 from xero_pipeline.warehouse.sync_state import SyncState
+from xero_pipeline.warehouse.typed import TypedShaper
+from xero_pipeline.xero.decoding import RawRecords
 
 Connect = Callable[[], AbstractContextManager[Connection]]
 
@@ -31,15 +33,24 @@ class Loader:
         self._now = now
         self._root = spool_root
         self._shaper = RecordShaper(obj, tenant_id=tenant_id, synced_at=now)
-        self._spool = Spool(self._shaper, root=spool_root)
+        # One typed shaper for every commit's spool: its Structs follow the shapes.
+        self._typed = TypedShaper(self._shaper)
+        self._spool = self._new_spool()
         self.stats = LoadStats()
         self.records = 0  # records read, over every commit
         self.child_rows_read: dict[str, int] = {}
         self.commits = 0
         self.pages_pending = 0  # pages spooled since the last commit
 
-    def add(self, records: list[dict[str, Any]]) -> None:
-        self._spool.add(records)
+    def _new_spool(self) -> Spool:
+        return Spool(self._shaper, root=self._root, typed=self._typed)
+
+    def add(self, records: list[dict[str, Any]] | RawRecords) -> None:
+        """Spool one page: records read as JSON text go the typed way, parsed ones as dicts."""
+        if isinstance(records, RawRecords):
+            self._spool.add_texts(records)
+        else:
+            self._spool.add(records)
         self.pages_pending += 1
 
     @property
@@ -69,7 +80,7 @@ class Loader:
                 self.child_rows_read[table] = self.child_rows_read.get(table, 0) + n
         self.commits += 1
         self.pages_pending = 0
-        self._spool = Spool(self._shaper, root=self._root)
+        self._spool = self._new_spool()
 
     def discard(self) -> None:
         self._spool.discard()

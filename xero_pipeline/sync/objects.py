@@ -47,6 +47,7 @@ from xero_pipeline.warehouse.sync_state import (
     read_state,
 )
 from xero_pipeline.xero.client import XeroClient
+from xero_pipeline.xero.decoding import RawRecords
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def sync_object(
             point = Checkpoint(w.next_page, since, read_started or w.server_time, mode).to_json()
         return SyncState(tenant_id, obj.table, choice.cursor, sync_mode=PARTIAL, checkpoint=point)
 
-    def on_page(records: list[dict[str, Any]], w: Walk) -> None:
+    def on_page(records: list[dict[str, Any]] | RawRecords, w: Walk) -> None:
         loader.add(records)
         due = loader.pages_pending >= checkpoint_pages or loader.rows_pending >= checkpoint_rows
         if may_checkpoint and due:

@@ -23,10 +23,12 @@ from xero_pipeline.xero.budgets import read_budget, reads_by_month_range
 from xero_pipeline.xero.client import XeroClient
 from xero_pipeline.xero.collections import read_pages
 from xero_pipeline.xero.dates import parse_date
+from xero_pipeline.xero.decoding import RawRecords
 from xero_pipeline.xero.lookahead import lookahead
 
 ProgressFn = Callable[[str], None]
-PageFn = Callable[[list[dict[str, Any]], "Walk"], None]
+# A page's records: parsed dicts, or (raw pages) a RawRecords of each record's JSON text.
+PageFn = Callable[[list[dict[str, Any]] | RawRecords, "Walk"], None]
 
 
 @dataclass
@@ -62,17 +64,21 @@ def walk(
 ) -> Walk:
     """Read pages until the collection ends or the day's calls do; ``on_page`` takes each."""
     out = Walk(first_page=first_page)
-    pages = read_pages(client, obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
-                         page_size=page_size, first_page=first_page, keep=keep)
     by_month = reads_by_month_range(obj)
-    if not (by_month or obj.filled_singly):
+    # Records that need calls of their own (budgets, groups' members) are completed as
+    # dicts; every other page reaches ``on_page`` raw, each record as its JSON text, for
+    # the warehouse to decode straight into typed rows.
+    singly = bool(by_month or obj.filled_singly)
+    pages = read_pages(client, obj, tenant_id=tenant_id, since=since, after_journal=after_journal,
+                       page_size=page_size, first_page=first_page, keep=keep, raw=not singly)
+    if not singly:
         # The next page is read while this one is shaped. Not where a page's records
         # need calls of their own (budgets, groups' members): one call at a time per walk
         # keeps the client's use, and the order of those calls, as it was.
         pages = lookahead(pages, name=f"xero-read-{obj.table}")
     try:
         for page in pages:
-            records = page.records
+            records: list[dict[str, Any]] | RawRecords = page.records if page.raw is None else page.raw
             if by_month:
                 today = (out.server_time or page.server_time or datetime.now(UTC)).date()
                 records = [read_budget(client, obj, tenant_id, r, today=today, keep=keep) for r in records]
@@ -85,13 +91,13 @@ def walk(
                 pagination = page.pagination or {}
                 out.item_count = _int(pagination.get("itemCount"))
                 out.page_count = _int(pagination.get("pageCount"))
-            if obj.cursor is Cursor.JOURNAL_NUMBER and page.records:
+            if obj.cursor is Cursor.JOURNAL_NUMBER and page.count:
                 out.max_journal = page.last_journal
-                out.first_journal_date = out.first_journal_date or _journal_date(page.records[0])
-                out.last_journal_date = _journal_date(page.records[-1])
+                out.first_journal_date = out.first_journal_date or _journal_date(page.heads[0])
+                out.last_journal_date = _journal_date(page.heads[-1])
             on_page(records, out)
             if progress:
-                progress(f"{obj.table}: {label}page {page.number}, {len(page.records)} rows")
+                progress(f"{obj.table}: {label}page {page.number}, {page.count} rows")
     except (XeroBudgetReached, XeroDailyLimitError) as exc:
         out.stopped = exc
     except XeroUnavailableError as exc:

@@ -1,8 +1,10 @@
 """Turn Xero records into warehouse rows: names, types and child rows.
 
-Pure functions and small classes, no I/O: the client hands over parsed JSON (numbers
-as ``Decimal``), this module decides tables, columns and rows (``values`` converts each
-value), ``merge`` writes them.
+Pure functions and small classes, no I/O: given parsed JSON (numbers as ``Decimal``),
+this module decides tables, columns and rows (``values`` converts each value), ``merge``
+writes them. Most records reach the warehouse as JSON text and are shaped by ``typed``
+instead, straight from the text; this module is the reference it must agree with, and
+shapes every record that path leaves to it.
 
 Rules a warehouse user relies on:
 
@@ -212,8 +214,15 @@ def child_shape(obj: XeroObject, child: Child) -> TableShape:
     return shape
 
 
+def text_hash(text: Any) -> str:
+    """A digest of a record's JSON text as Xero sent it (bytes, or ``msgspec.Raw``), to
+    tell changed rows from unchanged: what every record read as text is digested by."""
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
 def record_hash(record: dict[str, Any]) -> str:
-    """A digest of the record as Xero sent it, to tell changed rows from unchanged."""
+    """A digest of a parsed record, for records that are not read as text (those whose
+    arrays are filled by reads of their own, such as budgets and contact groups)."""
     # The text is json.dumps(record, default=str, sort_keys=True, separators=(",", ":")),
     # so digests stored by earlier versions still match. orjson writes that text three
     # times faster except where json.dumps escapes (any non-ASCII character, DEL) or
@@ -243,22 +252,23 @@ class RecordShaper:
         self.children = {c.table: (c, child_shape(obj, c)) for c in obj.children}
         # A nested child's outer element and the column naming it, looked up once here
         # rather than per record (snake() is a regex).
-        self._outer = {c.table: (outer := obj.child(c.within), outer_column(outer))
-                       for c in obj.children if c.within}
-        self._pk_col = parent_key_column(obj)
-        self._synced_at = synced_at.replace(tzinfo=None).isoformat(sep=" ")
+        self.outer = {c.table: (outer := obj.child(c.within), outer_column(outer))
+                      for c in obj.children if c.within}
+        self.pk_column = parent_key_column(obj)
+        self.synced_at_text = synced_at.replace(tzinfo=None).isoformat(sep=" ")
 
-    def shape(self, record: dict[str, Any], seq: int) -> ShapedRecord:
+    def shape(self, record: dict[str, Any], seq: int, *, digest: str | None = None) -> ShapedRecord:
+        """The record's rows; ``digest``: its ``text_hash`` when it was read as text."""
         pk = record.get(self.obj.primary_key)
         if pk in (None, ""):
             raise ValueError(f"a {self.obj.path} record has no {self.obj.primary_key}: {str(record)[:200]}")
         base = {"tenant_id": self.tenant_id, "_seq": seq}
         row = self.parent.row(record, base)
-        row["_hash"] = record_hash(record)
-        row["_synced_at"] = self._synced_at
+        row["_hash"] = record_hash(record) if digest is None else digest
+        row["_synced_at"] = self.synced_at_text
         row["_deleted_at"] = None
         children: dict[str, list[dict[str, Any]]] = {}
-        child_base = {"tenant_id": self.tenant_id, self._pk_col: str(pk), "_seq": seq}
+        child_base = {"tenant_id": self.tenant_id, self.pk_column: str(pk), "_seq": seq}
         for table, (child, shape) in self.children.items():
             if child.within:
                 children[table] = self._nested_rows(record, child, shape, child_base)
@@ -274,7 +284,7 @@ class RecordShaper:
     def _nested_rows(
         self, record: dict[str, Any], child: Child, shape: TableShape, base: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        outer, ref = self._outer[child.table]
+        outer, ref = self.outer[child.table]
         rows = []
         for i, element in enumerate(record.get(outer.field) or []):
             if not isinstance(element, dict):

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xero_pipeline.warehouse.shaping import RecordShaper
+from xero_pipeline.warehouse.shaping import RecordShaper, ShapedRecord
+from xero_pipeline.warehouse.typed import TypedShaper
 from xero_pipeline.warehouse.values import to_json_bytes
 
 SPOOL_PREFIX = "xero-spool-"
@@ -89,6 +90,9 @@ class Spool:
 
     shaper: RecordShaper
     root: Path | None = None
+    # Records given as JSON text (``add_texts``) go through this one; it shares the
+    # shaper's table shapes, so columns learned or widened on either path hold for both.
+    typed: TypedShaper | None = None
     directory: Path = field(init=False)
     rows: dict[str, int] = field(default_factory=dict)
     _files: dict[str, Any] = field(default_factory=dict)
@@ -110,14 +114,27 @@ class Spool:
         self.rows[table] += len(lines) - 1
 
     def add(self, records: Iterable[dict[str, Any]]) -> int:
+        """Spool parsed records (those read as dicts: budgets, contact groups)."""
+        return self._spool(self.shaper.shape(record, self._next()) for record in records)
+
+    def add_texts(self, texts: Iterable[Any]) -> int:
+        """Spool records given as the JSON text Xero sent for each (bytes or ``msgspec.Raw``)."""
+        if self.typed is None:
+            self.typed = TypedShaper(self.shaper)
+        shape = self.typed.shape
+        return self._spool(shape(text, self._next()) for text in texts)
+
+    def _next(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _spool(self, shaped_records: Iterable[ShapedRecord]) -> int:
         # One write per table per page, not two per row: 1.6 million writes cost 3 s of a
         # 49 s full sync at scale 10.
         batch: dict[str, list[bytes]] = {}
         parent = self.shaper.parent.table
         n = 0
-        for record in records:
-            self._seq += 1
-            shaped = self.shaper.shape(record, self._seq)
+        for shaped in shaped_records:
             batch.setdefault(parent, []).append(to_json_bytes(shaped.parent))
             for table, rows in shaped.children.items():
                 if rows:

@@ -2,7 +2,8 @@
 
 Every call sends ``Authorization``, ``xero-tenant-id`` and ``Accept: application/json``
 (without it Xero answers in XML). Bodies are parsed with ``Decimal`` for every number so
-money never passes through a float.
+money never passes through a float, or by the caller's ``decode`` (collection pages keep
+each record's JSON text: ``decoding``).
 
 What is retried and what is not:
 
@@ -66,6 +67,10 @@ log = logging.getLogger("xero_pipeline.xero.client")
 _FINAL_5XX = frozenset({501, 505})
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
               requests.exceptions.ContentDecodingError)
+
+
+def _parse(content: bytes) -> Any:
+    return json.loads(content, parse_float=Decimal)
 
 
 class XeroClient:
@@ -152,14 +157,17 @@ class XeroClient:
         scope: str | None = None,
         what: str | None = None,
         keep: int | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """GET one resource, retrying what is worth retrying, and return the parsed body.
 
         ``keep``: the calls of the tenant's day this request must leave unspent (default:
-        the client's ``reserve_daily_calls``; None: no floor).
+        the client's ``reserve_daily_calls``; None: no floor). ``decode``: how a 200 body
+        is parsed (default ``json.loads`` with ``Decimal``); a ``ValueError`` it raises is
+        a malformed body, retried.
         """
         return self.request_json("GET", url_path, tenant_id=tenant_id, params=params, modified_since=modified_since,
-                                 scope=scope, what=what, keep=keep)
+                                 scope=scope, what=what, keep=keep, decode=decode)
 
     def request_json(
         self,
@@ -174,6 +182,7 @@ class XeroClient:
         keep: int | None = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """One request through the tenant's throttle, the app's limit and the day's budget.
 
@@ -236,7 +245,7 @@ class XeroClient:
                 self.stats.minute_remaining = seen.minute_remaining
             if status == 200:
                 try:
-                    return json.loads(resp.content, parse_float=Decimal)
+                    return (decode or _parse)(resp.content)
                 except ValueError:
                     # Truncated or non-JSON 200s happen behind flaky proxies; the read is safe to repeat.
                     failures += 1

@@ -11,17 +11,33 @@ from xero_pipeline.errors import XeroDailyLimitError, XeroScopeError
 
 if TYPE_CHECKING:
     from xero_pipeline.xero.app_limit import AppLimit
+    from xero_pipeline.xero.decoding import RawRecords
     from xero_pipeline.xero.tenant_days import TenantDays
     from xero_pipeline.xero.throttle import TenantThrottle
 
 
 @dataclass
 class Page:
+    """One response's records: parsed (``records``), or each as the JSON text Xero sent
+    (``raw``, with ``records`` empty) when the reader asked for raw pages."""
+
     records: list[dict[str, Any]]
     pagination: dict[str, Any] | None
     server_time: datetime | None  # the envelope's DateTimeUTC: Xero's clock at this response
     number: int
     last_journal: int | None = None  # journals: the highest JournalNumber read so far
+    raw: RawRecords | None = None
+    # A raw journal page's JournalNumber and JournalDate of each record (decoding.journal_heads).
+    raw_heads: list[dict[str, Any]] | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.raw) if self.raw is not None else len(self.records)
+
+    @property
+    def heads(self) -> list[dict[str, Any]]:
+        """Records whose JournalNumber and JournalDate can be read, whichever the page is."""
+        return self.raw_heads if self.raw_heads is not None else self.records
 
 
 @dataclass
