@@ -62,6 +62,17 @@ def _throughput_row(t: dict[str, Any]) -> list[str]:
     ]
 
 
+def _client_cpu_row(st: dict[str, Any]) -> list[str]:
+    """Issue 14's bar for the client: its CPU per row, page by page as a sync runs, against the sandbox's."""
+    ratio, python = st["typed_paged_to_sandbox"], st.get("python_paged_to_sandbox")
+    return ["3", f"Client CPU per row against the sandbox's ({', '.join(st['tables'])} at scale {st['scale']:g}, "
+            "page by page as a sync runs: decode, shape, spool)",
+            f"{_n(ratio, 2)}x ({_n(st['rows'] / st['cpu_seconds']['typed_paged'])} rows per CPU s against the "
+            f"sandbox's {_n(st['rows'] / st['cpu_seconds']['server_cpu'])}); the Python path it replaced "
+            f"{_n(python, 2)}x; {st['typed_fallbacks']:,} records fell back to it",
+            "<= 1.0x", _met(ratio <= 1.0)]
+
+
 def _memory_row(m: dict[str, Any]) -> list[str]:
     points = "; ".join(f"scale {s}: {_n(p['peak_rss_mib'])} MiB" for s, p in m["by_scale"].items())
     growth = (f"; growth {m['growth']:.2f}x for {m['data_factor']:g}x the data"
@@ -185,6 +196,8 @@ def render(results: dict[str, Any]) -> str:
     for part in (small, big):
         if "throughput" in part:
             rows.append(_throughput_row(part["throughput"]))
+    if "typed_paged_to_sandbox" in (results.get("stages") or {}):
+        rows.append(_client_cpu_row(results["stages"]))
     if "memory" in results:
         rows.append(_memory_row(results["memory"]))
     if "limits" in results:
