@@ -120,9 +120,9 @@ _malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
 def release_memory(cursor: Any) -> None:
     """Hand what a session freed back to the system now.
 
-    DuckDB's allocator (jemalloc) keeps freed pages for about a second, and purges only
-    while DuckDB itself allocates, so after a checkpoint merge they stayed resident
-    through the next pages' shaping and added up with it: the sync's peak RSS. DuckDB
+    DuckDB's allocator (jemalloc) keeps freed pages for a second or so (its decay time),
+    so after a checkpoint merge they were still resident while the next pages were
+    shaped, and the two added up to the sync's peak RSS. DuckDB
     has no statement to flush its allocator, but changing the thread count does
     (``TaskScheduler`` flushes it after relaunching the threads), so the count is moved
     by one and back (~10 ms a session). glibc's ``malloc_trim`` does the same for the
