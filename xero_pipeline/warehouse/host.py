@@ -122,11 +122,11 @@ def release_memory(cursor: Any) -> None:
 
     DuckDB's allocator (jemalloc) keeps freed pages for a second or so (its decay time),
     so after a checkpoint merge they were still resident while the next pages were
-    shaped, and the two added up to the sync's peak RSS. DuckDB
-    has no statement to flush its allocator, but changing the thread count does
-    (``TaskScheduler`` flushes it after relaunching the threads), so the count is moved
-    by one and back (~10 ms a session). glibc's ``malloc_trim`` does the same for the
-    Python side: pages' bodies and records freed in its heap."""
+    shaped, and the two added up to the sync's peak RSS. DuckDB has no statement to
+    flush its allocator, but changing the thread count does (``TaskScheduler`` flushes
+    it after relaunching the threads), so the count is moved by one and back (~10 ms a
+    session). glibc's ``malloc_trim`` does the same for the Python side: pages' bodies
+    and records freed in its heap."""
     threads = int(cursor.execute("SELECT current_setting('threads')").fetchone()[0])
     cursor.execute(f"SET threads = {threads + 1}")
     cursor.execute(f"SET threads = {threads}")
