@@ -22,6 +22,9 @@ from xero_pipeline.warehouse.connection import close_writer, open_writer, wal_pa
 from xero_pipeline.warehouse.locking import WarehouseLockTimeout, connect_with_wait, process_lock, writer_turn
 
 
+MERGE_THREADS = 2
+
+
 class WarehouseResource(DuckDBResource):
     """The warehouse, opened only for the length of one write transaction: a DuckDB file, or a
     DuckLake (catalog in PostgreSQL, data under a shared path) that several machines write at once."""
@@ -74,6 +77,12 @@ class WarehouseResource(DuckDBResource):
                   else os.environ.get("XERO_WAREHOUSE_MEMORY") or self.memory_limit)
         return {
             "memory_limit": memory,
+            # memory_limit is sized for two threads: while a merge reads its spool, DuckDB's
+            # JSON reader holds twice the largest record it allows (16 MiB) per thread, and at
+            # 128MB a merge of payments already ran out of memory on two. A merge of at most
+            # 50,000 rows gains little from more threads; the ledger's queries take every core.
+            # Named either way, because sessions share the process's DuckDB (warehouse.host).
+            "threads": (os.cpu_count() or 1) if queries else MERGE_THREADS,
             "temp_directory": self.temp_directory or self.spill_directory(),
             # Merges join on keys and never need rows in insertion order: without it DuckDB
             # can stream and spill more of the merge.

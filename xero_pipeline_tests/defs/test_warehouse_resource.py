@@ -3,6 +3,8 @@ for N concurrent runs relies on each run's DuckDB staying inside these settings.
 
 from __future__ import annotations
 
+import os
+
 from xero_pipeline.defs.resources import WarehouseResource
 
 
@@ -19,10 +21,13 @@ def test_a_write_session_runs_inside_the_configured_memory(tmp_path, monkeypatch
     db = tmp_path / "xero.duckdb"
     got = settings(WarehouseResource(database=str(db)))
     assert got["memory_limit"] == "152.5 MiB"  # 160MB
-    assert got["temp_directory"] == f"{db}.tmp"
+    assert got["threads"] == "2"  # what memory_limit is sized for, whatever the machine    assert got["temp_directory"] == f"{db}.tmp"
     assert got["preserve_insertion_order"] == "False"
 
-    assert settings(WarehouseResource(database=str(db)), queries=True)["memory_limit"] == "953.6 MiB"  # 1GB
+    settings(WarehouseResource(database=str(db), connection_config={"threads": 1}))  # one session before
+    queries = settings(WarehouseResource(database=str(db)), queries=True)
+    assert queries["memory_limit"] == "953.6 MiB"  # 1GB
+    assert queries["threads"] == str(os.cpu_count())  # not what the session before left
 
     monkeypatch.setenv("XERO_WAREHOUSE_MEMORY", "512MB")
     assert settings(WarehouseResource(database=str(db)))["memory_limit"] == "488.2 MiB"
