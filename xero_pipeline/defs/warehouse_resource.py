@@ -52,7 +52,8 @@ class WarehouseResource(DuckDBResource):
         "to temp_directory instead of growing the process, so a run's peak memory does not grow with the "
         "organisation's size, and a machine holds a predictable number of runs at once. A DuckLake's sessions too. "
         "It also bounds a checkpoint, which rewrites a table's last row group (up to 122,880 rows): at 256MB a "
-        "full sync peaked at 596 MiB for 7.8 million rows against 342 for 0.78 million; at 160MB (with sessions handing memory back as they end), 479 against 368.",
+        "full sync peaked at 596 MiB for 7.8 million rows against 342 for 0.78 million; at 160MB (with sessions "
+        "handing memory back as they end), 467-536 against 342-368 over three benchmark runs.",
     )
     query_memory_limit: str = Field(
         default="1GB",
